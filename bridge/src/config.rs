@@ -1,0 +1,699 @@
+//! Command-line flags and environment variables, read once here and validated into typed
+//! configuration (flags > environment > defaults). Nothing else in the bridge reads the
+//! environment.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Default ports of the local stack. They sit away from the usual 9092/8081/15002 so that
+/// another Kafka, registry or Spark on the machine does not stop the playground from starting.
+pub mod default_port {
+    /// Kafka's client listener.
+    pub const KAFKA: u16 = 39092;
+    /// Kafka's KRaft controller listener.
+    pub const KAFKA_CONTROLLER: u16 = 39093;
+    /// The schema registry's HTTP API.
+    pub const REGISTRY: u16 = 38081;
+    /// The registry's management (health) interface.
+    pub const REGISTRY_MANAGEMENT: u16 = 38082;
+    /// The Spark Connect gRPC server.
+    pub const SPARK: u16 = 35002;
+}
+
+/// Default versions of the services the local stack fetches.
+pub mod default_version {
+    /// Apache Kafka (`org.apache.kafka:kafka_2.13`).
+    pub const KAFKA: &str = "4.1.1";
+    /// Apicurio Registry; 3.0.x is the newest line that runs on Java 17.
+    pub const APICURIO: &str = "3.0.9";
+    /// Spark (the `pyspark` wheel and the matching connector jars).
+    pub const SPARK: &str = "4.2.0";
+}
+
+/// kafka-demo: a playground for the Avro → Schema Registry → Kafka → Spark pipeline.
+#[derive(Debug, Parser)]
+#[command(name = "kafka-demo", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Folder holding the local stack's state (topics, schemas, logs) [default: ~/.kafka-demo]
+    #[arg(long, env = "KAFKA_DEMO_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Folder caching downloaded jars and the Python venv [default: DATA_DIR/cache]
+    #[arg(long, env = "KAFKA_DEMO_CACHE_DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Kafka bootstrap servers [default: the local stack's broker]
+    #[arg(long, env = "KAFKA_DEMO_BOOTSTRAP_SERVERS", global = true)]
+    pub bootstrap_servers: Option<String>,
+    /// Extra librdkafka setting KEY=VALUE (SASL/SSL for remote clusters); repeatable
+    #[arg(
+        short = 'X',
+        long = "kafka-option",
+        env = "KAFKA_DEMO_KAFKA_OPTIONS",
+        value_delimiter = ',',
+        global = true,
+        value_name = "KEY=VALUE"
+    )]
+    pub kafka_options: Vec<String>,
+
+    /// Confluent-compatible schema registry URL [default: the local stack's registry]
+    #[arg(long, env = "KAFKA_DEMO_REGISTRY_URL", global = true)]
+    pub registry_url: Option<String>,
+    /// User name for the registry's HTTP basic authentication
+    #[arg(long, env = "KAFKA_DEMO_REGISTRY_USER", global = true)]
+    pub registry_user: Option<String>,
+    /// Password for the registry's HTTP basic authentication
+    #[arg(
+        long,
+        env = "KAFKA_DEMO_REGISTRY_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub registry_password: Option<String>,
+
+    /// Spark Connect URL, sc://host:port [default: the local stack's server]
+    #[arg(long, env = "KAFKA_DEMO_SPARK_URL", global = true)]
+    pub spark_url: Option<String>,
+
+    /// Local stack: Kafka client port
+    #[arg(long, env = "KAFKA_DEMO_KAFKA_PORT", global = true, default_value_t = default_port::KAFKA)]
+    pub kafka_port: u16,
+    /// Local stack: Kafka controller (KRaft) port
+    #[arg(long, env = "KAFKA_DEMO_KAFKA_CONTROLLER_PORT", global = true,
+          default_value_t = default_port::KAFKA_CONTROLLER)]
+    pub kafka_controller_port: u16,
+    /// Local stack: schema registry HTTP port
+    #[arg(long, env = "KAFKA_DEMO_REGISTRY_PORT", global = true, default_value_t = default_port::REGISTRY)]
+    pub registry_port: u16,
+    /// Local stack: schema registry management port
+    #[arg(long, env = "KAFKA_DEMO_REGISTRY_MANAGEMENT_PORT", global = true,
+          default_value_t = default_port::REGISTRY_MANAGEMENT)]
+    pub registry_management_port: u16,
+    /// Local stack: Spark Connect port
+    #[arg(long, env = "KAFKA_DEMO_SPARK_PORT", global = true, default_value_t = default_port::SPARK)]
+    pub spark_port: u16,
+
+    /// Local stack: Apache Kafka version to fetch from Maven Central
+    #[arg(long, env = "KAFKA_DEMO_KAFKA_VERSION", global = true, hide = true,
+          default_value = default_version::KAFKA)]
+    pub kafka_version: String,
+    /// Local stack: Apicurio Registry version to fetch from Maven Central
+    #[arg(long, env = "KAFKA_DEMO_APICURIO_VERSION", global = true, hide = true,
+          default_value = default_version::APICURIO)]
+    pub apicurio_version: String,
+    /// Local stack: Spark version (pyspark from PyPI, connectors from Maven Central)
+    #[arg(long, env = "KAFKA_DEMO_SPARK_VERSION", global = true, hide = true,
+          default_value = default_version::SPARK)]
+    pub spark_version: String,
+
+    /// Log more (repeat for more detail); RUST_LOG overrides
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the local Kafka, schema registry and Spark Connect services
+    #[command(subcommand)]
+    Stack(StackCommand),
+    /// Validate, register and check Avro schemas (seed step 1)
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Create and list Kafka topics
+    #[command(subcommand)]
+    Topic(TopicCommand),
+}
+
+/// `kafka-demo stack …`
+#[derive(Debug, Subcommand)]
+pub enum StackCommand {
+    /// Fetch what is missing, start every service and wait until each answers
+    Up {
+        /// Give up waiting for the services after this many seconds
+        #[arg(long, default_value_t = 240)]
+        timeout: u64,
+    },
+    /// Stop every service (SIGTERM, then wait)
+    Down,
+    /// Print each service's address and whether it answers
+    Status,
+    /// Print the end of a service's log
+    Logs {
+        /// Which service; all when omitted
+        service: Option<ServiceName>,
+        /// How many lines from the end
+        #[arg(short = 'n', long, default_value_t = 40)]
+        lines: usize,
+    },
+    /// Stop the stack and delete its state (topics, schemas, checkpoints, logs); keeps downloads
+    Reset {
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// A service of the local stack, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceName {
+    /// Apache Kafka.
+    Kafka,
+    /// Apicurio Registry.
+    Registry,
+    /// Spark Connect.
+    Spark,
+}
+
+/// `kafka-demo schema …`
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Check that a file is a valid Avro schema
+    Validate {
+        /// The .avsc file
+        file: PathBuf,
+    },
+    /// Register a schema as the value schema of a topic (subject TOPIC-value)
+    Register {
+        /// The .avsc file
+        file: PathBuf,
+        /// Topic whose records the schema describes
+        #[arg(long, default_value = "clicks-avro")]
+        topic: String,
+    },
+    /// Check a candidate schema against the latest version registered for a topic
+    Check {
+        /// The .avsc file
+        file: PathBuf,
+        /// Topic whose records the schema describes
+        #[arg(long, default_value = "clicks-avro")]
+        topic: String,
+    },
+    /// Show or set the compatibility level, globally or for one topic's subject
+    Compat {
+        /// New level
+        #[arg(long, value_name = "LEVEL")]
+        set: Option<CompatLevel>,
+        /// Topic whose value subject to configure; global when omitted
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// List subjects with their versions
+    List,
+}
+
+/// `kafka-demo topic …`
+#[derive(Debug, Subcommand)]
+pub enum TopicCommand {
+    /// Create a topic (nothing happens if it exists)
+    Create {
+        /// Topic name
+        name: String,
+        /// Number of partitions
+        #[arg(long, default_value_t = 3)]
+        partitions: i32,
+        /// Replication factor (1 on the local single-node stack)
+        #[arg(long, default_value_t = 1)]
+        replication_factor: i32,
+    },
+    /// List topics with their partition counts
+    List,
+}
+
+/// The registry's compatibility levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CompatLevel {
+    /// Anything goes.
+    None,
+    /// New schema reads data written with the previous one.
+    Backward,
+    /// … with every earlier one.
+    BackwardTransitive,
+    /// Previous schema reads data written with the new one.
+    Forward,
+    /// … every earlier one does.
+    ForwardTransitive,
+    /// Both backward and forward.
+    Full,
+    /// … against every earlier version.
+    FullTransitive,
+}
+
+impl CompatLevel {
+    /// The level as the registry API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::Backward => "BACKWARD",
+            Self::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            Self::Forward => "FORWARD",
+            Self::ForwardTransitive => "FORWARD_TRANSITIVE",
+            Self::Full => "FULL",
+            Self::FullTransitive => "FULL_TRANSITIVE",
+        }
+    }
+}
+
+/// A flag or variable whose value cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No data folder was given and `$HOME` is not set.
+    #[error("no data folder: set --data-dir or KAFKA_DEMO_DATA_DIR (HOME is not set)")]
+    NoDataDir,
+    /// A `-X` option without `=`.
+    #[error("Kafka option {0:?} is not KEY=VALUE")]
+    KafkaOption(String),
+    /// The registry URL does not parse or is not http(s).
+    #[error("registry URL {url:?} is not a usable http(s) URL: {reason}")]
+    RegistryUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The Spark Connect URL is not `sc://host:port`.
+    #[error("Spark Connect URL {url:?} is not of the form sc://host:port ({reason})")]
+    SparkUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Two services were given the same port.
+    #[error("port {port} is given to both {first} and {second}; each service needs its own")]
+    PortClash {
+        /// The shared port.
+        port: u16,
+        /// One service.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+    },
+}
+
+/// Everything the bridge needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The local stack.
+    pub stack: StackConfig,
+    /// Where Kafka is and how to talk to it.
+    pub kafka: KafkaConfig,
+    /// Where the schema registry is.
+    pub registry: RegistryConfig,
+    /// Where Spark Connect is.
+    pub spark: SparkConfig,
+}
+
+/// Ports of the local stack's services, all bound on 127.0.0.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// Kafka's client listener.
+    pub kafka: u16,
+    /// Kafka's controller listener.
+    pub kafka_controller: u16,
+    /// The registry's HTTP API.
+    pub registry: u16,
+    /// The registry's management interface.
+    pub registry_management: u16,
+    /// Spark Connect.
+    pub spark: u16,
+}
+
+impl Ports {
+    /// Every port with the service it belongs to and the flag that sets it.
+    pub fn named(&self) -> [(u16, &'static str, &'static str); 5] {
+        [
+            (self.kafka, "Kafka", "--kafka-port"),
+            (
+                self.kafka_controller,
+                "the Kafka controller",
+                "--kafka-controller-port",
+            ),
+            (self.registry, "the schema registry", "--registry-port"),
+            (
+                self.registry_management,
+                "the registry's management interface",
+                "--registry-management-port",
+            ),
+            (self.spark, "Spark Connect", "--spark-port"),
+        ]
+    }
+
+    fn check_distinct(&self) -> Result<(), ConfigError> {
+        let named = self.named();
+        for (i, (port, first, _)) in named.iter().enumerate() {
+            if let Some((_, second, _)) = named[i + 1..].iter().find(|(p, _, _)| p == port) {
+                return Err(ConfigError::PortClash {
+                    port: *port,
+                    first,
+                    second,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Versions of the services to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions {
+    /// Apache Kafka.
+    pub kafka: String,
+    /// Apicurio Registry.
+    pub apicurio: String,
+    /// Spark.
+    pub spark: String,
+}
+
+/// The local stack: where its state and downloads live, its ports and versions.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// State: Kafka logs, registry database, Spark folders, service logs and pid files.
+    pub data_dir: PathBuf,
+    /// Downloads: jars and the Python venv. Survives `stack reset`.
+    pub cache_dir: PathBuf,
+    /// Ports on 127.0.0.1.
+    pub ports: Ports,
+    /// What to fetch.
+    pub versions: Versions,
+}
+
+impl StackConfig {
+    /// Kafka bootstrap address of the local broker.
+    pub fn kafka_bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.ports.kafka)
+    }
+
+    /// Confluent-compatible API of the local registry.
+    pub fn registry_url(&self) -> String {
+        format!("http://127.0.0.1:{}/apis/ccompat/v7", self.ports.registry)
+    }
+
+    /// The local Spark Connect server.
+    pub fn spark_url(&self) -> SparkUrl {
+        SparkUrl {
+            host: "127.0.0.1".into(),
+            port: self.ports.spark,
+        }
+    }
+}
+
+/// How to reach Kafka.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// `host:port[,host:port…]`.
+    pub bootstrap_servers: String,
+    /// librdkafka settings passed through as given (security settings for remote clusters).
+    pub options: Vec<(String, String)>,
+}
+
+/// How to reach the schema registry.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Base URL of the Confluent-compatible API, without a trailing slash.
+    pub url: url::Url,
+    /// HTTP basic-auth user and password.
+    pub basic_auth: Option<(String, Option<String>)>,
+}
+
+/// A Spark Connect endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SparkUrl {
+    /// Host name or address.
+    pub host: String,
+    /// gRPC port.
+    pub port: u16,
+}
+
+impl SparkUrl {
+    /// Parses `sc://host:port` (a trailing `/` and `;key=value` parameters are ignored).
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let fail = |reason: &str| ConfigError::SparkUrl {
+            url: text.into(),
+            reason: reason.into(),
+        };
+        let rest = text
+            .strip_prefix("sc://")
+            .ok_or_else(|| fail("it must start with sc://"))?;
+        let authority = rest.split([';', '/']).next().unwrap_or_default();
+        let (host, port) = authority
+            .rsplit_once(':')
+            .ok_or_else(|| fail("the port is missing"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(fail("the host is missing"));
+        }
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| fail("the port is not a number from 1 to 65535"))?;
+        if port == 0 {
+            return Err(fail("the port is not a number from 1 to 65535"));
+        }
+        Ok(Self {
+            host: host.into(),
+            port,
+        })
+    }
+}
+
+impl std::fmt::Display for SparkUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "sc://[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "sc://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// How to reach Spark Connect.
+#[derive(Debug, Clone)]
+pub struct SparkConfig {
+    /// The server.
+    pub url: SparkUrl,
+}
+
+impl Config {
+    /// Validates the flags; `home` is where the default data folder goes.
+    pub fn from_args(args: &GlobalArgs, home: Option<PathBuf>) -> Result<Self, ConfigError> {
+        let data_dir = match (&args.data_dir, home) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(home)) => home.join(".kafka-demo"),
+            (None, None) => return Err(ConfigError::NoDataDir),
+        };
+        let ports = Ports {
+            kafka: args.kafka_port,
+            kafka_controller: args.kafka_controller_port,
+            registry: args.registry_port,
+            registry_management: args.registry_management_port,
+            spark: args.spark_port,
+        };
+        ports.check_distinct()?;
+        let stack = StackConfig {
+            cache_dir: args
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("cache")),
+            data_dir,
+            ports,
+            versions: Versions {
+                kafka: args.kafka_version.clone(),
+                apicurio: args.apicurio_version.clone(),
+                spark: args.spark_version.clone(),
+            },
+        };
+        let kafka = KafkaConfig {
+            bootstrap_servers: args
+                .bootstrap_servers
+                .clone()
+                .unwrap_or_else(|| stack.kafka_bootstrap()),
+            options: args
+                .kafka_options
+                .iter()
+                .map(|o| parse_kafka_option(o))
+                .collect::<Result<_, _>>()?,
+        };
+        let registry = RegistryConfig {
+            url: parse_registry_url(
+                args.registry_url
+                    .as_deref()
+                    .unwrap_or(&stack.registry_url()),
+            )?,
+            basic_auth: args
+                .registry_user
+                .clone()
+                .map(|u| (u, args.registry_password.clone())),
+        };
+        let spark = SparkConfig {
+            url: match &args.spark_url {
+                Some(url) => SparkUrl::parse(url)?,
+                None => stack.spark_url(),
+            },
+        };
+        Ok(Self {
+            stack,
+            kafka,
+            registry,
+            spark,
+        })
+    }
+
+    /// Reads the flags and environment of this process.
+    pub fn from_env(args: &GlobalArgs) -> Result<Self, ConfigError> {
+        Self::from_args(args, std::env::var_os("HOME").map(PathBuf::from))
+    }
+}
+
+fn parse_kafka_option(text: &str) -> Result<(String, String), ConfigError> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().into(), value.into())),
+        _ => Err(ConfigError::KafkaOption(text.into())),
+    }
+}
+
+fn parse_registry_url(text: &str) -> Result<url::Url, ConfigError> {
+    let fail = |reason: String| ConfigError::RegistryUrl {
+        url: text.into(),
+        reason,
+    };
+    let url = url::Url::parse(text.trim_end_matches('/')).map_err(|e| fail(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(fail(format!(
+            "scheme {:?} is not http or https",
+            url.scheme()
+        )));
+    }
+    if url.cannot_be_a_base() {
+        return Err(fail("it cannot hold a path".into()));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let argv = std::iter::once("kafka-demo")
+            .chain(args.iter().copied())
+            .chain(["stack", "status"]);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        Config::from_args(&cli.global, Some(PathBuf::from("/home/u"))).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_point_at_the_local_stack() -> Result<(), String> {
+        let config = parse(&[])?;
+        assert_eq!(config.stack.data_dir, PathBuf::from("/home/u/.kafka-demo"));
+        assert_eq!(
+            config.stack.cache_dir,
+            PathBuf::from("/home/u/.kafka-demo/cache")
+        );
+        assert_eq!(config.kafka.bootstrap_servers, "127.0.0.1:39092");
+        assert_eq!(
+            config.registry.url.as_str(),
+            "http://127.0.0.1:38081/apis/ccompat/v7"
+        );
+        assert_eq!(config.spark.url.to_string(), "sc://127.0.0.1:35002");
+        Ok(())
+    }
+
+    #[test]
+    fn ports_move_the_default_addresses() -> Result<(), String> {
+        let config = parse(&[
+            "--kafka-port",
+            "1234",
+            "--registry-port",
+            "2345",
+            "--spark-port",
+            "3456",
+        ])?;
+        assert_eq!(config.kafka.bootstrap_servers, "127.0.0.1:1234");
+        assert_eq!(
+            config.registry.url.as_str(),
+            "http://127.0.0.1:2345/apis/ccompat/v7"
+        );
+        assert_eq!(config.spark.url.to_string(), "sc://127.0.0.1:3456");
+        Ok(())
+    }
+
+    #[test]
+    fn explicit_addresses_win_over_ports() -> Result<(), String> {
+        let config = parse(&[
+            "--bootstrap-servers",
+            "b1:9092,b2:9092",
+            "--registry-url",
+            "https://reg.example/api/",
+            "--spark-url",
+            "sc://spark.example:15002/;user_id=me",
+            "--kafka-port",
+            "1",
+        ])?;
+        assert_eq!(config.kafka.bootstrap_servers, "b1:9092,b2:9092");
+        assert_eq!(config.registry.url.as_str(), "https://reg.example/api");
+        assert_eq!(
+            config.spark.url,
+            SparkUrl {
+                host: "spark.example".into(),
+                port: 15002
+            }
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn kafka_options_pass_through() -> Result<(), String> {
+        let config = parse(&[
+            "-X",
+            "security.protocol=SASL_SSL",
+            "-X",
+            "sasl.password=a=b",
+        ])?;
+        assert_eq!(
+            config.kafka.options,
+            vec![
+                ("security.protocol".to_owned(), "SASL_SSL".to_owned()),
+                ("sasl.password".to_owned(), "a=b".to_owned())
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        let refused = |args: &[&str], needle: &str| match parse(args) {
+            Ok(_) => panic!("{args:?} was accepted"),
+            Err(e) => assert!(e.contains(needle), "{args:?}: {e}"),
+        };
+        refused(&["-X", "novalue"], "KEY=VALUE");
+        refused(&["--registry-url", "ftp://x"], "not http or https");
+        refused(&["--registry-url", "not a url"], "not a usable");
+        refused(&["--spark-url", "http://x:1"], "sc://");
+        refused(&["--spark-url", "sc://x"], "port is missing");
+        refused(&["--spark-url", "sc://x:99999"], "port is not a number");
+        refused(&["--kafka-port", "70000"], "70000");
+        refused(&["--kafka-port", "38081"], "port 38081 is given to both");
+    }
+
+    #[test]
+    fn no_home_and_no_data_dir_is_an_error() -> Result<(), String> {
+        let cli =
+            Cli::try_parse_from(["kafka-demo", "stack", "status"]).map_err(|e| e.to_string())?;
+        assert!(matches!(
+            Config::from_args(&cli.global, None),
+            Err(ConfigError::NoDataDir)
+        ));
+        Ok(())
+    }
+}

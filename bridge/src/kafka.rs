@@ -1,0 +1,190 @@
+//! Talking to Kafka through librdkafka: the one place an rdkafka `ClientConfig` is built, plus
+//! the admin operations the CLI and the stack need (metadata, topic creation and listing).
+//!
+//! librdkafka's metadata calls block, so they run on the blocking pool.
+
+use crate::config::KafkaConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::ClientConfig;
+use shared::Topic;
+use std::time::Duration;
+
+/// What went wrong talking to Kafka.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaOpError {
+    /// The client could not be created (usually a bad `-X` option).
+    #[error("invalid Kafka client settings: {0}")]
+    Config(#[source] KafkaError),
+    /// The brokers did not answer.
+    #[error("no answer from Kafka at {bootstrap} within {timeout:?}: {source}")]
+    Unreachable {
+        /// Where we looked.
+        bootstrap: String,
+        /// How long we waited.
+        timeout: Duration,
+        /// librdkafka's reason.
+        source: KafkaError,
+    },
+    /// Topic creation was refused.
+    #[error("could not create topic {topic}: {reason}")]
+    CreateTopic {
+        /// The topic.
+        topic: String,
+        /// The broker's reason.
+        reason: String,
+    },
+    /// A blocking call's thread failed.
+    #[error("internal error while talking to Kafka: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Builds the client configuration for `kafka`: bootstrap servers, then every pass-through option
+/// (so `-X` can override anything, including security settings for remote clusters).
+pub fn client_config(kafka: &KafkaConfig) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &kafka.bootstrap_servers);
+    config.set("client.id", "kafka-demo");
+    for (key, value) in &kafka.options {
+        config.set(key, value);
+    }
+    config
+}
+
+/// A topic as the brokers describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    /// Its name.
+    pub name: String,
+    /// How many partitions it has.
+    pub partitions: usize,
+}
+
+/// Asks the cluster for its metadata and returns how many brokers it has.
+pub async fn broker_count(kafka: &KafkaConfig, timeout: Duration) -> Result<usize, KafkaOpError> {
+    let metadata = metadata(kafka, timeout).await?;
+    Ok(metadata.0)
+}
+
+/// Every topic that is not internal, sorted by name.
+pub async fn list_topics(
+    kafka: &KafkaConfig,
+    timeout: Duration,
+) -> Result<Vec<TopicInfo>, KafkaOpError> {
+    Ok(metadata(kafka, timeout).await?.1)
+}
+
+async fn metadata(
+    kafka: &KafkaConfig,
+    timeout: Duration,
+) -> Result<(usize, Vec<TopicInfo>), KafkaOpError> {
+    let config = client_config(kafka);
+    let bootstrap = kafka.bootstrap_servers.clone();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = config.create().map_err(KafkaOpError::Config)?;
+        let metadata =
+            consumer
+                .fetch_metadata(None, timeout)
+                .map_err(|source| KafkaOpError::Unreachable {
+                    bootstrap,
+                    timeout,
+                    source,
+                })?;
+        let mut topics: Vec<TopicInfo> = metadata
+            .topics()
+            .iter()
+            .filter(|t| !t.name().starts_with("__"))
+            .map(|t| TopicInfo {
+                name: t.name().to_owned(),
+                partitions: t.partitions().len(),
+            })
+            .collect();
+        topics.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok((metadata.brokers().len(), topics))
+    })
+    .await?
+}
+
+/// Creates `topic` unless it exists. Returns `true` when it was created now.
+pub async fn ensure_topic(
+    kafka: &KafkaConfig,
+    topic: &Topic,
+    partitions: i32,
+    replication: i32,
+    timeout: Duration,
+) -> Result<bool, KafkaOpError> {
+    let admin: AdminClient<DefaultClientContext> = client_config(kafka)
+        .create()
+        .map_err(KafkaOpError::Config)?;
+    let new = NewTopic::new(
+        topic.as_str(),
+        partitions,
+        TopicReplication::Fixed(replication),
+    );
+    let options = AdminOptions::new()
+        .operation_timeout(Some(timeout))
+        .request_timeout(Some(timeout));
+    let fail = |reason: String| KafkaOpError::CreateTopic {
+        topic: topic.to_string(),
+        reason,
+    };
+    let results = admin
+        .create_topics([&new], &options)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(true),
+        Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(false),
+        Some(Err((_, code))) => Err(fail(code.to_string())),
+        None => Err(fail("the broker gave no result".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_passed_through_after_the_bootstrap() {
+        let kafka = KafkaConfig {
+            bootstrap_servers: "b:1".into(),
+            options: vec![
+                ("security.protocol".into(), "SASL_SSL".into()),
+                ("client.id".into(), "mine".into()),
+            ],
+        };
+        let config = client_config(&kafka);
+        assert_eq!(config.get("bootstrap.servers"), Some("b:1"));
+        assert_eq!(config.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(config.get("client.id"), Some("mine"));
+    }
+
+    #[tokio::test]
+    async fn unknown_option_is_a_config_error() {
+        let kafka = KafkaConfig {
+            bootstrap_servers: "127.0.0.1:1".into(),
+            options: vec![("no.such.option".into(), "1".into())],
+        };
+        let err = broker_count(&kafka, Duration::from_millis(100)).await;
+        assert!(matches!(err, Err(KafkaOpError::Config(_))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable_not_a_hang() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(1);
+        let kafka = KafkaConfig {
+            bootstrap_servers: format!("127.0.0.1:{port}"),
+            options: vec![],
+        };
+        let err = broker_count(&kafka, Duration::from_millis(500)).await;
+        assert!(
+            matches!(err, Err(KafkaOpError::Unreachable { .. })),
+            "{err:?}"
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! Seed step 1, the part that needs no registry: reading an `.avsc` file, saying precisely what
+//! is wrong with it (line and column for JSON, the field for Avro), and describing a valid one.
+
+use apache_avro::rabin::Rabin;
+use apache_avro::schema_compatibility::SchemaCompatibility;
+use apache_avro::Schema;
+use serde_json::Value;
+
+/// Why a text is not a usable Avro schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaProblem {
+    /// Not JSON at all; `line` and `column` are 1-based, as editors count.
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// Line of the error.
+        line: usize,
+        /// Column of the error.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// JSON, but not valid Avro; `field` is the path of the field at fault, when one is.
+    #[error("invalid Avro{}: {message}", field.as_ref().map(|f| format!(" in field `{f}`")).unwrap_or_default())]
+    Avro {
+        /// Dotted path of the offending field, e.g. `click.cost`.
+        field: Option<String>,
+        /// What the Avro parser said.
+        message: String,
+    },
+}
+
+/// A schema that parsed, with what a person wants to know about it.
+#[derive(Debug, Clone)]
+pub struct Described {
+    /// The parsed schema.
+    pub schema: Schema,
+    /// Full name (`com.example.click`), or the type for unnamed schemas.
+    pub name: String,
+    /// Number of fields, for records.
+    pub fields: usize,
+    /// Parsing Canonical Form.
+    pub canonical: String,
+    /// CRC-64-AVRO (Rabin) fingerprint of the canonical form, hex.
+    pub fingerprint: String,
+}
+
+/// Parses `text` as an Avro schema, or says exactly what is wrong.
+pub fn validate(text: &str) -> Result<Described, SchemaProblem> {
+    let json: Value = serde_json::from_str(text).map_err(|e| SchemaProblem::Json {
+        line: e.line(),
+        column: e.column(),
+        message: json_message(&e),
+    })?;
+    let schema = Schema::parse(&json).map_err(|e| SchemaProblem::Avro {
+        field: locate(&json),
+        message: e.to_string(),
+    })?;
+    Ok(describe(schema))
+}
+
+/// serde_json appends " at line L column C" to its messages; the position is reported apart.
+fn json_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
+}
+
+fn describe(schema: Schema) -> Described {
+    let (name, fields) = match &schema {
+        Schema::Record(record) => (record.name.fullname(None), record.fields.len()),
+        other => (
+            format!("{:?}", apache_avro::schema::SchemaKind::from(other)).to_lowercase(),
+            0,
+        ),
+    };
+    let canonical = schema.canonical_form();
+    let fingerprint = schema.fingerprint::<Rabin>().to_string();
+    Described {
+        schema,
+        name,
+        fields,
+        canonical,
+        fingerprint,
+    }
+}
+
+/// Finds the field that makes a record schema fail: the first prefix of the field list that no
+/// longer parses ends with the culprit. Nested records are searched the same way, giving a
+/// dotted path. `None` when the fault lies outside any field.
+fn locate(json: &Value) -> Option<String> {
+    let record = json.as_object()?;
+    let fields = record.get("fields")?.as_array()?;
+    let name = record
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("record");
+    let with_fields = |n: usize| {
+        let mut copy = record.clone();
+        copy.insert("fields".into(), Value::Array(fields[..n].to_vec()));
+        Schema::parse(&Value::Object(copy)).is_ok()
+    };
+    if !with_fields(0) {
+        return None;
+    }
+    let culprit = (1..=fields.len()).find(|n| !with_fields(*n))? - 1;
+    let field = &fields[culprit];
+    let field_name = field
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("fields[{culprit}]"));
+    let path = format!("{name}.{field_name}");
+    match field.get("type").and_then(locate) {
+        Some(inner) => Some(format!(
+            "{path}.{}",
+            inner
+                .split_once('.')
+                .map(|(_, rest)| rest)
+                .unwrap_or(&inner)
+        )),
+        None => Some(path),
+    }
+}
+
+/// Why records written with `writer` cannot be read with `reader`, computed locally with
+/// `apache-avro`; `None` when they can. Used to explain a registry's bare "incompatible".
+pub fn read_incompatibility(writer: &Schema, reader: &Schema) -> Option<String> {
+    SchemaCompatibility::can_read(writer, reader)
+        .err()
+        .map(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V1: &str = include_str!("../../schemas/click_v1.avsc");
+    const V2: &str = include_str!("../../schemas/click_v2.avsc");
+    const SEED: &str = include_str!("../tests/data/click_seed.avsc");
+    const INCOMPATIBLE: &str = include_str!("../tests/data/click_incompatible.avsc");
+
+    fn valid(text: &str) -> Described {
+        match validate(text) {
+            Ok(d) => d,
+            Err(e) => panic!("expected a valid schema, got {e}"),
+        }
+    }
+
+    #[test]
+    fn the_click_schemas_are_valid_records() {
+        let v1 = valid(V1);
+        assert_eq!((v1.name.as_str(), v1.fields), ("com.example.click", 9));
+        let v2 = valid(V2);
+        assert_eq!((v2.name.as_str(), v2.fields), ("com.example.click", 10));
+        assert_ne!(v1.fingerprint, v2.fingerprint);
+        assert_eq!(v1.fingerprint.len(), 16, "{}", v1.fingerprint);
+        assert!(v1.canonical.starts_with(r#"{"name":"com.example.click","type":"record","fields":[{"name":"id","type":"string"}"#), "{}", v1.canonical);
+    }
+
+    #[test]
+    fn the_seed_trailing_comma_is_pinpointed() {
+        // The seed's text has `{ "name": "cost", "type": "float" },` before the closing `]` on
+        // line 17; the parser notices at the `]`.
+        let line = SEED.lines().position(|l| l.trim() == "]").map(|i| i + 1);
+        match validate(SEED) {
+            Err(SchemaProblem::Json {
+                line: l,
+                column,
+                message,
+            }) => {
+                assert_eq!(Some(l), line);
+                assert_eq!(
+                    column,
+                    SEED.lines()
+                        .nth(l - 1)
+                        .map(|t| t.find(']').unwrap_or(0) + 1)
+                        .unwrap_or(0)
+                );
+                assert!(message.contains("trailing comma"), "{message}");
+            }
+            other => panic!("expected a JSON problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_field_type_names_the_field() {
+        let text = V1.replace(r#""type": "float""#, r#""type": "flaot""#);
+        match validate(&text) {
+            Err(SchemaProblem::Avro { field, message }) => {
+                assert_eq!(field.as_deref(), Some("click.cost"));
+                assert!(message.contains("flaot"), "{message}");
+            }
+            other => panic!("expected an Avro problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_field_without_a_name_is_named_by_position() {
+        let text = V1.replace(
+            r#"{ "name": "ip", "type": ["string", "null"] }"#,
+            r#"{ "type": ["string", "null"] }"#,
+        );
+        match validate(&text) {
+            Err(SchemaProblem::Avro { field, .. }) => {
+                assert_eq!(field.as_deref(), Some("click.fields[6]"))
+            }
+            other => panic!("expected an Avro problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nested_record_faults_get_a_dotted_path() {
+        let text = r#"{"type":"record","name":"outer","fields":[
+            {"name":"ok","type":"int"},
+            {"name":"geo","type":{"type":"record","name":"geo_t","fields":[
+                {"name":"lat","type":"double"},{"name":"lon","type":"dubble"}]}}]}"#;
+        match validate(text) {
+            Err(SchemaProblem::Avro { field, .. }) => {
+                assert_eq!(field.as_deref(), Some("outer.geo.lon"))
+            }
+            other => panic!("expected an Avro problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn record_level_faults_name_no_field() {
+        match validate(r#"{"type":"record","fields":[]}"#) {
+            Err(SchemaProblem::Avro { field: None, .. }) => {}
+            other => panic!("expected a record-level Avro problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn v2_reads_v1_data_and_the_candidate_does_not() {
+        let (v1, v2, bad) = (
+            valid(V1).schema,
+            valid(V2).schema,
+            valid(INCOMPATIBLE).schema,
+        );
+        assert_eq!(read_incompatibility(&v1, &v2), None);
+        let reason = read_incompatibility(&v1, &bad).unwrap_or_default();
+        assert!(reason.contains("campaign_id"), "{reason}");
+    }
+}
