@@ -235,7 +235,7 @@ fn prepare(file: &Path, topic: &str) -> anyhow::Result<(String, Subject)> {
 async fn check(file: &Path, topic: &str, config: &Config) -> anyhow::Result<ExitCode> {
     let (text, subject) = prepare(file, topic)?;
     let client = registry::Client::new(&config.registry)?;
-    let answer = match client.check(&subject, &text).await {
+    let latest = match client.version(&subject, "latest").await {
         Err(e) if e.code() == Some(registry::SUBJECT_NOT_FOUND) => {
             println!(
                 "{subject} has no versions yet: {} can be registered as its first",
@@ -245,8 +245,8 @@ async fn check(file: &Path, topic: &str, config: &Config) -> anyhow::Result<Exit
         }
         other => other.map_err(registry_error)?,
     };
-    let latest = client
-        .version(&subject, "latest")
+    let answer = client
+        .check(&subject, &text)
         .await
         .map_err(registry_error)?;
     let level = client

@@ -344,10 +344,15 @@ impl Client {
         })
     }
 
-    /// The compatibility level of `subject`, or the global one.
+    /// The compatibility level in force for `subject` (its own, else the global one), or the
+    /// global one.
     pub async fn compatibility(&self, subject: Option<&Subject>) -> Result<String, RegistryError> {
         let url = match subject {
-            Some(s) => self.url_for(&["config", s.as_str()]),
+            Some(s) => {
+                let mut url = self.url_for(&["config", s.as_str()]);
+                url.set_query(Some("defaultToGlobal=true"));
+                url
+            }
             None => self.url_for(&["config"]),
         };
         let r: ConfigResponse = self

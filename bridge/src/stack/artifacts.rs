@@ -5,6 +5,7 @@
 
 use super::StackError;
 use crate::config::{StackConfig, Versions};
+use nix::fcntl::{Flock, FlockArg};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Instant;
@@ -53,6 +54,8 @@ pub(crate) async fn ensure(
     let cache = &config.cache_dir;
     std::fs::create_dir_all(cache)
         .map_err(|e| StackError::io("create the cache folder", cache, e))?;
+    // Two `stack up`s sharing a cache (say `make run` and `make test`) take turns fetching.
+    let _lock = lock_cache(cache, progress).await?;
     let v = &config.versions;
     let (kafka_libs, registry_jar, spark) = tokio::try_join!(
         kafka_jars(cache, v, progress),
@@ -65,6 +68,29 @@ pub(crate) async fn ensure(
         spark_home: spark.0,
         spark_jars: spark.1,
     })
+}
+
+/// An exclusive lock on the cache folder, held until dropped.
+async fn lock_cache(
+    cache: &Path,
+    progress: Progress<'_>,
+) -> Result<Flock<std::fs::File>, StackError> {
+    let path = cache.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StackError::io("open", &path, e))?;
+    let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => return Ok(lock),
+        Err((file, _)) => file,
+    };
+    progress("another kafka-demo is fetching into the same cache; waiting for it…");
+    tokio::task::spawn_blocking(move || Flock::lock(file, FlockArg::LockExclusive))
+        .await
+        .map_err(|e| StackError::io("lock", &path, std::io::Error::other(e)))?
+        .map_err(|(_, errno)| StackError::io("lock", &path, errno.into()))
 }
 
 async fn require_tool(

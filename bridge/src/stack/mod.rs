@@ -119,7 +119,7 @@ pub struct Started {
     pub service: Service,
     /// `false` when it was already running and was left alone.
     pub started: bool,
-    /// From `up` being called to the service answering.
+    /// From the services being started (after any download) to this one answering.
     pub ready_after: Duration,
 }
 
@@ -174,14 +174,13 @@ impl Stack {
     }
 
     /// Fetches what is missing, starts every service that is not running, and waits until each
-    /// answers (or `timeout` passes). Running services are left alone, so `up` can be repeated.
+    /// answers (or `timeout` passes once the downloads are done). Running services are left alone, so `up` can be repeated.
     pub async fn up(
         &self,
         timeout: Duration,
         progress: Progress<'_>,
     ) -> Result<Vec<Started>, StackError> {
-        let begun = Instant::now();
-        let art = artifacts::ensure(&self.config, progress).await?;
+        // Busy ports are reported before any download, so a clash does not cost minutes.
         let mut fresh = Vec::new();
         for service in Service::ALL {
             if self.running_pid(service).is_none() {
@@ -189,6 +188,9 @@ impl Stack {
                 fresh.push(service);
             }
         }
+        let art = artifacts::ensure(&self.config, progress).await?;
+        // The deadline covers starting and readiness; a first download may take far longer.
+        let begun = Instant::now();
         for service in &fresh {
             self.start(*service, &art).await?;
             progress(&format!(

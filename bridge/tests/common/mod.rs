@@ -1,0 +1,146 @@
+//! Helpers for the integration tests: a real local stack on its own ports and data folder,
+//! started once and reused (`Stack::up` leaves running services alone), and a way to run the
+//! `kafka-demo` binary against it.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use bridge::config::{Cli, Config};
+use bridge::stack::Stack;
+use clap::Parser as _;
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+/// A stack for tests: where it lives and on which ports.
+#[derive(Debug, Clone)]
+pub struct TestStack {
+    pub name: &'static str,
+    pub port_base: u16,
+}
+
+/// The stack most tests share. `make test` stops it at the end.
+pub const SHARED: TestStack = TestStack {
+    name: "shared",
+    port_base: 41000,
+};
+
+impl TestStack {
+    pub fn data_dir(&self) -> PathBuf {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("kafka-demo-test-stack-{}", self.name))
+    }
+
+    /// Downloads are shared with `make run` so they happen once per machine.
+    pub fn cache_dir(&self) -> PathBuf {
+        match std::env::var_os("KAFKA_DEMO_CACHE_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into()))
+                .join(".kafka-demo/cache"),
+        }
+    }
+
+    /// Global flags selecting this stack, for the binary and for building a `Config`.
+    pub fn flags(&self) -> Vec<String> {
+        let b = self.port_base;
+        let pairs = [
+            ("--data-dir", self.data_dir().display().to_string()),
+            ("--cache-dir", self.cache_dir().display().to_string()),
+            ("--kafka-port", (b + 92).to_string()),
+            ("--kafka-controller-port", (b + 93).to_string()),
+            ("--registry-port", (b + 81).to_string()),
+            ("--registry-management-port", (b + 82).to_string()),
+            ("--spark-port", (b + 2).to_string()),
+        ];
+        pairs
+            .into_iter()
+            .flat_map(|(k, v)| [k.to_owned(), v])
+            .collect()
+    }
+
+    pub fn config(&self) -> Config {
+        let argv = std::iter::once("kafka-demo".to_owned())
+            .chain(self.flags())
+            .chain(["stack".to_owned(), "status".to_owned()]);
+        let cli =
+            Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("test flags do not parse: {e}"));
+        Config::from_args(&cli.global, None)
+            .unwrap_or_else(|e| panic!("test config is invalid: {e}"))
+    }
+
+    pub fn stack(&self) -> Stack {
+        Stack::new(self.config().stack)
+    }
+
+    /// Brings the stack up (a no-op when it runs), failing the test with the reason otherwise.
+    /// Tests of one binary run in parallel; they take turns so only the first one starts it.
+    pub async fn ensure_up(&self) -> Config {
+        static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = TURN.lock().await;
+        let stack = self.stack();
+        if let Err(e) = stack
+            .up(Duration::from_secs(300), &|line| {
+                eprintln!("[{}] {line}", self.name)
+            })
+            .await
+        {
+            panic!("the {} test stack did not come up: {e}", self.name);
+        }
+        self.config()
+    }
+
+    /// Runs `kafka-demo <flags> <args>` against this stack.
+    pub fn run(&self, args: &[&str]) -> Output {
+        run_binary(&self.flags(), args)
+    }
+}
+
+/// Runs the binary with `flags` then `args`; nothing is inherited from the environment's
+/// KAFKA_DEMO_* settings, so the test decides everything.
+pub fn run_binary(flags: &[String], args: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kafka-demo"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KAFKA_DEMO_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.args(flags).args(args).current_dir(workspace_root());
+    cmd.output()
+        .unwrap_or_else(|e| panic!("could not run kafka-demo: {e}"))
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A name no earlier run used, so tests never see each other's topics or subjects.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos:x}", std::process::id())
+}
+
+/// Parses `subject=S version=V id=I` as `schema register` prints it.
+pub fn registered(out: &Output) -> (String, u32, u32) {
+    let text = stdout(out);
+    let field = |key: &str| {
+        text.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{key}=")))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no {key}= in {text:?} (stderr: {})", stderr(out)))
+    };
+    let number = |key: &str| {
+        field(key)
+            .parse::<u32>()
+            .unwrap_or_else(|e| panic!("{key}: {e}"))
+    };
+    (field("subject"), number("version"), number("id"))
+}
