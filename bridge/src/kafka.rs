@@ -161,6 +161,23 @@ mod tests {
         assert_eq!(config.get("client.id"), Some("mine"));
     }
 
+    #[test]
+    fn sasl_ssl_settings_are_supported_by_the_build() {
+        let kafka = KafkaConfig {
+            bootstrap_servers: "127.0.0.1:1".into(),
+            options: [
+                ("security.protocol", "SASL_SSL"),
+                ("sasl.mechanism", "SCRAM-SHA-512"),
+                ("sasl.username", "u"),
+                ("sasl.password", "p"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec(),
+        };
+        let created: Result<BaseConsumer, _> = client_config(&kafka).create();
+        assert!(created.is_ok(), "{:?}", created.err());
+    }
+
     #[tokio::test]
     async fn unknown_option_is_a_config_error() {
         let kafka = KafkaConfig {
