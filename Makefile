@@ -39,6 +39,7 @@ status:
 # `shared` is used by the browser too: it must keep building for wasm32.
 wasm-check:
 	$(CARGO) build -p shared --target wasm32-unknown-unknown
+	$(CARGO) build -p shared --features avro --target wasm32-unknown-unknown
 
 setup:
 	@bash scripts/setup.sh

@@ -3,9 +3,9 @@
 
 use crate::config::{Cli, Command, Config, SchemaCommand, ServiceName, StackCommand, TopicCommand};
 use crate::registry::{self, RegistryError};
-use crate::schema::{self, SchemaProblem};
 use crate::stack::{Service, Stack, StackError};
 use anyhow::{bail, Context as _};
+use shared::schema::{self, SchemaProblem};
 use shared::{Subject, Topic};
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
@@ -24,6 +24,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stack(cmd) => stack(cmd, &config).await,
         Command::Schema(cmd) => schema_cmd(cmd, &config).await,
         Command::Topic(cmd) => topic(cmd, &config).await,
+        Command::Serve(args) => serve(args, config).await,
+    }
+}
+
+async fn serve(args: crate::config::ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        stop.cancel();
+    });
+    let serve = crate::server::ServeConfig {
+        host: args.host,
+        port: args.port,
+        token: args.token,
+        dist: args.dist,
+    };
+    crate::server::serve(config, serve, shutdown, |url| {
+        println!("kafka-demo playground: {url}");
+        say("press Ctrl-C to stop");
+    })
+    .await?;
+    say("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn wait_for_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
     }
 }
 
@@ -233,57 +272,37 @@ fn prepare(file: &Path, topic: &str) -> anyhow::Result<(String, Subject)> {
 }
 
 async fn check(file: &Path, topic: &str, config: &Config) -> anyhow::Result<ExitCode> {
-    let (text, subject) = prepare(file, topic)?;
+    let (text, _) = prepare(file, topic)?;
+    let topic = Topic::new(topic)?;
     let client = registry::Client::new(&config.registry)?;
-    let latest = match client.version(&subject, "latest").await {
-        Err(e) if e.code() == Some(registry::SUBJECT_NOT_FOUND) => {
-            println!(
-                "{subject} has no versions yet: {} can be registered as its first",
-                file.display()
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        other => other.map_err(registry_error)?,
+    let report = match crate::schema_step::check(&client, &topic, &text).await {
+        Ok(report) => report,
+        Err(crate::schema_step::StepError::Registry(e)) => return Err(registry_error(e)),
+        Err(e) => return Err(e.into()),
     };
-    let answer = client
-        .check(&subject, &text)
-        .await
-        .map_err(registry_error)?;
-    let level = client
-        .compatibility(Some(&subject))
-        .await
-        .unwrap_or_else(|_| "unknown".into());
-    if answer.compatible {
+    let (subject, level) = (&report.subject, &report.level);
+    let Some(version) = report.against_version else {
         println!(
-            "compatible: {} can follow {subject} version {} (level {level})",
-            file.display(),
-            latest.version
+            "{subject} has no versions yet: {} can be registered as its first",
+            file.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    if report.compatible {
+        println!(
+            "compatible: {} can follow {subject} version {version} (level {level})",
+            file.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "incompatible: {} cannot follow {subject} version {} (level {level})",
-        file.display(),
-        latest.version
+        "incompatible: {} cannot follow {subject} version {version} (level {level})",
+        file.display()
     );
-    let mut reasons = answer.messages;
-    if reasons.is_empty() {
-        reasons.extend(
-            local_reason(&latest.schema, &text)
-                .map(|r| format!("{r} (explained by kafka-demo; the registry gave no reason)")),
-        );
-    }
-    for reason in reasons {
+    for reason in &report.reasons {
         println!("  - {reason}");
     }
     Ok(ExitCode::from(NO))
-}
-
-/// Why data written with the registered `latest` cannot be read with `candidate`.
-fn local_reason(latest: &str, candidate: &str) -> Option<String> {
-    let writer = schema::validate(latest).ok()?.schema;
-    let reader = schema::validate(candidate).ok()?.schema;
-    schema::read_incompatibility(&writer, &reader)
 }
 
 fn registry_error(error: RegistryError) -> anyhow::Error {
@@ -365,16 +384,5 @@ mod tests {
         };
         let text = explain_problem(Path::new("s.avsc"), "{\n  ],\n}", &problem);
         assert_eq!(text, "s.avsc:2:3: invalid JSON: trailing comma\n  ],\n  ^");
-    }
-
-    #[test]
-    fn local_reason_explains_a_missing_default() {
-        let v1 = include_str!("../../schemas/click_v1.avsc");
-        let bad = include_str!("../tests/data/click_incompatible.avsc");
-        assert!(local_reason(v1, bad).is_some_and(|r| r.contains("campaign_id")));
-        assert_eq!(
-            local_reason(v1, include_str!("../../schemas/click_v2.avsc")),
-            None
-        );
     }
 }

@@ -3,6 +3,8 @@
 //! environment.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use shared::protocol::CompatLevel;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// Default ports of the local stack. They sit away from the usual 9092/8081/15002 so that
@@ -133,6 +135,28 @@ pub enum Command {
     /// Create and list Kafka topics
     #[command(subcommand)]
     Topic(TopicCommand),
+    /// Serve the browser playground and its WebSocket API
+    Serve(ServeArgs),
+}
+
+/// The playground's default port, beside the stack's.
+pub const DEFAULT_SERVE_PORT: u16 = 38080;
+
+/// `kafka-demo serve …`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback requires --token
+    #[arg(long, env = "KAFKA_DEMO_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, env = "KAFKA_DEMO_PORT", default_value_t = DEFAULT_SERVE_PORT)]
+    pub port: u16,
+    /// Secret the page must present (it is passed on in the printed URL)
+    #[arg(long, env = "KAFKA_DEMO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Folder of the trunk-built page
+    #[arg(long, env = "KAFKA_DEMO_DIST", default_value = "dist")]
+    pub dist: PathBuf,
 }
 
 /// `kafka-demo stack …`
@@ -201,8 +225,8 @@ pub enum SchemaCommand {
     },
     /// Show or set the compatibility level, globally or for one topic's subject
     Compat {
-        /// New level
-        #[arg(long, value_name = "LEVEL")]
+        /// New level: NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE
+        #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
         set: Option<CompatLevel>,
         /// Topic whose value subject to configure; global when omitted
         #[arg(long)]
@@ -230,39 +254,12 @@ pub enum TopicCommand {
     List,
 }
 
-/// The registry's compatibility levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CompatLevel {
-    /// Anything goes.
-    None,
-    /// New schema reads data written with the previous one.
-    Backward,
-    /// … with every earlier one.
-    BackwardTransitive,
-    /// Previous schema reads data written with the new one.
-    Forward,
-    /// … every earlier one does.
-    ForwardTransitive,
-    /// Both backward and forward.
-    Full,
-    /// … against every earlier version.
-    FullTransitive,
-}
-
-impl CompatLevel {
-    /// The level as the registry API spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "NONE",
-            Self::Backward => "BACKWARD",
-            Self::BackwardTransitive => "BACKWARD_TRANSITIVE",
-            Self::Forward => "FORWARD",
-            Self::ForwardTransitive => "FORWARD_TRANSITIVE",
-            Self::Full => "FULL",
-            Self::FullTransitive => "FULL_TRANSITIVE",
-        }
-    }
+/// Reads a compatibility level as the registry spells it (any case).
+fn parse_level(text: &str) -> Result<CompatLevel, String> {
+    CompatLevel::parse(&text.to_ascii_uppercase()).ok_or_else(|| {
+        let all: Vec<&str> = CompatLevel::ALL.iter().map(|l| l.as_str()).collect();
+        format!("not a compatibility level; use one of {}", all.join(", "))
+    })
 }
 
 /// A flag or variable whose value cannot be used.
@@ -684,6 +681,17 @@ mod tests {
         refused(&["--spark-url", "sc://x:99999"], "port is not a number");
         refused(&["--kafka-port", "70000"], "70000");
         refused(&["--kafka-port", "38081"], "port 38081 is given to both");
+        let level = Cli::try_parse_from(["kafka-demo", "schema", "compat", "--set", "SIDEWAYS"]);
+        assert!(level.is_err_and(|e| e.to_string().contains("FULL_TRANSITIVE")));
+    }
+
+    #[test]
+    fn levels_parse_in_any_case() {
+        assert_eq!(
+            parse_level("full_transitive"),
+            Ok(CompatLevel::FullTransitive)
+        );
+        assert_eq!(parse_level("BACKWARD"), Ok(CompatLevel::Backward));
     }
 
     #[test]

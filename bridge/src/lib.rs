@@ -3,8 +3,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod health;
 pub mod kafka;
 pub mod registry;
-pub mod schema;
+pub mod schema_step;
+pub mod server;
 pub mod spark;
 pub mod stack;

@@ -1,11 +1,15 @@
 //! Types that both halves of kafka-demo speak: the click record, the identifiers of topics,
 //! subjects and schemas, and the Confluent wire framing.
 //!
-//! This crate stays small on purpose: plain types and serde only, so it builds for the browser
-//! (wasm32) and for the native bridge alike.
+//! This crate stays small on purpose: plain types and serde, so it builds for the browser (wasm32)
+//! and for the native bridge alike. The `avro` feature adds schema diagnostics built on
+//! `apache-avro`, for the two sides that parse schemas.
 
 pub mod click;
 pub mod ids;
+pub mod protocol;
+#[cfg(feature = "avro")]
+pub mod schema;
 pub mod wire;
 
 pub use click::Click;

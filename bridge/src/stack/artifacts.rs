@@ -185,7 +185,7 @@ async fn registry_app(
         .ok_or_else(|| StackError::Fetch {
             what: what.clone(),
             log: log.clone(),
-            tail: "no .tar.gz was downloaded".into(),
+            reason: "no .tar.gz was downloaded".into(),
         })?;
     let mut tar = Command::new("tar");
     tar.arg("xzf").arg(&archive).current_dir(&partial);
@@ -196,7 +196,7 @@ async fn registry_app(
     runnable_jar(&app).ok_or_else(|| StackError::Fetch {
         what,
         log,
-        tail: "the archive holds neither quarkus-run.jar nor a *-runner.jar".into(),
+        reason: "the archive holds neither quarkus-run.jar nor a *-runner.jar".into(),
     })
 }
 
@@ -295,7 +295,7 @@ async fn install_pyspark(
     spark_home(&venv_dir).ok_or_else(|| StackError::Fetch {
         what,
         log,
-        tail: "pip finished but the venv holds no pyspark/bin/spark-submit".into(),
+        reason: "pip finished but the venv holds no pyspark/bin/spark-submit".into(),
     })
 }
 
@@ -362,6 +362,7 @@ async fn run_logged(cmd: &mut Command, log: &Path, what: &str) -> Result<(), Sta
         .try_clone()
         .map_err(|e| StackError::io("open", log, e))?;
     let status = cmd
+        .kill_on_drop(true)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)
@@ -375,8 +376,31 @@ async fn run_logged(cmd: &mut Command, log: &Path, what: &str) -> Result<(), Sta
     Err(StackError::Fetch {
         what: what.into(),
         log: log.into(),
-        tail: format!("{}\n{failure}", super::process::tail(log, 15)),
+        reason: telling_line(&super::process::tail(log, 200)).unwrap_or(failure),
     })
+}
+
+/// The line of a tool's output that says what went wrong: Maven's and pip's first `ERROR` line,
+/// else the last line. Long lines are shortened.
+fn telling_line(output: &str) -> Option<String> {
+    let lines: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l.contains("ERROR"))
+        .or(lines.last())?;
+    let line = line
+        .trim_start_matches("[ERROR]")
+        .trim_start_matches("ERROR:")
+        .trim();
+    let mut text: String = line.chars().take(300).collect();
+    if text.len() < line.len() {
+        text.push('…');
+    }
+    Some(text)
 }
 
 fn fresh_dir(dir: &Path) -> Result<PathBuf, StackError> {
@@ -450,6 +474,22 @@ mod tests {
         std::fs::write(dir.path().join("quarkus-run.jar"), b"")?;
         assert!(runnable_jar(dir.path()).is_some_and(|p| p.ends_with("quarkus-run.jar")));
         Ok(())
+    }
+
+    #[test]
+    fn the_telling_line_is_the_first_error() {
+        let mvn = "[INFO] x\n[ERROR] Failed to execute goal: could not resolve kafka_2.13:jar:9.9.9\n[ERROR] -> [Help 1]\n";
+        assert_eq!(
+            telling_line(mvn).as_deref(),
+            Some("Failed to execute goal: could not resolve kafka_2.13:jar:9.9.9")
+        );
+        let pip = "Collecting x\nERROR: No matching distribution found for pyspark==9.9.9\n";
+        assert_eq!(
+            telling_line(pip).as_deref(),
+            Some("No matching distribution found for pyspark==9.9.9")
+        );
+        assert_eq!(telling_line("a\nlast\n\n").as_deref(), Some("last"));
+        assert_eq!(telling_line(""), None);
     }
 
     #[tokio::test]

@@ -27,14 +27,14 @@ pub enum StackError {
         what: &'static str,
     },
     /// A download failed.
-    #[error("could not fetch {what} (full log: {}):\n{tail}", log.display())]
+    #[error("could not fetch {what}: {reason} (full log: {})", log.display())]
     Fetch {
         /// What was being fetched.
         what: String,
         /// The fetch log.
         log: PathBuf,
-        /// Its last lines.
-        tail: String,
+        /// The most telling line of the log, or what else went wrong.
+        reason: String,
     },
     /// Another process holds a port a service needs.
     #[error("port {port} for {label} on 127.0.0.1 is already in use{}; stop it or pick another port with {flag}",
@@ -191,8 +191,15 @@ impl Stack {
         let art = artifacts::ensure(&self.config, progress).await?;
         // The deadline covers starting and readiness; a first download may take far longer.
         let begun = Instant::now();
+        let mut pids: Vec<(Service, Option<u32>)> = Service::ALL
+            .iter()
+            .map(|s| (*s, self.running_pid(*s)))
+            .collect();
         for service in &fresh {
-            self.start(*service, &art).await?;
+            let pid = self.start(*service, &art).await?;
+            if let Some(entry) = pids.iter_mut().find(|(s, _)| s == service) {
+                entry.1 = Some(pid);
+            }
             progress(&format!(
                 "started {} (log: {})",
                 service.name(),
@@ -200,9 +207,13 @@ impl Stack {
             ));
         }
         let deadline = begun + timeout;
-        let fresh = &fresh;
+        let (fresh, pids) = (&fresh, &pids);
         let waits = Service::ALL.map(|service| async move {
-            self.wait_ready(service, begun, deadline).await?;
+            let pid = pids
+                .iter()
+                .find(|(s, _)| *s == service)
+                .and_then(|(_, pid)| *pid);
+            self.wait_ready(service, pid, begun, deadline).await?;
             Ok::<_, StackError>(Started {
                 service,
                 started: fresh.contains(&service),
@@ -249,15 +260,18 @@ impl Stack {
     async fn wait_ready(
         &self,
         service: Service,
+        pid: Option<u32>,
         begun: Instant,
         deadline: Instant,
     ) -> Result<(), StackError> {
+        // Liveness by pid alone: while a service's launcher script execs into java, its command
+        // line can read empty for a moment, so ownership is settled before, not polled here.
         loop {
             let last = match self.probe(service).await {
                 Ok(()) => return Ok(()),
                 Err(why) => why,
             };
-            if self.running_pid(service).is_none() {
+            if !pid.is_some_and(process::is_alive) {
                 let log = self.log_file(service);
                 let tail = process::tail(&log, 30);
                 return Err(StackError::Exited {

@@ -1,5 +1,6 @@
-//! Seed step 1, the part that needs no registry: reading an `.avsc` file, saying precisely what
+//! Seed step 1, the part that needs no registry: reading an `.avsc` text, saying precisely what
 //! is wrong with it (line and column for JSON, the field for Avro), and describing a valid one.
+//! The same code runs in the bridge and, compiled to WASM, in the browser's editor.
 
 use apache_avro::rabin::Rabin;
 use apache_avro::schema_compatibility::SchemaCompatibility;
@@ -138,8 +139,8 @@ mod tests {
 
     const V1: &str = include_str!("../../schemas/click_v1.avsc");
     const V2: &str = include_str!("../../schemas/click_v2.avsc");
-    const SEED: &str = include_str!("../tests/data/click_seed.avsc");
-    const INCOMPATIBLE: &str = include_str!("../tests/data/click_incompatible.avsc");
+    const SEED: &str = include_str!("../../bridge/tests/data/click_seed.avsc");
+    const INCOMPATIBLE: &str = include_str!("../../bridge/tests/data/click_incompatible.avsc");
 
     fn valid(text: &str) -> Described {
         match validate(text) {

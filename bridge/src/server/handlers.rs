@@ -1,0 +1,202 @@
+//! Answers to each request of the WebSocket protocol. Failures become an [`ErrorInfo`] whose
+//! message a person can act on; the full cause goes to the log.
+
+use super::AppState;
+use crate::registry::{self, RegistryError};
+use crate::schema_step::{self, StepError};
+use shared::protocol::{
+    ClientMessage, ErrorCode, ErrorInfo, Example, Request, Response, ServerMessage, SubjectInfo,
+    PROTOCOL_VERSION,
+};
+
+/// Answers one request.
+pub(super) async fn answer(message: ClientMessage, state: &AppState) -> ServerMessage {
+    let id = message.id;
+    match respond(message.request, state).await {
+        Ok(response) => ServerMessage::Reply { id, response },
+        Err(error) => {
+            tracing::info!(request = id.0, code = ?error.code, message = %error.message, "request failed");
+            ServerMessage::Failed { id, error }
+        }
+    }
+}
+
+async fn respond(request: Request, state: &AppState) -> Result<Response, ErrorInfo> {
+    match request {
+        Request::Hello { protocol } if protocol == PROTOCOL_VERSION => Ok(Response::Welcome {
+            protocol: PROTOCOL_VERSION,
+            bridge_version: env!("CARGO_PKG_VERSION").into(),
+        }),
+        Request::Hello { protocol } => Err(ErrorInfo {
+            code: ErrorCode::ProtocolMismatch,
+            message: format!("this page speaks protocol {protocol} but the bridge speaks {PROTOCOL_VERSION}: reload the page"),
+        }),
+        Request::StackStatus => Ok(Response::Stack(state.inner.status.borrow().clone())),
+        Request::Example { example } => {
+            let (file, text) = example_text(example);
+            Ok(Response::Example { example, file: file.into(), text: text.into() })
+        }
+        other => registry_request(other, state).await,
+    }
+}
+
+async fn registry_request(request: Request, state: &AppState) -> Result<Response, ErrorInfo> {
+    let client = state.inner.registry.as_ref().ok_or_else(|| ErrorInfo {
+        code: ErrorCode::Internal,
+        message: "the bridge could not set up its registry client".into(),
+    })?;
+    let registry_failure = |e: RegistryError| registry_error(e, client);
+    match request {
+        Request::ListSubjects => {
+            let mut all = Vec::new();
+            for subject in client.subjects().await.map_err(registry_failure)? {
+                let versions = client.versions(&subject).await.map_err(registry_failure)?;
+                all.push(SubjectInfo { subject, versions });
+            }
+            Ok(Response::Subjects(all))
+        }
+        Request::GetSchema { subject, version } => {
+            let version = match version {
+                shared::protocol::VersionRef::Latest => "latest".to_owned(),
+                shared::protocol::VersionRef::Number(n) => n.to_string(),
+            };
+            let found = client
+                .version(&subject, &version)
+                .await
+                .map_err(registry_failure)?;
+            Ok(Response::Schema(registered(found)))
+        }
+        Request::GetSchemaById { id } => {
+            let schema = client.schema_by_id(id).await.map_err(registry_failure)?;
+            Ok(Response::SchemaText { id, schema })
+        }
+        Request::Register { topic, schema } => {
+            let done = schema_step::register(client, &topic, &schema)
+                .await
+                .map_err(|e| step_error(e, client))?;
+            Ok(Response::Schema(registered(done)))
+        }
+        Request::CheckCompatibility { topic, schema } => {
+            let report = schema_step::check(client, &topic, &schema)
+                .await
+                .map_err(|e| step_error(e, client))?;
+            Ok(Response::Compatibility(report))
+        }
+        Request::GetCompatibility { subject } => {
+            let level = client
+                .compatibility(subject.as_ref())
+                .await
+                .map_err(registry_failure)?;
+            Ok(Response::Level { subject, level })
+        }
+        Request::SetCompatibility { subject, level } => {
+            let level = client
+                .set_compatibility(subject.as_ref(), level.as_str())
+                .await
+                .map_err(registry_failure)?;
+            Ok(Response::Level { subject, level })
+        }
+        Request::Hello { .. } | Request::StackStatus | Request::Example { .. } => Err(ErrorInfo {
+            code: ErrorCode::Internal,
+            message: "request routed to the wrong handler".into(),
+        }),
+    }
+}
+
+fn registered(r: registry::Registered) -> shared::protocol::RegisteredSchema {
+    shared::protocol::RegisteredSchema {
+        subject: r.subject,
+        version: r.version,
+        id: r.id,
+        schema: r.schema,
+    }
+}
+
+fn step_error(error: StepError, client: &registry::Client) -> ErrorInfo {
+    match error {
+        StepError::Invalid(problem) => ErrorInfo {
+            code: ErrorCode::InvalidSchema,
+            message: format!("The schema is not valid: {problem}"),
+        },
+        StepError::Registry(e) => registry_error(e, client),
+    }
+}
+
+/// A registry failure in words for the page.
+fn registry_error(error: RegistryError, client: &registry::Client) -> ErrorInfo {
+    tracing::debug!(error = ?error, "registry request failed");
+    let (code, message) = match &error {
+        RegistryError::Unreachable { reason, .. } => (
+            ErrorCode::RegistryUnreachable,
+            format!("The schema registry at {} is not answering ({reason}). Is the stack up? Run `kafka-demo stack up`.", client.url()),
+        ),
+        RegistryError::Api { code: Some(registry::SUBJECT_NOT_FOUND), .. } => (ErrorCode::NotFound, "That subject has no versions registered.".into()),
+        RegistryError::Api { code: Some(registry::VERSION_NOT_FOUND), .. } => (ErrorCode::NotFound, "That version does not exist.".into()),
+        RegistryError::Api { code: Some(registry::SCHEMA_NOT_FOUND), .. } => (ErrorCode::NotFound, "No schema has that id.".into()),
+        RegistryError::Api { status: 409, message, .. } => (ErrorCode::Incompatible, format!("The registry refused the schema as incompatible: {}", registry_words(message))),
+        RegistryError::Api { status: 422, message, .. } => (ErrorCode::InvalidSchema, format!("The registry refused the schema: {}", registry_words(message))),
+        RegistryError::Api { message, status, .. } => (ErrorCode::RegistryError, format!("The registry answered with an error (HTTP {status}): {}", registry_words(message))),
+        RegistryError::Decode { .. } | RegistryError::Client(_) => (ErrorCode::RegistryError, error.to_string()),
+    };
+    ErrorInfo { code, message }
+}
+
+/// Registry messages sometimes lead with a Java exception class; people do not need it.
+fn registry_words(message: &str) -> &str {
+    match message.split_once("Exception: ") {
+        Some((_, rest)) => rest,
+        None => message,
+    }
+}
+
+/// The schema files kafka-demo ships, built into the binary.
+pub(crate) fn example_text(example: Example) -> (&'static str, &'static str) {
+    match example {
+        Example::ClickV1 => (
+            "click_v1.avsc",
+            include_str!("../../../schemas/click_v1.avsc"),
+        ),
+        Example::ClickV2 => (
+            "click_v2.avsc",
+            include_str!("../../../schemas/click_v2.avsc"),
+        ),
+        Example::ClickIncompatible => (
+            "click_incompatible.avsc",
+            include_str!("../../tests/data/click_incompatible.avsc"),
+        ),
+        Example::ClickSeed => (
+            "click_seed.avsc",
+            include_str!("../../tests/data/click_seed.avsc"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_class_names_are_dropped_from_registry_messages() {
+        assert_eq!(
+            registry_words(
+                "io.apicurio.registry.rules.RuleViolationException: Incompatible artifact: x"
+            ),
+            "Incompatible artifact: x"
+        );
+        assert_eq!(registry_words("plain"), "plain");
+    }
+
+    #[test]
+    fn examples_are_the_shipped_files() {
+        assert!(example_text(Example::ClickV1)
+            .1
+            .contains("\"name\": \"click\""));
+        assert!(example_text(Example::ClickV2).1.contains("country"));
+        assert!(example_text(Example::ClickIncompatible)
+            .1
+            .contains("campaign_id"));
+        assert!(example_text(Example::ClickSeed)
+            .1
+            .contains("\"float\" },\n"));
+    }
+}

@@ -1,0 +1,329 @@
+//! One browser tab's WebSocket session, written over a text sink and stream so tests can drive it
+//! with channels.
+//!
+//! Requests run concurrently (a slow registry call does not hold up the status bar); replies and
+//! pushes leave through one writer. The session ends when the tab goes away, the peer stops
+//! reading, or the server shuts down; its in-flight requests are then aborted.
+
+use super::{handlers, AppState};
+use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
+use shared::protocol::{ClientMessage, ErrorCode, ErrorInfo, Push, RequestId, ServerMessage};
+use std::pin::Pin;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Outgoing text frames.
+pub type TextSink = Pin<Box<dyn Sink<String, Error = axum::Error> + Send>>;
+/// Incoming text frames.
+pub type TextStream = Pin<Box<dyn Stream<Item = String> + Send>>;
+
+/// Requests one tab may have in flight; more are refused rather than queued without bound.
+const MAX_IN_FLIGHT: usize = 32;
+
+/// Runs a session until the peer leaves or `shutdown` is cancelled.
+pub async fn run(
+    mut sink: TextSink,
+    mut stream: TextStream,
+    state: AppState,
+    shutdown: CancellationToken,
+) {
+    let (replies, mut outbox) = mpsc::channel::<ServerMessage>(MAX_IN_FLIGHT);
+    let mut status = state.inner.status.clone();
+    let mut in_flight = JoinSet::new();
+    let first = ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()));
+    if send(&mut sink, &first).await.is_err() {
+        return;
+    }
+    loop {
+        let outgoing = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            frame = stream.next() => match frame {
+                None => break,
+                Some(text) => match accept(&text, in_flight.len()) {
+                    Ok(message) => {
+                        let (state, replies) = (state.clone(), replies.clone());
+                        in_flight.spawn(async move {
+                            let reply = handlers::answer(message, &state).await;
+                            let _ = replies.send(reply).await;
+                        });
+                        continue;
+                    }
+                    Err(refusal) => *refusal,
+                },
+            },
+            Some(reply) = outbox.recv() => reply,
+            Ok(()) = status.changed() => ServerMessage::Push(Push::Stack(status.borrow_and_update().clone())),
+            Some(_) = in_flight.join_next() => continue,
+        };
+        if send(&mut sink, &outgoing).await.is_err() {
+            break;
+        }
+    }
+    in_flight.abort_all();
+    let _ = sink.close().await;
+}
+
+/// Parses a frame, or builds the refusal to send back.
+fn accept(text: &str, in_flight: usize) -> Result<ClientMessage, Box<ServerMessage>> {
+    match serde_json::from_str::<ClientMessage>(text) {
+        Ok(message) if in_flight >= MAX_IN_FLIGHT => Err(Box::new(failed(
+            message.id,
+            ErrorCode::BadRequest,
+            format!("too many requests at once (limit {MAX_IN_FLIGHT}); wait for answers first"),
+        ))),
+        Ok(message) => Ok(message),
+        Err(e) => Err(Box::new(failed(
+            request_id_of(text),
+            ErrorCode::BadRequest,
+            format!("the bridge could not understand a message: {e}"),
+        ))),
+    }
+}
+
+/// The id of a frame that did not parse as a whole, so the page can still match the refusal.
+fn request_id_of(text: &str) -> RequestId {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64))
+        .map_or(RequestId(0), RequestId)
+}
+
+fn failed(id: RequestId, code: ErrorCode, message: String) -> ServerMessage {
+    ServerMessage::Failed {
+        id,
+        error: ErrorInfo { code, message },
+    }
+}
+
+async fn send(sink: &mut TextSink, message: &ServerMessage) -> Result<(), ()> {
+    let text = serde_json::to_string(message)
+        .map_err(|e| tracing::error!(error = %e, "unserialisable reply"))?;
+    sink.send(text)
+        .await
+        .map_err(|e| tracing::debug!(error = %e, "peer gone"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Cli, Config};
+    use clap::Parser as _;
+    use futures_util::sink::unfold;
+    use shared::protocol::{Request, Response, ServiceView, StackView, PROTOCOL_VERSION};
+    use std::time::Duration;
+    use tokio::sync::watch;
+
+    fn view(up: bool) -> StackView {
+        let s = ServiceView {
+            address: "a".into(),
+            up,
+            problem: None,
+        };
+        StackView {
+            kafka: s.clone(),
+            registry: s.clone(),
+            spark: s,
+        }
+    }
+
+    /// A session wired to channels: frames in, frames out.
+    fn start(
+        status: watch::Receiver<StackView>,
+    ) -> (
+        mpsc::Sender<String>,
+        mpsc::Receiver<ServerMessage>,
+        CancellationToken,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let cli = Cli::try_parse_from([
+            "kafka-demo",
+            "--registry-url",
+            "http://127.0.0.1:9/",
+            "stack",
+            "status",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let config =
+            Config::from_args(&cli.global, Some("/tmp".into())).unwrap_or_else(|e| panic!("{e}"));
+        let serve = super::super::ServeConfig {
+            host: [127, 0, 0, 1].into(),
+            port: 0,
+            token: None,
+            dist: "/nonexistent".into(),
+        };
+        let shutdown = CancellationToken::new();
+        let state = AppState::new(config, &serve, status, shutdown.clone());
+        let (in_tx, in_rx) = mpsc::channel::<String>(8);
+        let (out_tx, out_rx) = mpsc::channel::<ServerMessage>(8);
+        let sink = unfold(out_tx, |tx, text: String| async move {
+            let message = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("bridge sent invalid JSON {text}: {e}"));
+            tx.send(message).await.map_err(axum::Error::new)?;
+            Ok::<_, axum::Error>(tx)
+        });
+        let stream = futures_util::stream::unfold(in_rx, |mut rx| async move {
+            rx.recv().await.map(|t| (t, rx))
+        });
+        let handle = tokio::spawn(run(
+            Box::pin(sink),
+            Box::pin(stream),
+            state,
+            shutdown.clone(),
+        ));
+        (in_tx, out_rx, shutdown, handle)
+    }
+
+    async fn next(rx: &mut mpsc::Receiver<ServerMessage>) -> ServerMessage {
+        match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+            Ok(Some(m)) => m,
+            other => panic!("no message from the session: {other:?}"),
+        }
+    }
+
+    fn frame(id: u64, request: Request) -> String {
+        serde_json::to_string(&ClientMessage {
+            id: RequestId(id),
+            request,
+        })
+        .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn status_is_pushed_on_connect_and_on_change() {
+        let (tx, rx) = watch::channel(view(false));
+        let (_in, mut out, shutdown, handle) = start(rx);
+        assert_eq!(
+            next(&mut out).await,
+            ServerMessage::Push(Push::Stack(view(false)))
+        );
+        let _ = tx.send(view(true));
+        assert_eq!(
+            next(&mut out).await,
+            ServerMessage::Push(Push::Stack(view(true)))
+        );
+        shutdown.cancel();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), handle)
+                .await
+                .is_ok(),
+            "the session ends on shutdown"
+        );
+    }
+
+    #[tokio::test]
+    async fn replies_carry_the_request_id() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, _handle) = start(rx);
+        next(&mut out).await;
+        let _ = input
+            .send(frame(
+                41,
+                Request::Hello {
+                    protocol: PROTOCOL_VERSION,
+                },
+            ))
+            .await;
+        match next(&mut out).await {
+            ServerMessage::Reply {
+                id,
+                response: Response::Welcome { protocol, .. },
+            } => {
+                assert_eq!((id, protocol), (RequestId(41), PROTOCOL_VERSION));
+            }
+            other => panic!("{other:?}"),
+        }
+        let _ = input
+            .send(frame(
+                42,
+                Request::Hello {
+                    protocol: PROTOCOL_VERSION + 1,
+                },
+            ))
+            .await;
+        match next(&mut out).await {
+            ServerMessage::Failed { id, error } => assert_eq!(
+                (id, error.code),
+                (RequestId(42), ErrorCode::ProtocolMismatch)
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn garbage_gets_a_plain_refusal_and_the_session_goes_on() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, _handle) = start(rx);
+        next(&mut out).await;
+        let _ = input
+            .send(r#"{"id": 7, "request": {"type": "launch_rockets"}}"#.to_owned())
+            .await;
+        match next(&mut out).await {
+            ServerMessage::Failed { id, error } => {
+                assert_eq!((id, error.code), (RequestId(7), ErrorCode::BadRequest));
+                assert!(
+                    error.message.starts_with("the bridge could not understand"),
+                    "{}",
+                    error.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let _ = input.send("not json".to_owned()).await;
+        assert!(matches!(
+            next(&mut out).await,
+            ServerMessage::Failed {
+                id: RequestId(0),
+                ..
+            }
+        ));
+        let _ = input
+            .send(frame(
+                8,
+                Request::Example {
+                    example: shared::protocol::Example::ClickV1,
+                },
+            ))
+            .await;
+        assert!(matches!(
+            next(&mut out).await,
+            ServerMessage::Reply {
+                id: RequestId(8),
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn registry_trouble_is_a_plain_failure() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, _handle) = start(rx);
+        next(&mut out).await;
+        let _ = input.send(frame(3, Request::ListSubjects)).await;
+        match next(&mut out).await {
+            ServerMessage::Failed { id, error } => {
+                assert_eq!(
+                    (id, error.code),
+                    (RequestId(3), ErrorCode::RegistryUnreachable)
+                );
+                assert!(
+                    !error.message.contains('{'),
+                    "plain words, not JSON: {}",
+                    error.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_session_ends_when_the_tab_goes_away() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, handle) = start(rx);
+        next(&mut out).await;
+        drop(input);
+        assert!(tokio::time::timeout(Duration::from_secs(5), handle)
+            .await
+            .is_ok());
+    }
+}
