@@ -378,3 +378,53 @@ async fn the_schema_step_runs_over_the_websocket_against_the_real_registry() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn many_tabs_are_served_at_once_and_a_closed_one_leaves_the_rest_working() {
+    let server = start(SHARED.config(), None, no_dist()).await;
+    let own = server.base.clone();
+    let mut tabs = Vec::new();
+    for _ in 0..8 {
+        tabs.push(
+            connect(&server, Some(&own), "")
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    for (i, tab) in tabs.iter_mut().enumerate() {
+        let answer = ask(
+            tab,
+            i as u64 + 1,
+            Request::Hello {
+                protocol: PROTOCOL_VERSION,
+            },
+        )
+        .await;
+        assert!(
+            matches!(answer, Ok(Response::Welcome { .. })),
+            "tab {i}: {answer:?}"
+        );
+    }
+    let mut closed = tabs.remove(0);
+    closed.close(None).await.unwrap_or_else(|e| panic!("{e}"));
+    for (i, tab) in tabs.iter_mut().enumerate() {
+        let answer = ask(
+            tab,
+            100 + i as u64,
+            Request::Example {
+                example: Example::ClickV2,
+            },
+        )
+        .await;
+        assert!(
+            matches!(
+                answer,
+                Ok(Response::Example {
+                    example: Example::ClickV2,
+                    ..
+                })
+            ),
+            "tab {i}: {answer:?}"
+        );
+    }
+}
