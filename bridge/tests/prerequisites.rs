@@ -3,24 +3,7 @@
 
 mod common;
 
-use common::{run_binary, stderr};
-use std::path::Path;
-
-fn flags(data: &Path, cache: &Path, port_base: u16) -> Vec<String> {
-    let pairs = [
-        ("--data-dir", data.display().to_string()),
-        ("--cache-dir", cache.display().to_string()),
-        ("--kafka-port", (port_base + 92).to_string()),
-        ("--kafka-controller-port", (port_base + 93).to_string()),
-        ("--registry-port", (port_base + 81).to_string()),
-        ("--registry-management-port", (port_base + 82).to_string()),
-        ("--spark-port", (port_base + 2).to_string()),
-    ];
-    pairs
-        .into_iter()
-        .flat_map(|(k, v)| [k.to_owned(), v])
-        .collect()
-}
+use common::{run_binary, stack_flags as flags, stderr};
 
 /// The `error:` line and everything after it.
 fn error_part(text: &str) -> Vec<&str> {

@@ -40,20 +40,7 @@ impl TestStack {
 
     /// Global flags selecting this stack, for the binary and for building a `Config`.
     pub fn flags(&self) -> Vec<String> {
-        let b = self.port_base;
-        let pairs = [
-            ("--data-dir", self.data_dir().display().to_string()),
-            ("--cache-dir", self.cache_dir().display().to_string()),
-            ("--kafka-port", (b + 92).to_string()),
-            ("--kafka-controller-port", (b + 93).to_string()),
-            ("--registry-port", (b + 81).to_string()),
-            ("--registry-management-port", (b + 82).to_string()),
-            ("--spark-port", (b + 2).to_string()),
-        ];
-        pairs
-            .into_iter()
-            .flat_map(|(k, v)| [k.to_owned(), v])
-            .collect()
+        stack_flags(&self.data_dir(), &self.cache_dir(), self.port_base)
     }
 
     pub fn config(&self) -> Config {
@@ -91,6 +78,24 @@ impl TestStack {
     pub fn run(&self, args: &[&str]) -> Output {
         run_binary(&self.flags(), args)
     }
+}
+
+/// Flags for a stack in `data` with downloads in `cache` and ports `port_base` + 2/81/82/92/93.
+pub fn stack_flags(data: &std::path::Path, cache: &std::path::Path, port_base: u16) -> Vec<String> {
+    let b = port_base;
+    let pairs = [
+        ("--data-dir", data.display().to_string()),
+        ("--cache-dir", cache.display().to_string()),
+        ("--kafka-port", (b + 92).to_string()),
+        ("--kafka-controller-port", (b + 93).to_string()),
+        ("--registry-port", (b + 81).to_string()),
+        ("--registry-management-port", (b + 82).to_string()),
+        ("--spark-port", (b + 2).to_string()),
+    ];
+    pairs
+        .into_iter()
+        .flat_map(|(k, v)| [k.to_owned(), v])
+        .collect()
 }
 
 /// Runs the binary with `flags` then `args`; nothing is inherited from the environment's
