@@ -6,6 +6,7 @@
 //! `apache-avro`, for the two sides that parse schemas.
 
 pub mod click;
+pub mod generator;
 pub mod ids;
 pub mod protocol;
 #[cfg(feature = "avro")]
