@@ -1,34 +1,45 @@
 # kafka-demo — the two commands a person needs:
-#   make run    set up what is missing, start the local stack, print where everything listens
-#   make test   run every test (starts the real stack on test ports and stops it afterwards)
+#   make run    set up what is missing, start the local stack and the playground, print its URL
+#   make test   run every test: unit, integration against the real stack, and browser tests
 
 CARGO      ?= cargo
 BIN        := target/debug/kafka-demo
 TEST_STACK := target/tmp/kafka-demo-test-stack-shared
 
-.PHONY: run test lint setup build stop status wasm-check
+.PHONY: run test lint setup setup-test build frontend e2e stop status wasm-check
 
-run: setup build
+run: setup build frontend
 	$(BIN) stack up
 	@echo
 	$(BIN) stack status
 	@echo
-	@echo "The stack runs in the background. Try:"
-	@echo "  $(BIN) schema register schemas/click_v1.avsc --topic clicks-avro"
-	@echo "  $(BIN) stack logs kafka      # or registry, spark"
-	@echo "  make stop                    # stops it; state is kept for the next run"
+	@echo "The stack keeps running after the playground stops (make stop ends it; state is kept)."
+	$(BIN) serve
 
-test: setup wasm-check
-	@status=0; $(CARGO) test --workspace || status=$$?; \
+test: setup-test wasm-check build frontend
+	@status=0; \
+	  $(CARGO) test --workspace || status=$$?; \
+	  if [ $$status = 0 ]; then $(MAKE) --no-print-directory e2e || status=$$?; fi; \
 	  if [ -d $(TEST_STACK) ]; then $(BIN) --data-dir $(TEST_STACK) stack down || true; fi; \
 	  exit $$status
+
+# Browser tests in headless Chromium against the real bridge and the shared test stack.
+e2e:
+	cd e2e && node --test --test-concurrency=1 tests/
+	@echo "browser test screenshots: $(CURDIR)/e2e/artifacts"
 
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 build:
 	$(CARGO) build -p bridge
+
+# The page, built offline by trunk into dist/.
+frontend:
+	trunk build --release
+	@wasm=$$(ls dist/*.wasm); echo "frontend: $$wasm $$(stat -c %s $$wasm) bytes, $$(gzip -9 -c $$wasm | wc -c) gzipped"
 
 stop:
 	$(BIN) stack down
@@ -43,3 +54,6 @@ wasm-check:
 
 setup:
 	@bash scripts/setup.sh
+
+setup-test:
+	@bash scripts/setup.sh --test

@@ -37,10 +37,14 @@ pub async fn check(
 ) -> Result<CompatibilityReport, StepError> {
     let candidate = schema::validate(text)?;
     let subject = topic.value_subject();
-    let level = client
-        .compatibility(Some(&subject))
-        .await
-        .unwrap_or_else(|_| "unknown".into());
+    // A subject with no versions has no level of its own yet: the global one applies.
+    let level = match client.compatibility(Some(&subject)).await {
+        Ok(level) => level,
+        Err(_) => client
+            .compatibility(None)
+            .await
+            .unwrap_or_else(|_| "unknown".into()),
+    };
     let latest = match client.version(&subject, "latest").await {
         Err(e) if e.code() == Some(registry::SUBJECT_NOT_FOUND) => {
             return Ok(CompatibilityReport {

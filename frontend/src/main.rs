@@ -1,12 +1,13 @@
-//! The kafka-demo browser playground.
-//!
-//! This crate will hold the Leptos CSR app built by trunk: the schema editor, client-side Avro
-//! validation and decoding, and the five pipeline views. Until then it only proves that the
-//! shared types build for it.
+//! Entry point of the browser playground: mounts [`frontend::App`] on the page's body.
 
+#[cfg(target_arch = "wasm32")]
 fn main() {
-    let topic = shared::Topic::new("clicks-avro");
-    if let Ok(topic) = topic {
-        let _subject = topic.value_subject();
-    }
+    leptos::mount::mount_to_body(frontend::App);
+}
+
+/// The playground only runs in a browser; natively there is nothing to show.
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("the kafka-demo playground runs in a browser: build it with `trunk build` and open it through `kafka-demo serve`");
+    std::process::exit(2);
 }

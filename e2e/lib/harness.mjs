@@ -1,0 +1,106 @@
+// Test harness for the browser tests: the shared test stack (same ports and folder as the Rust
+// integration tests in bridge/tests/common), a real `kafka-demo serve` per test, and Debian's
+// Chromium driven by playwright-core. Screenshots go under e2e/artifacts/<test>/.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const artifactsRoot = join(root, 'e2e', 'artifacts');
+const bin = process.env.KAFKA_DEMO_BIN ?? join(root, 'target', 'debug', 'kafka-demo');
+const portBase = 41000;
+
+/** Global flags selecting the shared test stack. */
+export function stackFlags() {
+  const cache = process.env.KAFKA_DEMO_CACHE_DIR ?? join(homedir(), '.kafka-demo', 'cache');
+  return [
+    '--data-dir', join(root, 'target', 'tmp', 'kafka-demo-test-stack-shared'),
+    '--cache-dir', cache,
+    '--kafka-port', String(portBase + 92),
+    '--kafka-controller-port', String(portBase + 93),
+    '--registry-port', String(portBase + 81),
+    '--registry-management-port', String(portBase + 82),
+    '--spark-port', String(portBase + 2),
+  ];
+}
+
+/** Environment for the binary: nothing of the caller's KAFKA_DEMO_* settings leaks in. */
+function cleanEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KAFKA_DEMO_')));
+}
+
+/** Brings the test stack up; a no-op when it already runs. */
+export function ensureStack() {
+  execFileSync(bin, [...stackFlags(), 'stack', 'up'], { cwd: root, env: cleanEnv(), stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+}
+
+/** Starts `kafka-demo serve` and resolves once it prints its URL. */
+export function startBridge({ port = 0, token } = {}) {
+  const args = [...stackFlags(), 'serve', '--port', String(port), '--dist', join(root, 'dist')];
+  if (token) args.push('--token', token);
+  const child = spawn(bin, args, { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bridge did not start within 30s:\n${log}`)), 30_000);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const match = out.match(/kafka-demo playground: (\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        const url = new URL(match[1]);
+        resolvePromise({
+          url: match[1],
+          port: Number(url.port),
+          stop: () => stopChild(child),
+        });
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`bridge exited with ${code}:\n${log}`)); });
+  });
+}
+
+function stopChild(child) {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.removeAllListeners('exit');
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Debian's Chromium, headless, with nothing reaching out to the network. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** A numbered-screenshot taker for one test. */
+export function screenshots(testName) {
+  const dir = join(artifactsRoot, testName);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  return {
+    dir,
+    async shot(page, step) {
+      n += 1;
+      await page.screenshot({ path: join(dir, `${String(n).padStart(2, '0')}-${step}.png`), fullPage: true });
+    },
+  };
+}
+
+/** A name no earlier run used. */
+export function unique(prefix) {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}`;
+}

@@ -1,0 +1,121 @@
+// The schema step, entirely by clicking, in headless Chromium against the real bridge and stack:
+// break the schema the way the seed did, see where, fix it, register it, check an evolution and
+// an incompatible candidate, and look at a record in the wire format.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ensureStack, launchBrowser, screenshots, startBridge, unique } from '../lib/harness.mjs';
+import { Playground } from '../lib/playground.mjs';
+
+let bridge;
+let browser;
+
+before(async () => {
+  ensureStack();
+  bridge = await startBridge();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await bridge?.stop();
+});
+
+test('the schema step works end to end by clicking', async () => {
+  const shots = screenshots('schema-step');
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const ui = new Playground(page);
+  const started = Date.now();
+  await ui.open(bridge.url);
+  const interactive = await page.evaluate(() => performance.now());
+  console.log(`time to interactive: ${Math.round(interactive)} ms (test clock ${Date.now() - started} ms)`);
+  assert.deepEqual(await ui.sectionTitles(), ['schema', 'produce', 'consume', 'batch', 'stream']);
+  await ui.waitServicesUp();
+  await shots.shot(page, 'loaded');
+
+  // The seed's text: a trailing comma after the last field, noticed at line 18, column 6.
+  await ui.load('seed');
+  await ui.waitValid(false);
+  const error = await ui.schemaError();
+  assert.match(error, /line 18, column 6/);
+  assert.match(error, /trailing comma/);
+  assert.equal(await ui.errorLineNumber(), '18');
+  await shots.shot(page, 'seed-error');
+
+  // Fix it the way a person would: remove the comma.
+  const seed = await ui.editorText();
+  const fixed = seed.replace(/"float" \},(\s*\])/, '"float" }$1');
+  assert.notEqual(fixed, seed);
+  await ui.setEditor(fixed);
+  await ui.waitValid(true);
+  assert.deepEqual(await ui.fieldNames(), [
+    'id', 'impression_id', 'creative_id', 'placement_id', 'timestamp', 'user_agent', 'ip', 'referrer', 'cost',
+  ]);
+  await shots.shot(page, 'fixed');
+
+  const topic = unique('e2e-clicks');
+  await ui.setTopic(topic);
+  const registered = await ui.register();
+  assert.match(registered, new RegExp(`${topic}-value`));
+  assert.match(registered, /version 1\b/);
+  assert.match(registered, /id \d+/);
+  await shots.shot(page, 'registered');
+
+  await ui.load('v2');
+  await ui.waitValid(true);
+  const v2 = await ui.check();
+  assert.equal(v2.compatible, true, v2.text);
+  await shots.shot(page, 'v2-compatible');
+
+  await ui.load('incompatible');
+  await ui.waitValid(true);
+  const bad = await ui.check();
+  assert.equal(bad.compatible, false, bad.text);
+  assert.ok(bad.reasons.some((r) => r.includes('campaign_id')), bad.reasons.join('\n'));
+  await shots.shot(page, 'incompatible');
+
+  await ui.load('v1');
+  await ui.waitValid(true);
+  const wire = await ui.generateWire();
+  assert.equal(wire.magic.replace(/\s/g, ''), '00');
+  assert.match(wire.schemaId.replace(/\s/g, ''), /^[0-9a-f]{8}$/i);
+  assert.ok(wire.body.length > 0);
+  assert.match(wire.decoded, /"impression_id"/);
+  await shots.shot(page, 'wire-format');
+  console.log(`screenshots: ${shots.dir}`);
+  await page.close();
+});
+
+test('a page from another origin cannot open the WebSocket', async () => {
+  const page = await browser.newPage();
+  const wsUrl = bridge.url.replace(/^http/, 'ws').replace(/\/?(\?.*)?$/, '/ws');
+  const attempt = (url) => new Promise((done) => {
+    const socket = new WebSocket(url);
+    socket.onopen = () => { socket.close(); done('open'); };
+    socket.onerror = () => done('refused');
+  });
+  await page.goto(bridge.url);
+  assert.equal(await page.evaluate(attempt, wsUrl), 'open', 'the page itself connects');
+  await page.goto('data:text/html,<title>elsewhere</title>');
+  assert.equal(await page.evaluate(attempt, wsUrl), 'refused', 'a foreign page is refused');
+  await page.close();
+});
+
+test('the page reconnects by itself after a bridge restart and says so', async () => {
+  const shots = screenshots('reconnect');
+  const own = await startBridge();
+  const page = await browser.newPage();
+  const ui = new Playground(page);
+  await ui.open(own.url);
+  await own.stop();
+  await ui.waitReconnecting();
+  await shots.shot(page, 'bridge-gone');
+  const again = await startBridge({ port: own.port });
+  try {
+    await ui.waitConnected();
+    await shots.shot(page, 'reconnected');
+  } finally {
+    await page.close();
+    await again.stop();
+  }
+});

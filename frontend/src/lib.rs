@@ -1,0 +1,19 @@
+//! The kafka-demo browser playground: a Leptos (CSR) app that walks the seed's five steps —
+//! schema, produce, consume, Spark batch, Spark streaming — over one typed WebSocket to the
+//! bridge.
+//!
+//! Features are modules of small components sharing state through context ([`ws::Bridge`],
+//! [`schema::SchemaState`], [`registry::RegistryState`]). The logic under them — field tables,
+//! sample records, hex annotation, line diffs, JSON layout, request bookkeeping — lives in plain
+//! modules with native tests (`cargo test -p frontend`); the browser tests cover the wiring.
+
+pub mod app;
+pub mod registry;
+pub mod schema;
+pub mod status;
+pub mod text;
+pub mod upcoming;
+pub mod wire;
+pub mod ws;
+
+pub use app::App;

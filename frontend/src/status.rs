@@ -1,0 +1,103 @@
+//! The status bar: whether Kafka, the schema registry and Spark Connect answer, live from the
+//! bridge's stack pushes, and whether the page is connected to the bridge at all.
+
+use crate::ws::Bridge;
+use leptos::prelude::*;
+use shared::protocol::{ServiceView, StackView};
+
+/// One light per service, then the connection indicator.
+#[component]
+pub fn StatusBar() -> impl IntoView {
+    view! {
+        <nav class="status-bar" aria-label="stack status">
+            <Service name="Kafka" testid="status-kafka" pick=|s| &s.kafka/>
+            <Service name="Registry" testid="status-registry" pick=|s| &s.registry/>
+            <Service name="Spark Connect" testid="status-spark" pick=|s| &s.spark/>
+            <ConnectionIndicator/>
+        </nav>
+    }
+}
+
+/// A service's light: `data-up` says whether it answered, the title says where and why not.
+#[component]
+fn Service(
+    /// What people call it.
+    name: &'static str,
+    /// The element's test id.
+    testid: &'static str,
+    /// Which part of the stack view is this service.
+    pick: fn(&StackView) -> &ServiceView,
+) -> impl IntoView {
+    let stack = expect_context::<Bridge>().stack();
+    let service = Memo::new(move |_| stack.with(|s| s.as_ref().map(|s| pick(s).clone())));
+    let up = move || service.with(|s| s.as_ref().is_some_and(|s| s.up));
+    let title = move || service.with(|s| describe(name, s.as_ref()));
+    view! {
+        <span class="service" class:up=up data-testid=testid data-up=move || up().to_string() title=title>
+            <span class="dot" aria-hidden="true"></span>
+            {name}
+            <span class="state">{move || if up() { "up" } else { "down" }}</span>
+        </span>
+    }
+}
+
+/// The tooltip of a service's light.
+fn describe(name: &str, service: Option<&ServiceView>) -> String {
+    let Some(service) = service else {
+        return format!("{name}: unknown while the page is not connected to the bridge");
+    };
+    let place = if service.address.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", service.address)
+    };
+    match (&service.problem, service.up) {
+        (_, true) => format!("{name}{place}: up"),
+        (Some(problem), false) => format!("{name}{place}: down ({problem})"),
+        (None, false) => format!("{name}{place}: down"),
+    }
+}
+
+/// "connected", "reconnecting…", then "reconnected" for a few seconds after a drop.
+#[component]
+fn ConnectionIndicator() -> impl IntoView {
+    let connection = expect_context::<Bridge>().connection();
+    view! {
+        <span
+            class="connection"
+            data-testid="connection"
+            data-state=move || connection.with(|c| c.state())
+            title="the page's WebSocket to the bridge"
+        >
+            {move || connection.with(|c| c.label())}
+        </span>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tooltip_says_where_and_why() {
+        let down = ServiceView {
+            address: "127.0.0.1:39092".into(),
+            up: false,
+            problem: Some("connection refused".into()),
+        };
+        assert_eq!(
+            describe("Kafka", Some(&down)),
+            "Kafka at 127.0.0.1:39092: down (connection refused)"
+        );
+        let checking = ServiceView {
+            address: String::new(),
+            up: false,
+            problem: Some("checking…".into()),
+        };
+        assert_eq!(
+            describe("Kafka", Some(&checking)),
+            "Kafka: down (checking…)"
+        );
+        assert!(describe("Kafka", None).contains("not connected"));
+    }
+}

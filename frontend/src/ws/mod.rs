@@ -1,0 +1,314 @@
+//! The page's one connection to the bridge, provided to every component by context as a
+//! [`Bridge`]: typed requests that resolve with their own reply, pushes turned into signals, and
+//! reconnection with backoff when the bridge goes away.
+//!
+//! Every socket gets an epoch; events from a socket that has been replaced are ignored, so a late
+//! `close` of an old socket cannot tear down a new one. Requests are only sent on an open socket
+//! and fail with a plain sentence when that socket closes before answering.
+
+pub mod book;
+
+use book::{Reply, RequestBook};
+use futures_channel::oneshot;
+use leptos::logging::warn;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::protocol::{ErrorCode, Push, Request, StackView, PROTOCOL_VERSION};
+use std::future::Future;
+use std::time::Duration;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast as _;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+/// How long "reconnected" stays up before the indicator settles on "connected".
+const NOTICE: Duration = Duration::from_secs(6);
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// The first attempt is under way.
+    Connecting,
+    /// Open; `reconnected` while the notice that it came back is shown.
+    Open {
+        /// The connection came back after a drop.
+        reconnected: bool,
+    },
+    /// The bridge went away (or never answered); retrying.
+    Reconnecting {
+        /// Attempts so far.
+        attempt: u32,
+    },
+    /// The bridge refused the page (another protocol version); no more retries.
+    Refused(String),
+}
+
+impl Connection {
+    /// What the indicator says.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Connecting => "connecting…".into(),
+            Self::Open { reconnected: false } => "connected".into(),
+            Self::Open { reconnected: true } => "reconnected".into(),
+            Self::Reconnecting { .. } => "reconnecting…".into(),
+            Self::Refused(why) => why.clone(),
+        }
+    }
+
+    /// A stable name for styling and tests.
+    pub fn state(&self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Open { .. } => "open",
+            Self::Reconnecting { .. } => "reconnecting",
+            Self::Refused(_) => "refused",
+        }
+    }
+}
+
+/// The typed connection to the bridge. Cheap to copy; every component takes it from context.
+#[derive(Clone, Copy)]
+pub struct Bridge {
+    connection: RwSignal<Connection>,
+    online: Memo<bool>,
+    stack: RwSignal<Option<StackView>>,
+    link: StoredValue<Link, LocalStorage>,
+}
+
+/// The socket-side state, reachable only from the page's thread.
+#[derive(Default)]
+struct Link {
+    epoch: u32,
+    socket: Option<Socket>,
+    book: RequestBook,
+    attempt: u32,
+    opened_before: bool,
+}
+
+/// A browser WebSocket and the callbacks it calls, which must live as long as it does.
+struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // Detach first, so the browser never calls a dropped callback.
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}
+
+impl Bridge {
+    /// Starts connecting to the bridge that served the page.
+    pub fn start() -> Self {
+        let connection = RwSignal::new(Connection::Connecting);
+        let bridge = Self {
+            connection,
+            online: Memo::new(move |_| matches!(connection.get(), Connection::Open { .. })),
+            stack: RwSignal::new(None),
+            link: StoredValue::new_local(Link::default()),
+        };
+        bridge.connect();
+        bridge
+    }
+
+    /// Where the connection stands.
+    pub fn connection(self) -> Signal<Connection> {
+        self.connection.into()
+    }
+
+    /// Whether requests can be sent now; changes only when that does.
+    pub fn online(self) -> Memo<bool> {
+        self.online
+    }
+
+    /// The stack's state as last pushed by the bridge; `None` while not connected.
+    pub fn stack(self) -> Signal<Option<StackView>> {
+        self.stack.into()
+    }
+
+    /// Sends `request` and resolves with its reply, or with a plain-worded error when there is
+    /// no open connection or it drops before the bridge answers.
+    pub fn request(self, request: Request) -> impl Future<Output = Reply> + 'static {
+        let receiver = self
+            .link
+            .try_update_value(|link| link.submit(request))
+            .flatten();
+        async move {
+            match receiver {
+                Some(receiver) => receiver
+                    .await
+                    .unwrap_or_else(|_| Err(book::connection_lost())),
+                None => Err(book::not_connected()),
+            }
+        }
+    }
+
+    fn connect(self) {
+        let Some(epoch) = self.link.try_update_value(|link| {
+            link.epoch = link.epoch.wrapping_add(1);
+            link.epoch
+        }) else {
+            return;
+        };
+        match WebSocket::new(&page_socket_url()) {
+            Ok(ws) => {
+                let socket = Socket::attach(ws, self, epoch);
+                self.link
+                    .try_update_value(|link| link.socket = Some(socket));
+            }
+            Err(e) => {
+                warn!("cannot open the bridge's WebSocket: {e:?}");
+                self.closed(epoch);
+            }
+        }
+    }
+
+    fn current(self, epoch: u32) -> bool {
+        self.link
+            .try_with_value(|link| link.epoch == epoch)
+            .unwrap_or(false)
+    }
+
+    fn opened(self, epoch: u32) {
+        if !self.current(epoch) {
+            return;
+        }
+        let reconnected = self
+            .link
+            .try_update_value(|link| {
+                link.attempt = 0;
+                std::mem::replace(&mut link.opened_before, true)
+            })
+            .unwrap_or(false);
+        let hello = self.request(Request::Hello {
+            protocol: PROTOCOL_VERSION,
+        });
+        self.connection.set(Connection::Open { reconnected });
+        spawn_local(async move {
+            if let Err(refusal) = hello.await {
+                if refusal.code == ErrorCode::ProtocolMismatch {
+                    self.refuse(refusal.message);
+                }
+            }
+        });
+        if reconnected {
+            set_timeout(move || self.settle_notice(epoch), NOTICE);
+        }
+    }
+
+    fn settle_notice(self, epoch: u32) {
+        if self.current(epoch)
+            && self.connection.get_untracked() == (Connection::Open { reconnected: true })
+        {
+            self.connection.set(Connection::Open { reconnected: false });
+        }
+    }
+
+    /// Gives up on the bridge for good: drops the socket (its `close` will not be heard, so the
+    /// requests still waiting are failed here) and stops reconnecting.
+    fn refuse(self, why: String) {
+        self.connection.set(Connection::Refused(why));
+        self.stack.set(None);
+        self.link.try_update_value(|link| {
+            link.epoch = link.epoch.wrapping_add(1);
+            link.socket = None;
+            link.book.fail_all(&book::connection_lost());
+        });
+    }
+
+    fn received(self, epoch: u32, frame: &str) {
+        if !self.current(epoch) {
+            return;
+        }
+        match self.link.try_update_value(|link| link.book.settle(frame)) {
+            Some(Ok(Some(Push::Stack(view)))) => self.stack.set(Some(view)),
+            Some(Err(e)) => warn!("ignored a frame the page does not understand: {e}"),
+            _ => {}
+        }
+    }
+
+    fn closed(self, epoch: u32) {
+        if !self.current(epoch) {
+            return;
+        }
+        let attempt = self
+            .link
+            .try_update_value(|link| {
+                link.book.fail_all(&book::connection_lost());
+                let attempt = link.attempt;
+                link.attempt = link.attempt.saturating_add(1);
+                attempt
+            })
+            .unwrap_or(0);
+        self.stack.set(None);
+        if matches!(self.connection.get_untracked(), Connection::Refused(_)) {
+            return;
+        }
+        self.connection.set(Connection::Reconnecting {
+            attempt: attempt.saturating_add(1),
+        });
+        set_timeout(move || self.connect(), book::backoff(attempt));
+    }
+}
+
+impl Link {
+    /// Writes `request` on the socket if it is open; `None` if there is none.
+    fn submit(&mut self, request: Request) -> Option<oneshot::Receiver<Reply>> {
+        let socket = self
+            .socket
+            .as_ref()
+            .filter(|s| s.ws.ready_state() == WebSocket::OPEN)?;
+        let (id, frame, receiver) = self.book.open(request);
+        if let Err(e) = socket.ws.send_with_str(&frame) {
+            warn!("the bridge's socket refused a frame: {e:?}");
+            self.book.fail(id, &book::connection_lost());
+        }
+        Some(receiver)
+    }
+}
+
+impl Socket {
+    /// Wires `ws`'s events to `bridge`, tagged with the socket's `epoch`.
+    fn attach(ws: WebSocket, bridge: Bridge, epoch: u32) -> Self {
+        let on_open = Closure::<dyn FnMut()>::new(move || bridge.opened(epoch));
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(frame) = event.data().as_string() {
+                bridge.received(epoch, &frame);
+            }
+        });
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_| bridge.closed(epoch));
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Self {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        }
+    }
+}
+
+/// `ws(s)://{host}/ws` for the page's own host, with the page's `?token=` passed on.
+fn page_socket_url() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let read = |f: fn(&web_sys::Location) -> Result<String, wasm_bindgen::JsValue>| {
+        location
+            .as_ref()
+            .and_then(|l| f(l).ok())
+            .unwrap_or_default()
+    };
+    let token = web_sys::UrlSearchParams::new_with_str(&read(web_sys::Location::search))
+        .ok()
+        .and_then(|params| params.get("token"));
+    book::socket_url(
+        &read(web_sys::Location::protocol),
+        &read(web_sys::Location::host),
+        token.as_deref(),
+    )
+}
