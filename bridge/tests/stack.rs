@@ -252,7 +252,7 @@ async fn status_names_every_address_and_a_second_up_changes_nothing() {
     let status = SHARED.run(&["stack", "status"]);
     assert_eq!(status.status.code(), Some(0), "{}", stdout(&status));
     let text = stdout(&status);
-    let b = SHARED.port_base;
+    let b = SHARED.port_base();
     for expected in [
         format!("127.0.0.1:{}", b + 92),
         format!("http://127.0.0.1:{}/apis/ccompat/v7", b + 81),

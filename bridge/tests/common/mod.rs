@@ -14,16 +14,24 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct TestStack {
     pub name: &'static str,
-    pub port_base: u16,
+    pub base: u16,
 }
 
 /// The stack most tests share. `make test` stops it at the end.
 pub const SHARED: TestStack = TestStack {
     name: "shared",
-    port_base: 41000,
+    base: 41000,
 };
 
 impl TestStack {
+    /// `base`, moved by `KAFKA_DEMO_TEST_PORT_OFFSET` so two checkouts can test side by side.
+    pub fn port_base(&self) -> u16 {
+        let offset = std::env::var("KAFKA_DEMO_TEST_PORT_OFFSET")
+            .ok()
+            .and_then(|o| o.parse::<u16>().ok());
+        self.base + offset.unwrap_or(0)
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("kafka-demo-test-stack-{}", self.name))
@@ -40,7 +48,7 @@ impl TestStack {
 
     /// Global flags selecting this stack, for the binary and for building a `Config`.
     pub fn flags(&self) -> Vec<String> {
-        stack_flags(&self.data_dir(), &self.cache_dir(), self.port_base)
+        stack_flags(&self.data_dir(), &self.cache_dir(), self.port_base())
     }
 
     pub fn config(&self) -> Config {
