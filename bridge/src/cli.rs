@@ -12,10 +12,15 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod consume;
+mod produce;
+
 /// Exit code for "ran fine, but the answer is no" (invalid schema, incompatible, stack down).
 const NO: u8 = 1;
 /// Exit code of `stack status` when a service is down (as `systemctl status` does).
 const NOT_RUNNING: u8 = 3;
+/// Exit code of a bounded `produce` stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
 
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -25,6 +30,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema(cmd) => schema_cmd(cmd, &config).await,
         Command::Topic(cmd) => topic(cmd, &config).await,
         Command::Serve(args) => serve(args, config).await,
+        Command::Produce(args) => produce::produce(&args, &config).await,
+        Command::Consume(args) => consume::consume(&args, &config).await,
     }
 }
 
@@ -307,7 +314,15 @@ async fn check(file: &Path, topic: &str, config: &Config) -> anyhow::Result<Exit
 
 fn registry_error(error: RegistryError) -> anyhow::Error {
     let hint = match &error {
-        RegistryError::Unreachable { .. } => "\nis the stack up? start it with `kafka-demo stack up`, or point --registry-url at your registry",
+        RegistryError::Unreachable { .. } => " (is the stack up? start it with `kafka-demo stack up`, or point --registry-url at your registry)",
+        _ => "",
+    };
+    anyhow::anyhow!("{error}{hint}")
+}
+
+fn kafka_error(error: crate::kafka::KafkaOpError) -> anyhow::Error {
+    let hint = match &error {
+        crate::kafka::KafkaOpError::Unreachable { .. } => " (is the stack up? start it with `kafka-demo stack up`, or point --bootstrap-servers at your brokers)",
         _ => "",
     };
     anyhow::anyhow!("{error}{hint}")

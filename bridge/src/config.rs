@@ -3,9 +3,12 @@
 //! environment.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use shared::generator::{FaultOptions, GeneratorConfig, GeneratorOptions, OptionsError};
 use shared::protocol::CompatLevel;
+use shared::Topic;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Default ports of the local stack. They sit away from the usual 9092/8081/15002 so that
 /// another Kafka, registry or Spark on the machine does not stop the playground from starting.
@@ -137,6 +140,10 @@ pub enum Command {
     Topic(TopicCommand),
     /// Serve the browser playground and its WebSocket API
     Serve(ServeArgs),
+    /// Generate clicks and produce them in the Confluent wire format (seed step 2)
+    Produce(Box<ProduceArgs>),
+    /// Consume records, decode them with their writer schemas and print them (seed step 3)
+    Consume(ConsumeArgs),
 }
 
 /// The playground's default port, beside the stack's.
@@ -254,6 +261,220 @@ pub enum TopicCommand {
     List,
 }
 
+/// `kafka-demo produce …`
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// Topic to produce to (created when missing)
+    #[arg(long, default_value = "clicks-avro")]
+    pub topic: Topic,
+    /// Stop after this many records (poison pills and duplicates included)
+    #[arg(long, value_parser = parse_positive)]
+    pub count: Option<u64>,
+    /// Stop after this long, e.g. 30s, 5m, 1.5h (plain numbers are seconds)
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Records per second, held by a token bucket [default: as fast as the broker takes them]
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Seed of the generator: the same seed and options give the same records
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Avro schema to write with [default: schemas/click_v1.avsc, or the built-in copy of it]
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Write the ground truth of what was produced to this JSON file (only when every record
+    /// was delivered)
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Field whose value becomes the record key
+    #[arg(long, value_enum, default_value_t = KeyField::ImpressionId)]
+    pub key_field: KeyField,
+    /// Compression of the produced batches
+    #[arg(long, value_enum, default_value_t = Compression::None)]
+    pub compression: Compression,
+    /// Partitions of the topic when it has to be created
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..))]
+    pub partitions: i32,
+    /// Replication factor of the topic when it has to be created (1 on the local stack)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
+    pub replication_factor: i32,
+    /// Faults to inject.
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// Fault injection flags, each a fraction of all records.
+#[derive(Debug, Args)]
+pub struct FaultArgs {
+    /// Fraction of clicks whose timestamp is moved back by --late-by-ms
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction, help_heading = "Faults")]
+    pub late: f64,
+    /// How far back a late click goes, in milliseconds
+    #[arg(long, default_value_t = 300_000, value_parser = clap::value_parser!(u32).range(1..),
+          help_heading = "Faults")]
+    pub late_by_ms: u32,
+    /// Fraction of clicks moved back by up to --out-of-order-max-ms
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction, help_heading = "Faults")]
+    pub out_of_order: f64,
+    /// Largest backwards jitter of an out-of-order click, in milliseconds
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..),
+          help_heading = "Faults")]
+    pub out_of_order_max_ms: u32,
+    /// Fraction of records that re-deliver a recent click (same id)
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction, help_heading = "Faults")]
+    pub duplicates: f64,
+    /// Fraction of poison pills whose magic byte is wrong
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction, help_heading = "Faults")]
+    pub wrong_magic: f64,
+    /// Fraction of poison pills naming a schema id the registry does not know
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction, help_heading = "Faults")]
+    pub unknown_schema_id: f64,
+    /// Fraction of poison pills whose Avro body is cut short
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction, help_heading = "Faults")]
+    pub truncated: f64,
+}
+
+/// The click field a produced record is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyField {
+    /// The click's own id.
+    #[value(name = "id")]
+    Id,
+    /// The impression the click belongs to (clicks of one impression share a partition).
+    #[value(name = "impression_id")]
+    ImpressionId,
+    /// The creative.
+    #[value(name = "creative_id")]
+    CreativeId,
+    /// The placement.
+    #[value(name = "placement_id")]
+    PlacementId,
+    /// No key: records spread over the partitions.
+    #[value(name = "none")]
+    None,
+}
+
+/// Compression codecs librdkafka offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    /// Uncompressed.
+    None,
+    /// gzip.
+    Gzip,
+    /// Snappy.
+    Snappy,
+    /// LZ4.
+    Lz4,
+    /// Zstandard.
+    Zstd,
+}
+
+impl Compression {
+    /// The value of librdkafka's `compression.type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Gzip => "gzip",
+            Self::Snappy => "snappy",
+            Self::Lz4 => "lz4",
+            Self::Zstd => "zstd",
+        }
+    }
+}
+
+/// `kafka-demo consume …`
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// Topic to read
+    #[arg(long, default_value = "clicks-avro")]
+    pub topic: Topic,
+    /// Consumer group: offsets are committed after each record is handled, and a later run of the
+    /// same group carries on where this one stopped [default: no group, nothing committed]
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Start at the oldest record (for a group: only when it has no committed offset yet)
+    #[arg(long)]
+    pub from_beginning: bool,
+    /// Stop after this many records (poison pills included)
+    #[arg(long, value_parser = parse_positive)]
+    pub max: Option<u64>,
+    /// How to print records: one JSON object per line, or an aligned table
+    #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
+    pub format: OutputFormat,
+    /// Copy poison pills to this dead-letter topic, with headers giving the reason and the source
+    /// partition and offset (created when missing)
+    #[arg(long, value_name = "TOPIC")]
+    pub dlq: Option<Topic>,
+    /// Stop when nothing arrives for this long, e.g. 10 or 10s [default: wait forever]
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+}
+
+/// How `consume` prints records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per record and line.
+    Jsonl,
+    /// Aligned columns for reading in a terminal.
+    Table,
+}
+
+/// Largest accepted `--rate`, in records per second.
+pub const MAX_RATE: f64 = 10_000_000.0;
+
+fn parse_positive(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("not a whole number".into()),
+    }
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "not a number of records per second".to_owned())?;
+    if rate > 0.0 && rate <= MAX_RATE {
+        Ok(rate)
+    } else {
+        Err(format!("must be more than 0 and at most {MAX_RATE}"))
+    }
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err("must be a fraction between 0 and 1".into()),
+    }
+}
+
+/// Reads `250ms`, `30s`, `1.5m`, `2h`; a plain number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err("not a duration like 30s, 5m or 250ms".into());
+    }
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown unit {other:?}; use ms, s, m or h")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| "not a duration like 30s, 5m or 250ms".to_owned())?;
+    Duration::try_from_secs_f64(value * scale)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| "must be more than zero".to_owned())
+}
+
 /// Reads a compatibility level as the registry spells it (any case).
 fn parse_level(text: &str) -> Result<CompatLevel, String> {
     CompatLevel::parse(&text.to_ascii_uppercase()).ok_or_else(|| {
@@ -268,6 +489,14 @@ pub enum ConfigError {
     /// No data folder was given and `$HOME` is not set.
     #[error("no data folder: set --data-dir or KAFKA_DEMO_DATA_DIR (HOME is not set)")]
     NoDataDir,
+    /// A folder path that cannot be made absolute.
+    #[error("folder {path:?} cannot be used: {reason}")]
+    Folder {
+        /// The path as given.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A `-X` option without `=`.
     #[error("Kafka option {0:?} is not KEY=VALUE")]
     KafkaOption(String),
@@ -297,6 +526,117 @@ pub enum ConfigError {
         /// The other.
         second: &'static str,
     },
+    /// The generator refused its options (fault fractions out of range or adding up past 1).
+    #[error("generator options: {0}")]
+    Generator(#[from] OptionsError),
+    /// The dead-letter topic is the topic being consumed.
+    #[error("the dead-letter topic must differ from the topic being consumed ({0})")]
+    DlqIsSource(String),
+    /// `--group ""`.
+    #[error("a consumer group name cannot be empty")]
+    EmptyGroup,
+}
+
+/// What `produce` was asked for, validated.
+#[derive(Debug, Clone)]
+pub struct ProduceConfig {
+    /// Where the records go.
+    pub topic: Topic,
+    /// Stop after this many records.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Records per second; unthrottled when `None`.
+    pub rate: Option<f64>,
+    /// The generator's checked options.
+    pub generator: GeneratorConfig,
+    /// The writer schema's file; the default schema when `None`.
+    pub schema: Option<PathBuf>,
+    /// Where to write the manifest.
+    pub manifest: Option<PathBuf>,
+    /// Which field keys the records.
+    pub key_field: KeyField,
+    /// Batch compression.
+    pub compression: Compression,
+    /// Partitions of a topic created now.
+    pub partitions: i32,
+    /// Replication factor of a topic created now.
+    pub replication_factor: i32,
+}
+
+impl ProduceArgs {
+    /// Checks the flags together (the generator's options, the fault fractions' sum).
+    pub fn validate(&self) -> Result<ProduceConfig, ConfigError> {
+        let f = &self.faults;
+        let options = GeneratorOptions {
+            seed: self.seed,
+            faults: FaultOptions {
+                late: f.late,
+                late_by_ms: f.late_by_ms,
+                out_of_order: f.out_of_order,
+                out_of_order_max_ms: f.out_of_order_max_ms,
+                duplicate: f.duplicates,
+                wrong_magic: f.wrong_magic,
+                unknown_schema_id: f.unknown_schema_id,
+                truncated: f.truncated,
+            },
+            ..GeneratorOptions::default()
+        };
+        Ok(ProduceConfig {
+            topic: self.topic.clone(),
+            count: self.count,
+            duration: self.duration,
+            rate: self.rate,
+            generator: GeneratorConfig::new(options)?,
+            schema: self.schema.clone(),
+            manifest: self.manifest.clone(),
+            key_field: self.key_field,
+            compression: self.compression,
+            partitions: self.partitions,
+            replication_factor: self.replication_factor,
+        })
+    }
+}
+
+/// What `consume` was asked for, validated.
+#[derive(Debug, Clone)]
+pub struct ConsumeConfig {
+    /// The topic to read.
+    pub topic: Topic,
+    /// The consumer group, when offsets are to be committed.
+    pub group: Option<String>,
+    /// Start at the oldest record when there is no committed offset.
+    pub from_beginning: bool,
+    /// Stop after this many records.
+    pub max: Option<u64>,
+    /// How records are printed.
+    pub format: OutputFormat,
+    /// Where poison pills are copied.
+    pub dlq: Option<Topic>,
+    /// Stop when nothing arrives for this long.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl ConsumeArgs {
+    /// Checks the flags together.
+    pub fn validate(&self) -> Result<ConsumeConfig, ConfigError> {
+        if self.dlq.as_ref() == Some(&self.topic) {
+            return Err(ConfigError::DlqIsSource(self.topic.to_string()));
+        }
+        let group = match &self.group {
+            Some(g) if g.trim().is_empty() => return Err(ConfigError::EmptyGroup),
+            other => other.clone(),
+        };
+        Ok(ConsumeConfig {
+            topic: self.topic.clone(),
+            group,
+            from_beginning: self.from_beginning,
+            max: self.max,
+            format: self.format,
+            dlq: self.dlq.clone(),
+            idle_timeout: self.timeout,
+        })
+    }
 }
 
 /// Everything the bridge needs to know, validated.
@@ -489,6 +829,8 @@ impl Config {
             (None, Some(home)) => home.join(".kafka-demo"),
             (None, None) => return Err(ConfigError::NoDataDir),
         };
+        // Services run with their own working folders, so every path handed to them is absolute.
+        let data_dir = absolute(&data_dir)?;
         let ports = Ports {
             kafka: args.kafka_port,
             kafka_controller: args.kafka_controller_port,
@@ -498,10 +840,10 @@ impl Config {
         };
         ports.check_distinct()?;
         let stack = StackConfig {
-            cache_dir: args
-                .cache_dir
-                .clone()
-                .unwrap_or_else(|| data_dir.join("cache")),
+            cache_dir: match &args.cache_dir {
+                Some(dir) => absolute(dir)?,
+                None => data_dir.join("cache"),
+            },
             data_dir,
             ports,
             versions: Versions {
@@ -550,6 +892,13 @@ impl Config {
     pub fn from_env(args: &GlobalArgs) -> Result<Self, ConfigError> {
         Self::from_args(args, std::env::var_os("HOME").map(PathBuf::from))
     }
+}
+
+fn absolute(path: &std::path::Path) -> Result<PathBuf, ConfigError> {
+    std::path::absolute(path).map_err(|e| ConfigError::Folder {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn parse_kafka_option(text: &str) -> Result<(String, String), ConfigError> {
@@ -683,6 +1032,85 @@ mod tests {
         refused(&["--kafka-port", "38081"], "port 38081 is given to both");
         let level = Cli::try_parse_from(["kafka-demo", "schema", "compat", "--set", "SIDEWAYS"]);
         assert!(level.is_err_and(|e| e.to_string().contains("FULL_TRANSITIVE")));
+    }
+
+    #[test]
+    fn durations_read_with_or_without_a_unit() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration(" 2h "), Ok(Duration::from_secs(7200)));
+        for bad in ["", "soon", "5 fortnights", "0", "0s", "-1s", "1..2s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn produce_and_consume_flags_become_typed_settings() -> Result<(), String> {
+        let cli = Cli::try_parse_from([
+            "kafka-demo",
+            "produce",
+            "--count",
+            "5",
+            "--rate",
+            "100",
+            "--late",
+            "0.1",
+            "--duplicates",
+            "0.2",
+            "--key-field",
+            "creative_id",
+            "--compression",
+            "zstd",
+        ])
+        .map_err(|e| e.to_string())?;
+        let Command::Produce(args) = cli.command else {
+            return Err("not produce".into());
+        };
+        let p = args.validate().map_err(|e| e.to_string())?;
+        assert_eq!((p.count, p.rate), (Some(5), Some(100.0)));
+        assert_eq!(p.topic.as_str(), "clicks-avro");
+        assert_eq!(
+            (p.key_field, p.compression),
+            (KeyField::CreativeId, Compression::Zstd)
+        );
+        let faults = &p.generator.options().faults;
+        assert_eq!((faults.late, faults.duplicate), (0.1, 0.2));
+
+        let too_much = Cli::try_parse_from([
+            "kafka-demo",
+            "produce",
+            "--late",
+            "0.6",
+            "--truncated",
+            "0.6",
+        ])
+        .map_err(|e| e.to_string())?;
+        let Command::Produce(args) = too_much.command else {
+            return Err("not produce".into());
+        };
+        assert!(matches!(args.validate(), Err(ConfigError::Generator(_))));
+
+        let cli = Cli::try_parse_from(["kafka-demo", "consume", "--dlq", "x", "--timeout", "10"])
+            .map_err(|e| e.to_string())?;
+        let Command::Consume(args) = cli.command else {
+            return Err("not consume".into());
+        };
+        let c = args.validate().map_err(|e| e.to_string())?;
+        assert_eq!(c.idle_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(c.dlq.as_ref().map(Topic::as_str), Some("x"));
+        assert_eq!(c.format, OutputFormat::Jsonl);
+        Ok(())
+    }
+
+    #[test]
+    fn relative_folders_become_absolute() -> Result<(), String> {
+        let config = parse(&["--data-dir", "rel/data", "--cache-dir", "rel/cache"])?;
+        assert!(config.stack.data_dir.is_absolute() && config.stack.data_dir.ends_with("rel/data"));
+        assert!(
+            config.stack.cache_dir.is_absolute() && config.stack.cache_dir.ends_with("rel/cache")
+        );
+        Ok(())
     }
 
     #[test]

@@ -17,16 +17,16 @@ use std::time::Duration;
 pub enum KafkaOpError {
     /// The client could not be created (usually a bad `-X` option).
     #[error("invalid Kafka client settings: {0}")]
-    Config(#[source] KafkaError),
+    Config(KafkaError),
     /// The brokers did not answer.
-    #[error("no answer from Kafka at {bootstrap} within {timeout:?}: {source}")]
+    #[error("no answer from Kafka at {bootstrap} within {timeout:?}: {reason}")]
     Unreachable {
         /// Where we looked.
         bootstrap: String,
         /// How long we waited.
         timeout: Duration,
         /// librdkafka's reason.
-        source: KafkaError,
+        reason: KafkaError,
     },
     /// Topic creation was refused.
     #[error("could not create topic {topic}: {reason}")]
@@ -44,9 +44,18 @@ pub enum KafkaOpError {
 /// Builds the client configuration for `kafka`: bootstrap servers, then every pass-through option
 /// (so `-X` can override anything, including security settings for remote clusters).
 pub fn client_config(kafka: &KafkaConfig) -> ClientConfig {
+    client_config_with(kafka, &[])
+}
+
+/// Like [`client_config`], with the settings a role needs (a producer's `acks`, a consumer's
+/// `group.id`) applied before the pass-through options, which still win.
+pub fn client_config_with(kafka: &KafkaConfig, role: &[(&str, &str)]) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &kafka.bootstrap_servers);
     config.set("client.id", "kafka-demo");
+    for (key, value) in role {
+        config.set(*key, *value);
+    }
     for (key, value) in &kafka.options {
         config.set(key, value);
     }
@@ -87,10 +96,10 @@ async fn metadata(
         let metadata =
             consumer
                 .fetch_metadata(None, timeout)
-                .map_err(|source| KafkaOpError::Unreachable {
+                .map_err(|reason| KafkaOpError::Unreachable {
                     bootstrap,
                     timeout,
-                    source,
+                    reason,
                 })?;
         let mut topics: Vec<TopicInfo> = metadata
             .topics()
@@ -159,6 +168,17 @@ mod tests {
         assert_eq!(config.get("bootstrap.servers"), Some("b:1"));
         assert_eq!(config.get("security.protocol"), Some("SASL_SSL"));
         assert_eq!(config.get("client.id"), Some("mine"));
+    }
+
+    #[test]
+    fn role_settings_come_before_the_pass_through_options() {
+        let kafka = KafkaConfig {
+            bootstrap_servers: "b:1".into(),
+            options: vec![("acks".into(), "1".into())],
+        };
+        let config = client_config_with(&kafka, &[("acks", "all"), ("linger.ms", "5")]);
+        assert_eq!(config.get("acks"), Some("1"));
+        assert_eq!(config.get("linger.ms"), Some("5"));
     }
 
     #[test]

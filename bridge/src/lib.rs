@@ -3,8 +3,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod consume;
 pub mod health;
 pub mod kafka;
+pub mod produce;
 pub mod registry;
 pub mod schema_step;
 pub mod server;

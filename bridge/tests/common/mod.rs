@@ -109,6 +109,13 @@ pub fn stack_flags(data: &std::path::Path, cache: &std::path::Path, port_base: u
 /// Runs the binary with `flags` then `args`; nothing is inherited from the environment's
 /// KAFKA_DEMO_* settings, so the test decides everything.
 pub fn run_binary(flags: &[String], args: &[&str]) -> Output {
+    command(flags, args)
+        .output()
+        .unwrap_or_else(|e| panic!("could not run kafka-demo: {e}"))
+}
+
+/// The command `run_binary` runs, for tests that need to watch or signal it while it runs.
+pub fn command(flags: &[String], args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kafka-demo"));
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("KAFKA_DEMO_") {
@@ -116,8 +123,7 @@ pub fn run_binary(flags: &[String], args: &[&str]) -> Output {
         }
     }
     cmd.args(flags).args(args).current_dir(workspace_root());
-    cmd.output()
-        .unwrap_or_else(|e| panic!("could not run kafka-demo: {e}"))
+    cmd
 }
 
 pub fn workspace_root() -> PathBuf {
