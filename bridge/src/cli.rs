@@ -73,6 +73,20 @@ async fn wait_for_signal() {
     }
 }
 
+/// The error and its causes on one line, each cause once: many library errors already quote
+/// their cause in their own message, so a cause whose text is already there is not repeated.
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 fn say(line: &str) {
     eprintln!("{line}");
 }
@@ -389,6 +403,19 @@ async fn topic(cmd: TopicCommand, config: &Config) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn causes_are_told_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let quoted = anyhow::Error::new(StackError::Io {
+            action: "create",
+            path: "/x".into(),
+            source: io,
+        });
+        assert_eq!(describe(&quoted), "could not create /x: No such file");
+        let wrapped = anyhow::anyhow!("No such file").context("cannot read a.avsc");
+        assert_eq!(describe(&wrapped), "cannot read a.avsc: No such file");
+    }
 
     #[test]
     fn json_problems_show_the_line_and_a_caret() {

@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             tracing::debug!(error = ?error, "command failed");
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", bridge::cli::describe(&error));
             ExitCode::FAILURE
         }
     }
