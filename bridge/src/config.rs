@@ -535,6 +535,9 @@ pub enum ConfigError {
     /// `--group ""`.
     #[error("a consumer group name cannot be empty")]
     EmptyGroup,
+    /// A value the page sent is out of range.
+    #[error("{0}")]
+    PageValue(String),
 }
 
 /// What `produce` was asked for, validated.
@@ -594,6 +597,62 @@ impl ProduceArgs {
             compression: self.compression,
             partitions: self.partitions,
             replication_factor: self.replication_factor,
+        })
+    }
+}
+
+/// Largest record count a produce run from the page may ask for.
+const PAGE_MAX_COUNT: u64 = 100_000_000;
+/// Most partitions a topic created from the page may have.
+const PAGE_MAX_PARTITIONS: i32 = 64;
+
+impl ProduceConfig {
+    /// A produce run as the page asked for it, checked like the CLI's flags. The page never
+    /// writes a manifest file and keys by impression id.
+    pub fn from_page(spec: &shared::protocol::ProduceSpec) -> Result<Self, ConfigError> {
+        let refuse = |what: String| Err(ConfigError::PageValue(what));
+        match spec.count {
+            Some(0) => return refuse("the record count must be at least 1".into()),
+            Some(n) if n > PAGE_MAX_COUNT => {
+                return refuse(format!("the record count must be at most {PAGE_MAX_COUNT}"))
+            }
+            _ => {}
+        }
+        if let Some(rate) = spec.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return refuse("the rate must be a positive number of records per second".into());
+            }
+        }
+        if !(1..=PAGE_MAX_PARTITIONS).contains(&spec.partitions) {
+            return refuse(format!(
+                "partitions must be between 1 and {PAGE_MAX_PARTITIONS}"
+            ));
+        }
+        let third = spec.poison / 3.0;
+        let options = GeneratorOptions {
+            seed: spec.seed,
+            faults: FaultOptions {
+                late: spec.late,
+                duplicate: spec.duplicates,
+                wrong_magic: third,
+                unknown_schema_id: third,
+                truncated: third,
+                ..FaultOptions::default()
+            },
+            ..GeneratorOptions::default()
+        };
+        Ok(Self {
+            topic: spec.topic.clone(),
+            count: spec.count,
+            duration: None,
+            rate: spec.rate,
+            generator: GeneratorConfig::new(options)?,
+            schema: None,
+            manifest: None,
+            key_field: KeyField::ImpressionId,
+            compression: Compression::None,
+            partitions: spec.partitions,
+            replication_factor: 1,
         })
     }
 }

@@ -12,3 +12,4 @@ pub mod schema_step;
 pub mod server;
 pub mod spark;
 pub mod stack;
+pub mod tail;

@@ -398,6 +398,26 @@ impl Client {
             .await?;
         Ok(r.schema)
     }
+
+    /// The subject versions registered with schema `id`.
+    pub async fn versions_of_id(&self, id: SchemaId) -> Result<Vec<(Subject, u32)>, RegistryError> {
+        #[derive(Deserialize)]
+        struct Entry {
+            subject: String,
+            version: u32,
+        }
+        let url = self.url_for(&["schemas", "ids", &id.to_string(), "versions"]);
+        let entries: Vec<Entry> = self
+            .send(
+                self.http.get(url),
+                format!("reading the versions of schema id {id}"),
+            )
+            .await?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|e| Some((Subject::new(e.subject).ok()?, e.version)))
+            .collect())
+    }
 }
 
 /// reqwest's errors chain their causes; the innermost is the one a person can act on.

@@ -8,8 +8,8 @@ use bridge::server::{serve, ServeConfig, ServeError};
 use common::{unique, SHARED};
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{
-    ClientMessage, ErrorCode, Example, Push, Request, RequestId, Response, ServerMessage,
-    PROTOCOL_VERSION,
+    ClientMessage, ErrorCode, Example, JobId, ProduceSpec, Push, Request, RequestId, Response,
+    ServerMessage, TailFrom, TailSpec, PROTOCOL_VERSION,
 };
 use shared::Topic;
 use std::path::PathBuf;
@@ -426,5 +426,212 @@ async fn many_tabs_are_served_at_once_and_a_closed_one_leaves_the_rest_working()
             ),
             "tab {i}: {answer:?}"
         );
+    }
+}
+
+/// A frame of either kind.
+enum Incoming {
+    Message(ServerMessage),
+    Records(shared::tail::TailFrame),
+}
+
+async fn receive_any(socket: &mut Socket) -> Incoming {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(60), socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("no frame from the bridge"));
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                return Incoming::Message(
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad frame {text}: {e}")),
+                )
+            }
+            Some(Ok(Message::Binary(bytes))) => {
+                return Incoming::Records(
+                    shared::tail::read(&bytes).unwrap_or_else(|e| panic!("bad tail frame: {e}")),
+                )
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("socket ended: {other:?}"),
+        }
+    }
+}
+
+fn spec(topic: &Topic, count: u64) -> ProduceSpec {
+    ProduceSpec {
+        topic: topic.clone(),
+        schema: include_str!("../../schemas/click_v1.avsc").to_owned(),
+        count: Some(count),
+        rate: None,
+        seed: 11,
+        poison: 0.03,
+        duplicates: 0.01,
+        late: 0.0,
+        partitions: 3,
+    }
+}
+
+#[tokio::test]
+async fn the_page_produces_and_tails_over_the_websocket() {
+    let config = SHARED.ensure_up().await;
+    let server = start(config, None, no_dist()).await;
+    let own = server.base.clone();
+    let mut socket = connect(&server, Some(&own), "")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let topic = Topic::new(unique("ws-produce")).unwrap_or_else(|e| panic!("{e}"));
+    const COUNT: u64 = 5_000;
+
+    let (job, schema_id) =
+        match ask(&mut socket, 1, Request::StartProduce(spec(&topic, COUNT))).await {
+            Ok(Response::ProduceStarted {
+                job,
+                schema,
+                topic_created,
+            }) => {
+                assert!(topic_created, "a new topic is created");
+                (job, schema.id)
+            }
+            other => panic!("{other:?}"),
+        };
+    let finished = loop {
+        match receive_any(&mut socket).await {
+            Incoming::Message(ServerMessage::Push(Push::Produce(update))) if update.job == job => {
+                assert!(update.acknowledged <= update.sent && update.sent <= COUNT);
+                if let Some(finished) = update.finished {
+                    assert_eq!(
+                        (update.sent, update.acknowledged, update.failed),
+                        (COUNT, COUNT, 0)
+                    );
+                    break finished;
+                }
+            }
+            _ => continue,
+        }
+    };
+    assert_eq!(finished.not_delivered, 0);
+    assert!(finished.poison > 0, "3% poison pills in {COUNT} events");
+    assert_eq!(
+        finished.records + finished.duplicates + finished.poison,
+        COUNT,
+        "{finished:?}"
+    );
+
+    let tail = match ask(
+        &mut socket,
+        2,
+        Request::StartTail(TailSpec {
+            topic: topic.clone(),
+            from: TailFrom::Beginning,
+        }),
+    )
+    .await
+    {
+        Ok(Response::TailStarted { tail, partitions }) => {
+            assert_eq!(partitions, vec![0, 1, 2]);
+            tail
+        }
+        other => panic!("{other:?}"),
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut foreign = 0u64;
+    let mut caught_up = false;
+    while seen.len() < COUNT as usize || !caught_up {
+        match receive_any(&mut socket).await {
+            Incoming::Records(frame) => {
+                assert_eq!(frame.tail, tail);
+                for record in frame.records {
+                    assert!(
+                        seen.insert((record.partition, record.offset)),
+                        "each record once"
+                    );
+                    let value = record.value.unwrap_or_default();
+                    match shared::wire::Frame::parse(&value) {
+                        Ok(f) if f.schema_id == schema_id => {}
+                        _ => foreign += 1,
+                    }
+                }
+            }
+            Incoming::Message(ServerMessage::Push(Push::TailLag(lag))) if lag.tail == tail => {
+                let lag: Vec<_> = lag.partitions.iter().map(|p| p.lag()).collect();
+                caught_up = lag.iter().all(|l| *l == Some(0));
+            }
+            _ => continue,
+        }
+    }
+    assert_eq!(seen.len() as u64, COUNT);
+    assert!(
+        foreign > 0 && foreign <= finished.poison,
+        "wrong-magic and unknown-id pills are among the poison: {foreign} of {}",
+        finished.poison
+    );
+
+    assert_eq!(
+        ask(&mut socket, 3, Request::PauseTail { tail, paused: true }).await,
+        Ok(Response::Done)
+    );
+    assert_eq!(
+        ask(&mut socket, 4, Request::StopTail { tail }).await,
+        Ok(Response::Done)
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut id = 5;
+    loop {
+        // The tail ends on its own schedule; until then it is still stoppable.
+        match ask(&mut socket, id, Request::StopTail { tail }).await {
+            Err(e) if e.code == ErrorCode::NoSuchJob => break,
+            Ok(Response::Done) if tokio::time::Instant::now() < deadline => id += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_produce_and_tail_requests_are_refused_plainly() {
+    let config = SHARED.ensure_up().await;
+    let server = start(config, None, no_dist()).await;
+    let own = server.base.clone();
+    let mut socket = connect(&server, Some(&own), "")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let topic = Topic::new(unique("ws-missing")).unwrap_or_else(|e| panic!("{e}"));
+
+    let refused = ask(&mut socket, 1, Request::StartProduce(spec(&topic, 0))).await;
+    assert!(
+        matches!(&refused, Err(e) if e.code == ErrorCode::BadRequest && e.message.contains("at least 1")),
+        "{refused:?}"
+    );
+    let mut bad_schema = spec(&topic, 10);
+    bad_schema.schema = include_str!("data/click_seed.avsc").to_owned();
+    let refused = ask(&mut socket, 2, Request::StartProduce(bad_schema)).await;
+    assert!(
+        matches!(&refused, Err(e) if e.code == ErrorCode::InvalidSchema),
+        "{refused:?}"
+    );
+    let refused = ask(
+        &mut socket,
+        3,
+        Request::StartTail(TailSpec {
+            topic: topic.clone(),
+            from: TailFrom::End,
+        }),
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(e) if e.code == ErrorCode::NotFound && e.message.contains(topic.as_str())),
+        "{refused:?}"
+    );
+    let refused = ask(&mut socket, 4, Request::StopProduce { job: JobId(99) }).await;
+    assert!(
+        matches!(&refused, Err(e) if e.code == ErrorCode::NoSuchJob),
+        "{refused:?}"
+    );
+    // Nothing was registered on the way.
+    match ask(&mut socket, 5, Request::ListSubjects).await {
+        Ok(Response::Subjects(all)) => assert!(
+            all.iter().all(|s| s.subject != topic.value_subject()),
+            "{all:?}"
+        ),
+        other => panic!("{other:?}"),
     }
 }

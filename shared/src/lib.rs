@@ -11,6 +11,7 @@ pub mod ids;
 pub mod protocol;
 #[cfg(feature = "avro")]
 pub mod schema;
+pub mod tail;
 pub mod wire;
 
 pub use click::Click;

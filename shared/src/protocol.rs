@@ -9,7 +9,12 @@ use crate::ids::{SchemaId, Subject, Topic};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape; the bridge refuses a browser speaking another.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// Names a running job of a session (a produce run or a tail), chosen by the bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub u64);
 
 /// Names a request so its reply can be matched to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -81,6 +86,70 @@ pub enum Request {
         /// The new level.
         level: CompatLevel,
     },
+    /// Start producing generated clicks; progress arrives as [`Push::Produce`].
+    StartProduce(ProduceSpec),
+    /// Stop a produce run (what was sent is still flushed and reported).
+    StopProduce {
+        /// The run.
+        job: JobId,
+    },
+    /// Start tailing a topic: raw records arrive as binary frames (see [`crate::tail`]),
+    /// positions and lag as [`Push::TailLag`].
+    StartTail(TailSpec),
+    /// Pause or resume a tail; a paused tail reads nothing.
+    PauseTail {
+        /// The tail.
+        tail: JobId,
+        /// Paused or not.
+        paused: bool,
+    },
+    /// Stop a tail.
+    StopTail {
+        /// The tail.
+        tail: JobId,
+    },
+}
+
+/// What a produce run from the page is asked to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProduceSpec {
+    /// Where the records go (created with `partitions` when missing).
+    pub topic: Topic,
+    /// The writer schema's JSON text, registered under the topic's value subject.
+    pub schema: String,
+    /// Records to produce; until stopped when `None`.
+    pub count: Option<u64>,
+    /// Records per second; unthrottled when `None`.
+    pub rate: Option<f64>,
+    /// The generator's seed.
+    pub seed: u64,
+    /// Fraction of events that are poison pills, shared equally by the three kinds.
+    pub poison: f64,
+    /// Fraction of events that re-deliver an earlier click.
+    pub duplicates: f64,
+    /// Fraction of clicks whose event time is five minutes late.
+    pub late: f64,
+    /// Partitions of a topic created now.
+    pub partitions: i32,
+}
+
+/// Where a tail starts reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TailFrom {
+    /// The oldest record of each partition.
+    Beginning,
+    /// Only records written from now on.
+    End,
+}
+
+/// What a tail reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailSpec {
+    /// The topic.
+    pub topic: Topic,
+    /// Where to start.
+    pub from: TailFrom,
 }
 
 /// Schema files the bridge serves.
@@ -184,6 +253,24 @@ pub enum ServerMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Response {
+    /// Answer to requests that only need doing (stop, pause).
+    Done,
+    /// Answer to `StartProduce`: every check passed and records are flowing.
+    ProduceStarted {
+        /// The run, named in its progress pushes.
+        job: JobId,
+        /// The writer schema as registered.
+        schema: RegisteredSchema,
+        /// Whether the topic was created for this run.
+        topic_created: bool,
+    },
+    /// Answer to `StartTail`.
+    TailStarted {
+        /// The tail, named in its record frames and pushes.
+        tail: JobId,
+        /// The topic's partitions.
+        partitions: Vec<i32>,
+    },
     /// Answer to `Hello`.
     Welcome {
         /// The bridge's [`PROTOCOL_VERSION`].
@@ -212,6 +299,8 @@ pub enum Response {
         id: SchemaId,
         /// The schema.
         schema: String,
+        /// The subject versions registered with this schema (may be empty).
+        versions: Vec<SubjectVersion>,
     },
     /// Answer to `CheckCompatibility`.
     Compatibility(CompatibilityReport),
@@ -231,6 +320,15 @@ pub struct SubjectInfo {
     pub subject: Subject,
     /// Its version numbers, ascending.
     pub versions: Vec<u32>,
+}
+
+/// A version of a subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectVersion {
+    /// The subject.
+    pub subject: Subject,
+    /// The version.
+    pub version: u32,
 }
 
 /// A schema as registered.
@@ -289,6 +387,84 @@ pub struct ServiceView {
 pub enum Push {
     /// The stack's state changed (sent on connect and on every change).
     Stack(StackView),
+    /// A produce run's progress, about once a second, and its end.
+    Produce(ProduceUpdate),
+    /// A tail's position and the topic's end, per partition, about once a second.
+    TailLag(TailLag),
+    /// A tail stopped by itself (the topic went away, Kafka failed).
+    TailEnded {
+        /// The tail.
+        tail: JobId,
+        /// Why.
+        error: ErrorInfo,
+    },
+}
+
+/// Where a produce run stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProduceUpdate {
+    /// The run.
+    pub job: JobId,
+    /// Milliseconds since the first record.
+    pub elapsed_ms: u64,
+    /// Records handed to the producer.
+    pub sent: u64,
+    /// Records the brokers acknowledged.
+    pub acknowledged: u64,
+    /// Records that failed for good.
+    pub failed: u64,
+    /// Records sent per second lately.
+    pub rate: f64,
+    /// Median delivery latency lately, in milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile delivery latency lately, in milliseconds.
+    pub p99_ms: f64,
+    /// Set on the last update of the run.
+    pub finished: Option<ProduceFinished>,
+}
+
+/// How a produce run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProduceFinished {
+    /// Why it stopped, in plain words.
+    pub stopped: String,
+    /// Records sent but not acknowledged.
+    pub not_delivered: u64,
+    /// The first delivery error, if any.
+    pub first_error: Option<String>,
+    /// Valid records among those sent (the manifest's count).
+    pub records: u64,
+    /// Poison pills among those sent.
+    pub poison: u64,
+    /// Duplicates among those sent.
+    pub duplicates: u64,
+}
+
+/// A tail's position in each partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailLag {
+    /// The tail.
+    pub tail: JobId,
+    /// One entry per partition, by partition number.
+    pub partitions: Vec<PartitionLag>,
+}
+
+/// A tail's position in one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionLag {
+    /// The partition.
+    pub partition: i32,
+    /// The offset the tail reads next (`None` before it has a position).
+    pub next_offset: Option<i64>,
+    /// The partition's end: the offset the next record written will get.
+    pub high_watermark: Option<i64>,
+}
+
+impl PartitionLag {
+    /// Records written but not read yet, when both ends are known.
+    pub fn lag(&self) -> Option<i64> {
+        Some((self.high_watermark? - self.next_offset?).max(0))
+    }
 }
 
 /// A failure: a stable code for the page's logic and a sentence for people.
@@ -318,6 +494,12 @@ pub enum ErrorCode {
     RegistryUnreachable,
     /// The registry answered with another error.
     RegistryError,
+    /// Kafka did not answer or refused.
+    KafkaError,
+    /// The job named is not running (it ended, or belongs to another tab).
+    NoSuchJob,
+    /// The page is not connected to the bridge.
+    NotConnected,
     /// Something inside the bridge failed.
     Internal,
 }
@@ -375,6 +557,27 @@ mod tests {
                 subject: Some(subject()),
                 level: CompatLevel::FullTransitive,
             },
+            Request::StartProduce(ProduceSpec {
+                topic: topic(),
+                schema: "{}".into(),
+                count: Some(10_000),
+                rate: None,
+                seed: 7,
+                poison: 0.01,
+                duplicates: 0.0,
+                late: 0.5,
+                partitions: 3,
+            }),
+            Request::StopProduce { job: JobId(1) },
+            Request::StartTail(TailSpec {
+                topic: topic(),
+                from: TailFrom::Beginning,
+            }),
+            Request::PauseTail {
+                tail: JobId(2),
+                paused: true,
+            },
+            Request::StopTail { tail: JobId(2) },
         ]
     }
 
@@ -414,10 +617,24 @@ mod tests {
                 subject: subject(),
                 versions: vec![1, 2],
             }]),
-            Response::Schema(registered),
+            Response::Schema(registered.clone()),
+            Response::ProduceStarted {
+                job: JobId(1),
+                schema: registered,
+                topic_created: true,
+            },
             Response::SchemaText {
                 id: SchemaId(3),
                 schema: "{}".into(),
+                versions: vec![SubjectVersion {
+                    subject: subject(),
+                    version: 2,
+                }],
+            },
+            Response::Done,
+            Response::TailStarted {
+                tail: JobId(4),
+                partitions: vec![0, 1, 2],
             },
             Response::Compatibility(CompatibilityReport {
                 subject: subject(),
@@ -446,7 +663,56 @@ mod tests {
             },
         });
         all.push(ServerMessage::Push(Push::Stack(stack)));
+        all.push(ServerMessage::Push(Push::Produce(ProduceUpdate {
+            job: JobId(1),
+            elapsed_ms: 1500,
+            sent: 10,
+            acknowledged: 9,
+            failed: 1,
+            rate: 6.5,
+            p50_ms: 1.25,
+            p99_ms: 9.5,
+            finished: Some(ProduceFinished {
+                stopped: "count reached".into(),
+                not_delivered: 1,
+                first_error: Some("timed out".into()),
+                records: 8,
+                poison: 1,
+                duplicates: 1,
+            }),
+        })));
+        all.push(ServerMessage::Push(Push::TailLag(TailLag {
+            tail: JobId(4),
+            partitions: vec![PartitionLag {
+                partition: 0,
+                next_offset: Some(5),
+                high_watermark: None,
+            }],
+        })));
+        all.push(ServerMessage::Push(Push::TailEnded {
+            tail: JobId(4),
+            error: ErrorInfo {
+                code: ErrorCode::KafkaError,
+                message: "gone".into(),
+            },
+        }));
         all
+    }
+
+    #[test]
+    fn lag_needs_both_ends_and_is_never_negative() {
+        let lag = |next_offset, high_watermark| {
+            PartitionLag {
+                partition: 0,
+                next_offset,
+                high_watermark,
+            }
+            .lag()
+        };
+        assert_eq!(lag(Some(3), Some(10)), Some(7));
+        assert_eq!(lag(Some(12), Some(10)), Some(0));
+        assert_eq!(lag(None, Some(10)), None);
+        assert_eq!(lag(Some(3), None), None);
     }
 
     #[test]

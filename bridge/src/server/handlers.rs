@@ -1,18 +1,24 @@
 //! Answers to each request of the WebSocket protocol. Failures become an [`ErrorInfo`] whose
 //! message a person can act on; the full cause goes to the log.
 
+use super::jobs::{self, Jobs};
 use super::AppState;
 use crate::registry::{self, RegistryError};
 use crate::schema_step::{self, StepError};
 use shared::protocol::{
     ClientMessage, ErrorCode, ErrorInfo, Example, Request, Response, ServerMessage, SubjectInfo,
-    PROTOCOL_VERSION,
+    SubjectVersion, PROTOCOL_VERSION,
 };
+use std::sync::Arc;
 
 /// Answers one request.
-pub(super) async fn answer(message: ClientMessage, state: &AppState) -> ServerMessage {
+pub(super) async fn answer(
+    message: ClientMessage,
+    state: &AppState,
+    jobs: &Arc<Jobs>,
+) -> ServerMessage {
     let id = message.id;
-    match respond(message.request, state).await {
+    match respond(message.request, state, jobs).await {
         Ok(response) => ServerMessage::Reply { id, response },
         Err(error) => {
             tracing::info!(request = id.0, code = ?error.code, message = %error.message, "request failed");
@@ -21,7 +27,11 @@ pub(super) async fn answer(message: ClientMessage, state: &AppState) -> ServerMe
     }
 }
 
-async fn respond(request: Request, state: &AppState) -> Result<Response, ErrorInfo> {
+async fn respond(
+    request: Request,
+    state: &AppState,
+    jobs: &Arc<Jobs>,
+) -> Result<Response, ErrorInfo> {
     match request {
         Request::Hello { protocol } if protocol == PROTOCOL_VERSION => Ok(Response::Welcome {
             protocol: PROTOCOL_VERSION,
@@ -36,6 +46,11 @@ async fn respond(request: Request, state: &AppState) -> Result<Response, ErrorIn
             let (file, text) = example_text(example);
             Ok(Response::Example { example, file: file.into(), text: text.into() })
         }
+        Request::StartProduce(spec) => jobs::start_produce(spec, state, jobs).await,
+        Request::StopProduce { job } => jobs::stop_produce(job, jobs),
+        Request::StartTail(spec) => jobs::start_tail(spec, state, jobs).await,
+        Request::PauseTail { tail, paused } => jobs::pause_tail(tail, paused, jobs),
+        Request::StopTail { tail } => jobs::stop_tail(tail, jobs),
         other => registry_request(other, state).await,
     }
 }
@@ -68,7 +83,19 @@ async fn registry_request(request: Request, state: &AppState) -> Result<Response
         }
         Request::GetSchemaById { id } => {
             let schema = client.schema_by_id(id).await.map_err(registry_failure)?;
-            Ok(Response::SchemaText { id, schema })
+            // Which subjects use it is a nicety: a registry without the endpoint still answers.
+            let versions = client
+                .versions_of_id(id)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(subject, version)| SubjectVersion { subject, version })
+                .collect();
+            Ok(Response::SchemaText {
+                id,
+                schema,
+                versions,
+            })
         }
         Request::Register { topic, schema } => {
             let done = schema_step::register(client, &topic, &schema)
@@ -96,14 +123,14 @@ async fn registry_request(request: Request, state: &AppState) -> Result<Response
                 .map_err(registry_failure)?;
             Ok(Response::Level { subject, level })
         }
-        Request::Hello { .. } | Request::StackStatus | Request::Example { .. } => Err(ErrorInfo {
+        _ => Err(ErrorInfo {
             code: ErrorCode::Internal,
             message: "request routed to the wrong handler".into(),
         }),
     }
 }
 
-fn registered(r: registry::Registered) -> shared::protocol::RegisteredSchema {
+pub(super) fn registered(r: registry::Registered) -> shared::protocol::RegisteredSchema {
     shared::protocol::RegisteredSchema {
         subject: r.subject,
         version: r.version,

@@ -6,6 +6,7 @@
 //! non-loopback address (the page passes it on as `?token=`).
 
 mod handlers;
+mod jobs;
 pub mod session;
 
 use crate::config::Config;
@@ -65,6 +66,7 @@ pub struct AppState {
 }
 
 struct Inner {
+    config: Config,
     registry: Option<crate::registry::Client>,
     token: Option<String>,
     dist: PathBuf,
@@ -84,6 +86,7 @@ impl AppState {
         let registry = crate::registry::Client::new(&config.registry).ok();
         Self {
             inner: Arc::new(Inner {
+                config,
                 registry,
                 token: serve.token.clone(),
                 dist: serve.dist.clone(),
@@ -175,8 +178,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Adapts an axum WebSocket to the session loop's text sink and stream.
 async fn run_socket(socket: WebSocket, state: AppState) {
     let (sink, stream) = socket.split();
-    let sink =
-        sink.with(|text: String| async move { Ok::<_, axum::Error>(Message::Text(text.into())) });
+    let sink = sink.with(|frame: session::WsFrame| async move {
+        Ok::<_, axum::Error>(match frame {
+            session::WsFrame::Text(text) => Message::Text(text.into()),
+            session::WsFrame::Binary(bytes) => Message::Binary(bytes.into()),
+        })
+    });
     let stream = stream.filter_map(|frame| async move {
         match frame {
             Ok(Message::Text(text)) => Some(text.to_string()),

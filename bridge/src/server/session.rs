@@ -5,6 +5,7 @@
 //! pushes leave through one writer. The session ends when the tab goes away, the peer stops
 //! reading, or the server shuts down; its in-flight requests are then aborted.
 
+use super::jobs::Jobs;
 use super::{handlers, AppState};
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
 use shared::protocol::{ClientMessage, ErrorCode, ErrorInfo, Push, RequestId, ServerMessage};
@@ -13,26 +14,47 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-/// Outgoing text frames.
-pub type TextSink = Pin<Box<dyn Sink<String, Error = axum::Error> + Send>>;
+/// A WebSocket frame to the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsFrame {
+    /// A JSON [`ServerMessage`].
+    Text(String),
+    /// A tail's records (see [`shared::tail`]).
+    Binary(Vec<u8>),
+}
+
+/// What the session's writer sends: messages, and binary frames from tails.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A reply or push.
+    Message(ServerMessage),
+    /// A tail frame, sent as is.
+    Binary(Vec<u8>),
+}
+
+/// Outgoing frames.
+pub type FrameSink = Pin<Box<dyn Sink<WsFrame, Error = axum::Error> + Send>>;
 /// Incoming text frames.
 pub type TextStream = Pin<Box<dyn Stream<Item = String> + Send>>;
 
 /// Requests one tab may have in flight; more are refused rather than queued without bound.
 const MAX_IN_FLIGHT: usize = 32;
+/// Frames waiting for the writer; a tab that reads slowly slows its tails down.
+const OUTBOX: usize = 64;
 
 /// Runs a session until the peer leaves or `shutdown` is cancelled.
 pub async fn run(
-    mut sink: TextSink,
+    mut sink: FrameSink,
     mut stream: TextStream,
     state: AppState,
     shutdown: CancellationToken,
 ) {
-    let (replies, mut outbox) = mpsc::channel::<ServerMessage>(MAX_IN_FLIGHT);
+    let (replies, mut outbox) = mpsc::channel::<Outgoing>(OUTBOX);
+    let jobs = Jobs::new(shutdown.child_token(), replies.clone());
     let mut status = state.inner.status.clone();
     let mut in_flight = JoinSet::new();
     let first = ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()));
-    if send(&mut sink, &first).await.is_err() {
+    if send(&mut sink, Outgoing::Message(first)).await.is_err() {
         return;
     }
     loop {
@@ -42,24 +64,25 @@ pub async fn run(
                 None => break,
                 Some(text) => match accept(&text, in_flight.len()) {
                     Ok(message) => {
-                        let (state, replies) = (state.clone(), replies.clone());
+                        let (state, replies, jobs) = (state.clone(), replies.clone(), jobs.clone());
                         in_flight.spawn(async move {
-                            let reply = handlers::answer(message, &state).await;
-                            let _ = replies.send(reply).await;
+                            let reply = handlers::answer(message, &state, &jobs).await;
+                            let _ = replies.send(Outgoing::Message(reply)).await;
                         });
                         continue;
                     }
-                    Err(refusal) => *refusal,
+                    Err(refusal) => Outgoing::Message(*refusal),
                 },
             },
-            Some(reply) = outbox.recv() => reply,
-            Ok(()) = status.changed() => ServerMessage::Push(Push::Stack(status.borrow_and_update().clone())),
+            Some(outgoing) = outbox.recv() => outgoing,
+            Ok(()) = status.changed() => Outgoing::Message(ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()))),
             Some(_) = in_flight.join_next() => continue,
         };
-        if send(&mut sink, &outgoing).await.is_err() {
+        if send(&mut sink, outgoing).await.is_err() {
             break;
         }
     }
+    jobs.stop_all();
     in_flight.abort_all();
     let _ = sink.close().await;
 }
@@ -96,10 +119,15 @@ fn failed(id: RequestId, code: ErrorCode, message: String) -> ServerMessage {
     }
 }
 
-async fn send(sink: &mut TextSink, message: &ServerMessage) -> Result<(), ()> {
-    let text = serde_json::to_string(message)
-        .map_err(|e| tracing::error!(error = %e, "unserialisable reply"))?;
-    sink.send(text)
+async fn send(sink: &mut FrameSink, outgoing: Outgoing) -> Result<(), ()> {
+    let frame = match outgoing {
+        Outgoing::Message(message) => WsFrame::Text(
+            serde_json::to_string(&message)
+                .map_err(|e| tracing::error!(error = %e, "unserialisable reply"))?,
+        ),
+        Outgoing::Binary(bytes) => WsFrame::Binary(bytes),
+    };
+    sink.send(frame)
         .await
         .map_err(|e| tracing::debug!(error = %e, "peer gone"))
 }
@@ -156,7 +184,10 @@ mod tests {
         let state = AppState::new(config, &serve, status, shutdown.clone());
         let (in_tx, in_rx) = mpsc::channel::<String>(8);
         let (out_tx, out_rx) = mpsc::channel::<ServerMessage>(8);
-        let sink = unfold(out_tx, |tx, text: String| async move {
+        let sink = unfold(out_tx, |tx, frame: WsFrame| async move {
+            let WsFrame::Text(text) = frame else {
+                panic!("binary frame without a tail")
+            };
             let message = serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("bridge sent invalid JSON {text}: {e}"));
             tx.send(message).await.map_err(axum::Error::new)?;
