@@ -101,4 +101,94 @@ export class Playground {
       decoded: (await this.page.textContent(id('wire-decoded'))).trim(),
     };
   }
+
+  // Produce section.
+
+  async fill(testId, value) {
+    await this.page.fill(id(testId), String(value));
+  }
+
+  /** Starts a produce run with the given settings (strings or numbers, by field). */
+  async produce({ topic, count, rate = '', seed = 42, poison = 1, partitions = 3, writer = 'v1' }) {
+    await this.fill('produce-topic', topic);
+    await this.fill('produce-count', count);
+    await this.fill('produce-rate', rate);
+    await this.fill('produce-seed', seed);
+    await this.fill('produce-poison', poison);
+    await this.fill('produce-partitions', partitions);
+    await this.page.selectOption(id('produce-writer'), writer);
+    await this.page.click(id('produce-start'));
+    await this.page.waitForSelector(id('produce-run'), WAIT);
+  }
+
+  async number(testId) {
+    const text = (await this.page.textContent(id(testId))) ?? '';
+    return Number(text.replace(/[^0-9.]/g, ''));
+  }
+
+  /** Waits until the run's acknowledged counter reaches `count`; returns the summary. */
+  async waitProduced(count, timeout = 120_000) {
+    await this.page.waitForFunction(
+      ([sel, n]) => Number(document.querySelector(sel)?.textContent.trim()) === n,
+      [id('produce-acked'), count], { timeout });
+    await this.page.waitForSelector(id('produce-summary'), WAIT);
+    return (await this.page.textContent(id('produce-summary'))).trim();
+  }
+
+  // Consume section.
+
+  async startTail(topic, from = 'beginning') {
+    await this.fill('consume-topic', topic);
+    await this.page.selectOption(id('consume-from'), from);
+    await this.page.click(id('consume-start'));
+    await this.page.waitForFunction((sel) => document.querySelector(sel)?.textContent.trim() === 'live', id('consume-state'), WAIT);
+  }
+
+  /** Waits until the tail has received `count` records and none waits for a schema. */
+  async waitReceived(count, timeout = 120_000) {
+    await this.page.waitForFunction(
+      ([received, waiting, n]) => Number(document.querySelector(received)?.textContent) >= n
+        && Number(document.querySelector(waiting)?.textContent) === 0,
+      [id('consume-received'), id('consume-waiting'), count], { timeout });
+  }
+
+  async tailCounts() {
+    return {
+      received: await this.number('consume-received'),
+      decoded: await this.number('consume-decoded'),
+      poison: await this.number('consume-poison'),
+    };
+  }
+
+  /** Opens the first row of `kind` ('decoded' or 'poison') in the inspector. */
+  async inspectFirst(kind) {
+    const row = this.page.locator(`${id('consume-row')}[data-kind="${kind}"]`).first();
+    await row.waitFor(WAIT);
+    const place = `${await row.getAttribute('data-partition')} / ${await row.getAttribute('data-offset')}`;
+    await row.click();
+    await this.page.waitForFunction(([sel, p]) => document.querySelector(sel)?.textContent.trim() === p, [id('inspector-place'), place], WAIT);
+    const text = async (testId) => (await this.page.locator(id(testId)).count()) ? (await this.page.textContent(id(testId))).trim() : null;
+    return {
+      place,
+      schemaId: await text('inspector-schema-id'),
+      subject: await text('inspector-subject'),
+      fields: await text('inspector-fields'),
+      reason: await text('inspector-reason'),
+      reasonKind: (await this.page.locator(id('inspector-reason')).count()) ? await this.page.getAttribute(id('inspector-reason'), 'data-kind') : null,
+      magic: (await this.page.locator(`${id('inspector-hex')} [data-segment]`).first().getAttribute('data-segment')),
+    };
+  }
+
+  async filter(field, text) {
+    await this.page.selectOption(id('consume-filter-field'), field);
+    await this.fill('consume-filter-text', text);
+  }
+
+  async poisonOnly(on) {
+    await this.page.setChecked(id('consume-poison-only'), on);
+  }
+
+  async visibleRows() {
+    return this.page.locator(id('consume-row')).count();
+  }
 }

@@ -1,7 +1,9 @@
 //! The page's frame: the header with the live status bar, then the five steps of the pipeline
 //! in the seed's order. Starts the bridge connection and provides it by context.
 
-use crate::schema::SchemaSection;
+use crate::consume::ConsumeSection;
+use crate::produce::ProduceSection;
+use crate::schema::{SchemaSection, SchemaState};
 use crate::status::StatusBar;
 use crate::upcoming::Upcoming;
 use crate::ws::Bridge;
@@ -11,6 +13,7 @@ use leptos::prelude::*;
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Bridge::start());
+    provide_context(SchemaState::new());
     view! {
         <header class="top">
             <div class="brand">
@@ -21,14 +24,8 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <SchemaSection/>
-            <Upcoming id="produce" step=2 title="Produce">
-                "Generate clicks and produce them to the topic in the Confluent wire format: "
-                "a magic byte, the schema id, then the Avro body — exactly what the preview above shows."
-            </Upcoming>
-            <Upcoming id="consume" step=3 title="Consume">
-                "Consume the topic and decode each record in the browser with the writer schema its id "
-                "names. Records that are not framed or do not decode are poison pills: shown and counted, never fatal."
-            </Upcoming>
+            <ProduceSection/>
+            <ConsumeSection/>
             <Upcoming id="batch" step=4 title="Batch">
                 "Read the topic as a Spark batch job over Spark Connect: strip the five-byte header "
                 "and decode the body with from_avro."

@@ -8,6 +8,8 @@
 //! modules with native tests (`cargo test -p frontend`); the browser tests cover the wiring.
 
 pub mod app;
+pub mod consume;
+pub mod produce;
 pub mod registry;
 pub mod schema;
 pub mod status;

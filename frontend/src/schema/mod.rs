@@ -94,7 +94,6 @@ fn changed(old: Option<&Checked>, new: Option<&Checked>) -> bool {
 /// The Schema section: editor and description on the left, registry and wire preview on the right.
 #[component]
 pub fn SchemaSection() -> impl IntoView {
-    provide_context(SchemaState::new());
     view! {
         <section id="section-schema" data-testid="section-schema" class="step">
             <h2><span class="step-no">"1"</span>"Schema"</h2>

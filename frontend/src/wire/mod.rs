@@ -87,11 +87,27 @@ fn PreviewView(
     /// The computed preview.
     preview: Preview,
 ) -> impl IntoView {
-    let total = preview.bytes.len();
-    let segments = preview.annotated.segments;
+    view! {
+        <AnnotatedHex annotated=preview.annotated total=preview.bytes.len() testid="wire-hex"/>
+        <h4>"Decoded back from these bytes"</h4>
+        <pre class="code" data-testid="wire-decoded">{preview.decoded}</pre>
+    }
+}
+
+/// Bytes as hex, coloured by segment, with a legend giving each segment's meaning and offsets.
+#[component]
+pub fn AnnotatedHex(
+    /// The segmented bytes.
+    annotated: hex::Annotated,
+    /// Their number.
+    total: usize,
+    /// The hex block's test id.
+    testid: &'static str,
+) -> impl IntoView {
+    let segments = annotated.segments;
     let legend = segments.clone();
     view! {
-        <div class="hex" data-testid="wire-hex">
+        <div class="hex" data-testid=testid>
             {segments.into_iter().map(|s| view! {
                 <span
                     class=format!("seg seg-{}", s.kind.as_str())
@@ -110,8 +126,6 @@ fn PreviewView(
             }).collect_view()}
             <li class="total">{format!("{total} bytes in all")}</li>
         </ul>
-        <h4>"Decoded back from these bytes"</h4>
-        <pre class="code" data-testid="wire-decoded">{preview.decoded}</pre>
     }
 }
 

@@ -13,12 +13,18 @@ use futures_channel::oneshot;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::protocol::{ErrorCode, Push, Request, StackView, PROTOCOL_VERSION};
+use shared::protocol::{
+    ErrorCode, ErrorInfo, JobId, ProduceUpdate, Push, Request, StackView, TailLag, PROTOCOL_VERSION,
+};
 use std::future::Future;
+use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast as _;
-use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+/// Where a tail's binary frames go.
+pub type RecordsHandler = Rc<dyn Fn(&[u8])>;
 
 /// How long "reconnected" stays up before the indicator settles on "connected".
 const NOTICE: Duration = Duration::from_secs(6);
@@ -71,6 +77,10 @@ pub struct Bridge {
     connection: RwSignal<Connection>,
     online: Memo<bool>,
     stack: RwSignal<Option<StackView>>,
+    produce: RwSignal<Option<ProduceUpdate>>,
+    tail_lag: RwSignal<Option<TailLag>>,
+    tail_ended: RwSignal<Option<(JobId, ErrorInfo)>>,
+    records: StoredValue<Option<RecordsHandler>, LocalStorage>,
     link: StoredValue<Link, LocalStorage>,
 }
 
@@ -110,6 +120,10 @@ impl Bridge {
             connection,
             online: Memo::new(move |_| matches!(connection.get(), Connection::Open { .. })),
             stack: RwSignal::new(None),
+            produce: RwSignal::new(None),
+            tail_lag: RwSignal::new(None),
+            tail_ended: RwSignal::new(None),
+            records: StoredValue::new_local(None),
             link: StoredValue::new_local(Link::default()),
         };
         bridge.connect();
@@ -129,6 +143,26 @@ impl Bridge {
     /// The stack's state as last pushed by the bridge; `None` while not connected.
     pub fn stack(self) -> Signal<Option<StackView>> {
         self.stack.into()
+    }
+
+    /// The latest progress of a produce run of this tab.
+    pub fn produce(self) -> Signal<Option<ProduceUpdate>> {
+        self.produce.into()
+    }
+
+    /// The latest positions of a tail of this tab.
+    pub fn tail_lag(self) -> Signal<Option<TailLag>> {
+        self.tail_lag.into()
+    }
+
+    /// The last tail that stopped by itself, and why.
+    pub fn tail_ended(self) -> Signal<Option<(JobId, ErrorInfo)>> {
+        self.tail_ended.into()
+    }
+
+    /// Where binary tail frames go from now on (one handler: the Consume section's).
+    pub fn on_records(self, handler: RecordsHandler) {
+        self.records.set_value(Some(handler));
     }
 
     /// Sends `request` and resolves with its reply, or with a plain-worded error when there is
@@ -227,8 +261,22 @@ impl Bridge {
         }
         match self.link.try_update_value(|link| link.book.settle(frame)) {
             Some(Ok(Some(Push::Stack(view)))) => self.stack.set(Some(view)),
+            Some(Ok(Some(Push::Produce(update)))) => self.produce.set(Some(update)),
+            Some(Ok(Some(Push::TailLag(lag)))) => self.tail_lag.set(Some(lag)),
+            Some(Ok(Some(Push::TailEnded { tail, error }))) => {
+                self.tail_ended.set(Some((tail, error)));
+            }
             Some(Err(e)) => warn!("ignored a frame the page does not understand: {e}"),
             _ => {}
+        }
+    }
+
+    fn received_binary(self, epoch: u32, bytes: &[u8]) {
+        if !self.current(epoch) {
+            return;
+        }
+        if let Some(handler) = self.records.get_value() {
+            handler(bytes);
         }
     }
 
@@ -277,11 +325,15 @@ impl Socket {
     fn attach(ws: WebSocket, bridge: Bridge, epoch: u32) -> Self {
         let on_open = Closure::<dyn FnMut()>::new(move || bridge.opened(epoch));
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(frame) = event.data().as_string() {
+            let data = event.data();
+            if let Some(frame) = data.as_string() {
                 bridge.received(epoch, &frame);
+            } else if let Some(buffer) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+                bridge.received_binary(epoch, &js_sys::Uint8Array::new(buffer).to_vec());
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_| bridge.closed(epoch));
+        ws.set_binary_type(BinaryType::Arraybuffer);
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));

@@ -1,0 +1,75 @@
+// Steps 2 and 3 by clicking, in headless Chromium against the real bridge and stack: produce
+// 10,000 clicks with poison pills from the page, watch them acknowledged, tail them back decoded
+// in the page, and inspect a record and a poison pill on the wire.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ensureStack, launchBrowser, screenshots, startBridge, unique } from '../lib/harness.mjs';
+import { Playground } from '../lib/playground.mjs';
+
+let bridge;
+let browser;
+
+before(async () => {
+  ensureStack();
+  bridge = await startBridge();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await bridge?.stop();
+});
+
+test('produce 10k from the page, tail them decoded, inspect a record and a poison pill', async () => {
+  const shots = screenshots('produce-consume');
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+  const ui = new Playground(page);
+  await ui.open(bridge.url);
+  await ui.waitServicesUp();
+  const topic = unique('e2e-clicks');
+
+  await ui.produce({ topic, count: 10_000, poison: 1 });
+  const summary = await ui.waitProduced(10_000);
+  assert.match(summary, /0 not delivered/);
+  const pills = Number(summary.match(/(\d+) poison pills/)[1]);
+  assert.ok(pills > 0, summary);
+  assert.equal(await ui.number('produce-failed'), 0);
+  await shots.shot(page, 'produced');
+
+  await ui.startTail(topic, 'beginning');
+  await ui.waitReceived(10_000);
+  const counts = await ui.tailCounts();
+  assert.equal(counts.received, 10_000);
+  assert.equal(counts.poison, pills, 'the page finds exactly the injected poison pills');
+  assert.equal(counts.decoded + counts.poison, 10_000);
+  // Lag reaches zero on every partition.
+  await page.waitForFunction((sel) => {
+    const rows = [...document.querySelectorAll(`${sel} tbody tr`)];
+    return rows.length === 3 && rows.every((r) => r.dataset.lag === '0');
+  }, '[data-testid="consume-partitions"]', { timeout: 20_000 });
+  assert.ok(await ui.visibleRows() > 0 && await ui.visibleRows() < 100, 'only rows in view are drawn');
+  await shots.shot(page, 'tailed');
+
+  const record = await ui.inspectFirst('decoded');
+  assert.match(record.schemaId, /^\d+$/);
+  assert.match(record.subject, new RegExp(`${topic}-value v1`));
+  assert.match(record.fields, /"impression_id"/);
+  assert.equal(record.magic, 'magic');
+  await shots.shot(page, 'inspect-record');
+
+  await ui.poisonOnly(true);
+  const pill = await ui.inspectFirst('poison');
+  assert.match(pill.reason, /poison pill/);
+  assert.ok(['wrong_magic', 'unknown_schema_id', 'undecodable'].includes(pill.reasonKind), pill.reasonKind);
+  await shots.shot(page, 'inspect-poison');
+  await ui.poisonOnly(false);
+
+  // Filtering by a field narrows the rows to those whose field contains the text.
+  await ui.filter('creative_id', 'no-such-creative');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="consume-row"]').length === 0, null, { timeout: 10_000 });
+  await ui.filter('', '');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="consume-row"]').length > 0, null, { timeout: 10_000 });
+  await page.click('[data-testid="consume-stop"]');
+  await page.close();
+});

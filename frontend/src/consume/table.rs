@@ -1,0 +1,180 @@
+//! The tail's table: only the rows in view are drawn, so it stays smooth however fast records
+//! arrive; newest first; filtered by a field's value.
+
+use super::book::{cell, Outcome, Row};
+use super::{filtered, TailState};
+use leptos::prelude::*;
+
+/// Height of a row in pixels (the stylesheet gives rows the same).
+const ROW_HEIGHT: f64 = 26.0;
+/// Height of the scrolling area in pixels.
+const VIEW_HEIGHT: f64 = 390.0;
+/// Rows drawn beyond the visible ones, so fast scrolling shows no gaps.
+const OVERSCAN: usize = 6;
+/// Field columns shown in the table (the inspector shows every field).
+const MAX_FIELDS: usize = 8;
+
+/// Which field to filter on, and the text it must contain.
+#[component]
+pub fn Filter() -> impl IntoView {
+    let state = expect_context::<TailState>();
+    let columns = Memo::new(move |_| {
+        state
+            .with_book(|b| b.columns().to_vec())
+            .unwrap_or_default()
+    });
+    view! {
+        <div class="row filter">
+            <label class="field">
+                <span>"filter"</span>
+                <select
+                    data-testid="consume-filter-field"
+                    on:change:target=move |ev| state.filter_field.set(ev.target().value())
+                >
+                    <option value="">"any field"</option>
+                    {move || columns.get().into_iter().map(|c| {
+                        let selected = state.filter_field.get_untracked() == c;
+                        view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <input
+                data-testid="consume-filter-text"
+                placeholder="contains…"
+                prop:value=move || state.filter_text.get()
+                on:input:target=move |ev| state.filter_text.set(ev.target().value())
+            />
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid="consume-poison-only"
+                    prop:checked=move || state.poison_only.get()
+                    on:change:target=move |ev| state.poison_only.set(ev.target().checked())
+                />
+                " poison pills only"
+            </label>
+        </div>
+    }
+}
+
+/// The rows in view of the filtered, newest-first list.
+#[component]
+pub fn VirtualTable() -> impl IntoView {
+    let state = expect_context::<TailState>();
+    let scroll_top = RwSignal::new(0.0f64);
+    let columns = Memo::new(move |_| {
+        state
+            .with_book(|b| {
+                b.columns()
+                    .iter()
+                    .take(MAX_FIELDS)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    // Positions of the matching rows; recomputed when records arrive or the filter changes.
+    let matching = Memo::new(move |_| {
+        let (field, text) = (state.filter_field.get(), state.filter_text.get());
+        let poison_only = state.poison_only.get();
+        state
+            .with_book(|b| filtered(b, &field, &text, poison_only))
+            .unwrap_or_default()
+    });
+    let first = move || ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
+    let visible = move || {
+        let first = first();
+        let count = (VIEW_HEIGHT / ROW_HEIGHT) as usize + 2 * OVERSCAN;
+        let positions: Vec<usize> =
+            matching.with(|m| m.iter().skip(first).take(count).copied().collect());
+        state
+            .with_book(|b| {
+                positions
+                    .iter()
+                    .filter_map(|i| b.rows().get(*i).cloned())
+                    .collect::<Vec<Row>>()
+            })
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="vt" data-testid="consume-table">
+            <div class="vt-head">
+                <span class="c-meta">"#"</span>
+                <span class="c-meta">"p/offset"</span>
+                <span class="c-meta">"key"</span>
+                {move || columns.get().into_iter().map(|c| view! { <span class="c-field">{c}</span> }).collect_view()}
+            </div>
+            <div
+                class="vt-body"
+                style=format!("height: {VIEW_HEIGHT}px")
+                on:scroll:target=move |ev| scroll_top.set(f64::from(ev.target().scroll_top()))
+            >
+                <div class="vt-space" style=move || format!("height: {}px", matching.with(Vec::len) as f64 * ROW_HEIGHT)>
+                    <div class="vt-rows" style=move || format!("top: {}px", first() as f64 * ROW_HEIGHT)>
+                        {move || {
+                            let columns = columns.get();
+                            visible().into_iter().map(|row| view! { <RowView row=row columns=columns.clone()/> }).collect_view()
+                        }}
+                    </div>
+                </div>
+            </div>
+            <p class="hint" data-testid="consume-shown">
+                {move || format!("{} rows match; the newest {} records are kept", matching.with(Vec::len), super::book::KEEP)}
+            </p>
+        </div>
+    }
+}
+
+/// One row: its place, its key, then its fields or why it is a poison pill.
+#[component]
+fn RowView(row: Row, columns: Vec<String>) -> impl IntoView {
+    let state = expect_context::<TailState>();
+    let key = row
+        .record
+        .key
+        .as_deref()
+        .map_or_else(String::new, |k| String::from_utf8_lossy(k).into_owned());
+    let (kind, cells) = match &row.outcome {
+        Outcome::Decoded { fields, .. } => (
+            "decoded",
+            columns
+                .iter()
+                .map(|c| {
+                    let text = fields.iter().find(|(n, _)| n == c).map_or_else(String::new, |(_, v)| cell(v));
+                    let title = text.clone();
+                    view! { <span class="c-field" title=title>{text}</span> }.into_any()
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Outcome::Poison(p) => (
+            "poison",
+            vec![view! { <span class="c-poison" data-testid="row-reason">"☠ " {p.describe()}</span> }.into_any()],
+        ),
+    };
+    let selected = {
+        let seq = row.seq;
+        move || {
+            state
+                .selected
+                .with(|s| s.as_ref().is_some_and(|s| s.seq == seq))
+        }
+    };
+    let key_title = key.clone();
+    let (partition, offset) = (row.record.partition, row.record.offset);
+    let seq = row.seq;
+    view! {
+        <div
+            class=move || format!("vt-row {kind}{}", if selected() { " selected" } else { "" })
+            data-testid="consume-row"
+            data-kind=kind
+            data-partition=partition
+            data-offset=offset
+            on:click=move |_| state.selected.set(Some(row.clone()))
+        >
+            <span class="c-meta">{seq}</span>
+            <span class="c-meta">{format!("{partition}/{offset}")}</span>
+            <span class="c-meta" title=key_title>{key}</span>
+            {cells}
+        </div>
+    }
+}

@@ -1,0 +1,188 @@
+//! The Produce section's settings: what a person types, and the checked request made of it.
+//! The parsing is plain functions, tested natively; the bridge checks everything again.
+
+use leptos::prelude::*;
+use shared::protocol::ProduceSpec;
+use shared::Topic;
+
+/// Which writer schema a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterChoice {
+    /// `schemas/click_v1.avsc`.
+    V1,
+    /// `schemas/click_v2.avsc`.
+    V2,
+    /// Whatever the schema editor holds.
+    Editor,
+}
+
+impl WriterChoice {
+    fn from_value(value: &str) -> Self {
+        match value {
+            "v2" => Self::V2,
+            "editor" => Self::Editor,
+            _ => Self::V1,
+        }
+    }
+}
+
+/// The settings as typed.
+#[derive(Clone, Copy)]
+pub struct Form {
+    /// Topic name.
+    pub topic: RwSignal<String>,
+    /// Writer schema.
+    pub writer: RwSignal<WriterChoice>,
+    /// Record count; empty means until stopped.
+    pub count: RwSignal<String>,
+    /// Records per second; empty means unthrottled.
+    pub rate: RwSignal<String>,
+    /// Generator seed.
+    pub seed: RwSignal<String>,
+    /// Poison pills, percent of events.
+    pub poison: RwSignal<String>,
+    /// Duplicates, percent of events.
+    pub duplicates: RwSignal<String>,
+    /// Late clicks, percent.
+    pub late: RwSignal<String>,
+    /// Partitions of a topic created now.
+    pub partitions: RwSignal<String>,
+}
+
+impl Form {
+    /// The defaults: 10,000 v1 clicks into `clicks-avro`, 1% poison pills.
+    pub fn new() -> Self {
+        Self {
+            topic: RwSignal::new("clicks-avro".into()),
+            writer: RwSignal::new(WriterChoice::V1),
+            count: RwSignal::new("10000".into()),
+            rate: RwSignal::new(String::new()),
+            seed: RwSignal::new("42".into()),
+            poison: RwSignal::new("1".into()),
+            duplicates: RwSignal::new("0".into()),
+            late: RwSignal::new("0".into()),
+            partitions: RwSignal::new("3".into()),
+        }
+    }
+
+    /// The request for the settings as they are, with `schema` as the writer schema.
+    pub fn spec(self, schema: String) -> Result<ProduceSpec, String> {
+        Ok(ProduceSpec {
+            topic: Topic::new(self.topic.get_untracked().trim())
+                .map_err(|e| format!("Topic: {e}"))?,
+            schema,
+            count: optional(&self.count.get_untracked(), "Count")?,
+            rate: optional(&self.rate.get_untracked(), "Rate")?,
+            seed: number(&self.seed.get_untracked(), "Seed")?,
+            poison: percent(&self.poison.get_untracked(), "Poison pills")?,
+            duplicates: percent(&self.duplicates.get_untracked(), "Duplicates")?,
+            late: percent(&self.late.get_untracked(), "Late clicks")?,
+            partitions: number(&self.partitions.get_untracked(), "Partitions")?,
+        })
+    }
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "{what}: {:?} is not a number of the right kind",
+            text.trim()
+        )
+    })
+}
+
+fn optional<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, String> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        number(text, what).map(Some)
+    }
+}
+
+fn percent(text: &str, what: &str) -> Result<f64, String> {
+    let value: f64 = number(text, what)?;
+    if (0.0..=100.0).contains(&value) {
+        Ok(value / 100.0)
+    } else {
+        Err(format!("{what}: a percentage from 0 to 100"))
+    }
+}
+
+/// The inputs.
+#[component]
+pub fn FormView(
+    /// The settings the inputs edit.
+    form: Form,
+) -> impl IntoView {
+    let text_input = move |label: &'static str,
+                           id: &'static str,
+                           signal: RwSignal<String>,
+                           hint: &'static str| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <input
+                    data-testid=id
+                    placeholder=hint
+                    prop:value=move || signal.get()
+                    on:input:target=move |ev| signal.set(ev.target().value())
+                />
+            </label>
+        }
+    };
+    view! {
+        <div class="panel produce-form">
+            <h3>"Settings"</h3>
+            <div class="grid">
+                {text_input("topic", "produce-topic", form.topic, "clicks-avro")}
+                <label class="field">
+                    <span>"writer schema"</span>
+                    <select
+                        data-testid="produce-writer"
+                        on:change:target=move |ev| form.writer.set(WriterChoice::from_value(&ev.target().value()))
+                    >
+                        <option value="v1" selected=true>"click v1 (shipped)"</option>
+                        <option value="v2">"click v2 (adds country)"</option>
+                        <option value="editor">"the schema in the editor"</option>
+                    </select>
+                </label>
+                {text_input("records", "produce-count", form.count, "until stopped")}
+                {text_input("records per second", "produce-rate", form.rate, "unthrottled")}
+                {text_input("seed", "produce-seed", form.seed, "42")}
+                {text_input("partitions (new topic)", "produce-partitions", form.partitions, "3")}
+                {text_input("poison pills %", "produce-poison", form.poison, "0")}
+                {text_input("duplicates %", "produce-duplicates", form.duplicates, "0")}
+                {text_input("late clicks %", "produce-late", form.late, "0")}
+            </div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_percentages_and_blanks_are_read() {
+        assert_eq!(number::<u64>(" 42 ", "Seed"), Ok(42));
+        assert!(number::<u64>("-1", "Seed").is_err_and(|e| e.starts_with("Seed:")));
+        assert_eq!(optional::<u64>("  ", "Count"), Ok(None));
+        assert_eq!(optional::<f64>("2.5", "Rate"), Ok(Some(2.5)));
+        assert_eq!(percent("1", "Poison"), Ok(0.01));
+        assert!(percent("101", "Poison").is_err());
+        assert!(percent("x", "Poison").is_err());
+    }
+
+    #[test]
+    fn writer_choices_read_from_option_values() {
+        assert_eq!(WriterChoice::from_value("v2"), WriterChoice::V2);
+        assert_eq!(WriterChoice::from_value("editor"), WriterChoice::Editor);
+        assert_eq!(WriterChoice::from_value("v1"), WriterChoice::V1);
+    }
+}

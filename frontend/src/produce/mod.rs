@@ -1,0 +1,194 @@
+//! Seed step 2 in the page: generated clicks produced by the bridge (the same generator and
+//! producer as `kafka-demo produce`), with live progress — sent, acknowledged, failed, rate and
+//! delivery latency — and how the run ended.
+
+pub mod form;
+
+use crate::schema::SchemaState;
+use crate::ws::Bridge;
+use form::{Form, WriterChoice};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::protocol::{Example, JobId, ProduceUpdate, RegisteredSchema, Request, Response};
+
+/// A run started from this section.
+#[derive(Debug, Clone, PartialEq)]
+struct Run {
+    job: JobId,
+    count: Option<u64>,
+    schema: RegisteredSchema,
+    topic_created: bool,
+}
+
+/// The Produce section.
+#[component]
+pub fn ProduceSection() -> impl IntoView {
+    let bridge = expect_context::<Bridge>();
+    let schema = expect_context::<SchemaState>();
+    let form = Form::new();
+    let run = RwSignal::new(None::<Run>);
+    let error = RwSignal::new(None::<String>);
+    let starting = RwSignal::new(false);
+    let update = Memo::new(move |_| {
+        let job = run.with(|r| r.as_ref().map(|r| r.job))?;
+        bridge.produce().get().filter(|u| u.job == job)
+    });
+    let running = move || {
+        run.with(Option::is_some)
+            && update.with(|u| u.as_ref().is_none_or(|u| u.finished.is_none()))
+    };
+
+    let start = move |_| {
+        let choice = form.writer.get_untracked();
+        let editor_text = schema.text.get_untracked();
+        let spec = form.spec(String::new());
+        let mut spec = match spec {
+            Ok(spec) => spec,
+            Err(e) => return error.set(Some(e)),
+        };
+        error.set(None);
+        starting.set(true);
+        spawn_local(async move {
+            spec.schema = match writer_text(bridge, choice, editor_text).await {
+                Ok(text) => text,
+                Err(e) => {
+                    starting.set(false);
+                    return error.set(Some(e));
+                }
+            };
+            let count = spec.count;
+            match bridge.request(Request::StartProduce(spec)).await {
+                Ok(Response::ProduceStarted {
+                    job,
+                    schema,
+                    topic_created,
+                }) => run.set(Some(Run {
+                    job,
+                    count,
+                    schema,
+                    topic_created,
+                })),
+                Ok(_) => error.set(Some("the bridge answered with something else".into())),
+                Err(e) => error.set(Some(e.message)),
+            }
+            starting.set(false);
+        });
+    };
+    let stop = move |_| {
+        let Some(job) = run.with_untracked(|r| r.as_ref().map(|r| r.job)) else {
+            return;
+        };
+        spawn_local(async move {
+            if let Err(e) = bridge.request(Request::StopProduce { job }).await {
+                error.set(Some(e.message));
+            }
+        });
+    };
+
+    view! {
+        <section id="section-produce" data-testid="section-produce" class="step">
+            <h2><span class="step-no">"2"</span>"Produce"</h2>
+            <p class="lede">
+                "Generate realistic clicks — seeded, so the same settings give the same records — and "
+                "produce them in the Confluent wire format with an idempotent producer (acks=all). "
+                "Add poison pills to see how the consumer copes."
+            </p>
+            <div class="columns">
+                <div class="column">
+                    <form::FormView form=form/>
+                    <div class="row">
+                        <button
+                            data-testid="produce-start"
+                            disabled=move || starting.get() || running() || !bridge.online().get()
+                            on:click=start
+                        >{move || if starting.get() { "Starting…" } else { "Produce" }}</button>
+                        <button data-testid="produce-stop" disabled=move || !running() on:click=stop>
+                            "Stop"
+                        </button>
+                    </div>
+                    {move || error.get().map(|e| view! {
+                        <p class="error" role="alert" data-testid="produce-error">{e}</p>
+                    })}
+                </div>
+                <div class="column">
+                    {move || run.get().map(|r| view! { <RunView run=r update=update/> })}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// The writer schema's text for the choice made.
+async fn writer_text(
+    bridge: Bridge,
+    choice: WriterChoice,
+    editor: String,
+) -> Result<String, String> {
+    let example = match choice {
+        WriterChoice::Editor if editor.trim().is_empty() => {
+            return Err(
+                "The schema editor is empty: write a schema in step 1 or pick a shipped one."
+                    .into(),
+            )
+        }
+        WriterChoice::Editor => return Ok(editor),
+        WriterChoice::V1 => Example::ClickV1,
+        WriterChoice::V2 => Example::ClickV2,
+    };
+    match bridge.request(Request::Example { example }).await {
+        Ok(Response::Example { text, .. }) => Ok(text),
+        Ok(_) => Err("the bridge answered with something else".into()),
+        Err(e) => Err(e.message),
+    }
+}
+
+/// Progress and outcome of one run.
+#[component]
+fn RunView(
+    /// The run.
+    run: Run,
+    /// Its latest progress.
+    update: Memo<Option<ProduceUpdate>>,
+) -> impl IntoView {
+    let of = move |f: fn(&ProduceUpdate) -> String| {
+        move || update.with(|u| u.as_ref().map_or_else(|| "—".to_owned(), f))
+    };
+    let count = run.count;
+    let percent = move || {
+        let sent = update.with(|u| u.as_ref().map_or(0, |u| u.acknowledged + u.failed));
+        count.map(|c| (sent as f64 / c.max(1) as f64 * 100.0).min(100.0))
+    };
+    view! {
+        <div class="panel produce-run" data-testid="produce-run">
+            <h3>"Run " {run.job.0}</h3>
+            <p class="hint">
+                "writer schema id " <code data-testid="produce-schema-id">{run.schema.id.to_string()}</code>
+                " — " {run.schema.subject.to_string()} " v" {run.schema.version}
+                {run.topic_created.then_some(" — topic created")}
+            </p>
+            {move || percent().map(|p| view! {
+                <progress max="100" value=p data-testid="produce-progress"></progress>
+            })}
+            <dl class="stats">
+                <dt>"sent"</dt><dd data-testid="produce-sent">{of(|u| u.sent.to_string())}</dd>
+                <dt>"acknowledged"</dt><dd data-testid="produce-acked">{of(|u| u.acknowledged.to_string())}</dd>
+                <dt>"failed"</dt><dd data-testid="produce-failed">{of(|u| u.failed.to_string())}</dd>
+                <dt>"rate"</dt><dd data-testid="produce-rate">{of(|u| format!("{:.0} records/s", u.rate))}</dd>
+                <dt>"delivery p50 / p99"</dt>
+                <dd data-testid="produce-latency">{of(|u| format!("{:.1} / {:.1} ms", u.p50_ms, u.p99_ms))}</dd>
+            </dl>
+            {move || update.get().and_then(|u| u.finished).map(|f| {
+                let ok = f.not_delivered == 0 && f.first_error.is_none();
+                view! {
+                    <p class=if ok { "ok" } else { "error" } data-testid="produce-summary">
+                        {format!(
+                            "Finished ({}): {} clicks, {} duplicates, {} poison pills; {} not delivered.",
+                            f.stopped, f.records, f.duplicates, f.poison, f.not_delivered
+                        )}
+                        {f.first_error.map(|e| format!(" First error: {e}"))}
+                    </p>
+                }
+            })}
+        </div>
+    }
+}
