@@ -161,8 +161,9 @@ export class Playground {
   }
 
   /** Opens the first row of `kind` ('decoded' or 'poison') in the inspector. */
-  async inspectFirst(kind) {
-    const row = this.page.locator(`${id('consume-row')}[data-kind="${kind}"]`).first();
+  async inspectFirst(kind, schemaId) {
+    const which = schemaId ? `[data-schema-id="${schemaId}"]` : '';
+    const row = this.page.locator(`${id('consume-row')}[data-kind="${kind}"]${which}`).first();
     await row.waitFor(WAIT);
     const place = `${await row.getAttribute('data-partition')} / ${await row.getAttribute('data-offset')}`;
     await row.click();

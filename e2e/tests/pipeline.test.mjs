@@ -36,13 +36,19 @@ test('produce 10k from the page, tail them decoded, inspect a record and a poiso
   assert.ok(pills > 0, summary);
   assert.equal(await ui.number('produce-failed'), 0);
   await shots.shot(page, 'produced');
+  // Then 500 clicks written with v2 (it adds `country`) into the same topic.
+  await ui.produce({ topic, count: 500, poison: 0, writer: 'v2', seed: 7 });
+  assert.match(await ui.waitProduced(500), /500 clicks, 0 duplicates, 0 poison pills; 0 not delivered/);
+  const v2Id = (await page.textContent('[data-testid="produce-schema-id"]')).trim();
 
   await ui.startTail(topic, 'beginning');
-  await ui.waitReceived(10_000);
+  await ui.waitReceived(10_500);
   const counts = await ui.tailCounts();
-  assert.equal(counts.received, 10_000);
+  assert.equal(counts.received, 10_500);
   assert.equal(counts.poison, pills, 'the page finds exactly the injected poison pills');
-  assert.equal(counts.decoded + counts.poison, 10_000);
+  assert.equal(counts.decoded + counts.poison, 10_500, 'v1 and v2 records all decode');
+  const columns = await page.locator('[data-testid="consume-filter-field"] option').allTextContents();
+  assert.ok(columns.includes('country') && columns.includes('creative_id'), columns.join(','));
   // Lag reaches zero on every partition.
   await page.waitForFunction((sel) => {
     const rows = [...document.querySelectorAll(`${sel} tbody tr`)];
@@ -51,13 +57,17 @@ test('produce 10k from the page, tail them decoded, inspect a record and a poiso
   assert.ok(await ui.visibleRows() > 0 && await ui.visibleRows() < 100, 'only rows in view are drawn');
   await shots.shot(page, 'tailed');
 
-  const record = await ui.inspectFirst('decoded');
+  // A v2 record, shown with its subject version and its new field.
+  await ui.filter('country', '');
+  const record = await ui.inspectFirst('decoded', v2Id);
   assert.match(record.schemaId, /^\d+$/);
-  assert.match(record.subject, new RegExp(`${topic}-value v1`));
+  assert.match(record.subject, new RegExp(`${topic}-value v2`));
+  assert.match(record.fields, /"country"/);
   assert.match(record.fields, /"impression_id"/);
   assert.equal(record.magic, 'magic');
   await shots.shot(page, 'inspect-record');
 
+  await ui.filter('', '');
   await ui.poisonOnly(true);
   const pill = await ui.inspectFirst('poison');
   assert.match(pill.reason, /poison pill/);

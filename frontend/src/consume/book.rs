@@ -163,6 +163,8 @@ pub struct TailBook {
     writers: HashMap<SchemaId, Writer>,
     waiting: VecDeque<RawRecord>,
     columns: Vec<String>,
+    /// Writer schemas whose fields are already among the columns.
+    columned: Vec<SchemaId>,
     counts: Counts,
     next_seq: u64,
 }
@@ -223,11 +225,14 @@ impl TailBook {
     fn settle(&mut self, record: RawRecord) {
         let outcome = self.decode(record.value.as_deref().unwrap_or_default());
         match &outcome {
-            Outcome::Decoded { fields, .. } => {
+            Outcome::Decoded { id, fields } => {
                 self.counts.decoded += 1;
-                for (name, _) in fields.iter() {
-                    if !self.columns.iter().any(|c| c == name) {
-                        self.columns.push(name.clone());
+                if !self.columned.contains(id) {
+                    self.columned.push(*id);
+                    for (name, _) in fields.iter() {
+                        if !self.columns.iter().any(|c| c == name) {
+                            self.columns.push(name.clone());
+                        }
                     }
                 }
             }

@@ -334,7 +334,8 @@ fn Partitions() -> impl IntoView {
     }
 }
 
-/// Positions in `book.rows()` of the rows that pass the filter, newest first.
+/// Positions in `book.rows()` of the rows that pass the filter, newest first. A field with no
+/// text keeps the rows that have that field (v2's new field picks out v2 records).
 fn filtered(book: &TailBook, field: &str, text: &str, poison_only: bool) -> Vec<usize> {
     let text = text.trim();
     let rows = book.rows();
@@ -343,7 +344,7 @@ fn filtered(book: &TailBook, field: &str, text: &str, poison_only: bool) -> Vec<
         .filter(|i| {
             rows.get(*i).is_some_and(|row| {
                 (!poison_only || matches!(row.outcome, Outcome::Poison(_)))
-                    && (text.is_empty() || matches(row, field, text))
+                    && (text.is_empty() && field.is_empty() || matches(row, field, text))
             })
         })
         .collect()
@@ -354,7 +355,76 @@ fn matches(row: &Row, field: &str, text: &str) -> bool {
         Outcome::Decoded { fields, .. } => fields
             .iter()
             .filter(|(name, _)| field.is_empty() || name == field)
-            .any(|(_, value)| book::cell(value).contains(text)),
+            .any(|(_, value)| text.is_empty() || book::cell(value).contains(text)),
         Outcome::Poison(p) => field.is_empty() && p.describe().contains(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::book::Writer;
+    use super::*;
+    use shared::tail::RawRecord;
+    use shared::wire::Frame;
+
+    const V1: &str = include_str!("../../../schemas/click_v1.avsc");
+    const V2: &str = include_str!("../../../schemas/click_v2.avsc");
+
+    fn framed(text: &str, id: u32) -> Option<Vec<u8>> {
+        let schema = apache_avro::Schema::parse_str(text).ok()?;
+        let value = crate::wire::sample::sample(&schema).ok()?;
+        let body = apache_avro::to_avro_datum(&schema, value).ok()?;
+        let mut out = Vec::new();
+        Frame {
+            schema_id: SchemaId(id),
+            body: &body,
+        }
+        .write_to(&mut out);
+        Some(out)
+    }
+
+    fn book() -> TailBook {
+        let mut book = TailBook::new();
+        for (id, text) in [(1, V1), (2, V2)] {
+            let schema = apache_avro::Schema::parse_str(text).unwrap_or_else(|e| panic!("{e}"));
+            book.schema_arrived(
+                SchemaId(id),
+                Writer::Known {
+                    schema: Arc::new(schema),
+                    text: text.into(),
+                    versions: Vec::new(),
+                },
+            );
+        }
+        let record = |offset, value| RawRecord {
+            partition: 0,
+            offset,
+            timestamp_ms: 0,
+            key: None,
+            value,
+        };
+        book.feed([
+            record(0, framed(V1, 1)),
+            record(1, framed(V2, 2)),
+            record(2, Some(vec![1; 8])),
+        ]);
+        book
+    }
+
+    #[test]
+    fn filters_pick_fields_texts_and_poison() {
+        let book = book();
+        assert_eq!(filtered(&book, "", "", false), vec![2, 1, 0]);
+        assert_eq!(
+            filtered(&book, "country", "", false),
+            vec![1],
+            "only v2 has country"
+        );
+        assert_eq!(filtered(&book, "", "", true), vec![2]);
+        assert_eq!(filtered(&book, "", "magic", false), vec![2]);
+        assert_eq!(
+            filtered(&book, "id", "no such id", false),
+            Vec::<usize>::new()
+        );
     }
 }

@@ -134,6 +134,10 @@ fn RowView(row: Row, columns: Vec<String>) -> impl IntoView {
         .key
         .as_deref()
         .map_or_else(String::new, |k| String::from_utf8_lossy(k).into_owned());
+    let schema_id = match &row.outcome {
+        Outcome::Decoded { id, .. } => Some(id.to_string()),
+        Outcome::Poison(_) => None,
+    };
     let (kind, cells) = match &row.outcome {
         Outcome::Decoded { fields, .. } => (
             "decoded",
@@ -167,6 +171,7 @@ fn RowView(row: Row, columns: Vec<String>) -> impl IntoView {
             class=move || format!("vt-row {kind}{}", if selected() { " selected" } else { "" })
             data-testid="consume-row"
             data-kind=kind
+            data-schema-id=schema_id
             data-partition=partition
             data-offset=offset
             on:click=move |_| state.selected.set(Some(row.clone()))
