@@ -3,7 +3,7 @@
 
 use crate::config::{Cli, Command, Config, SchemaCommand, ServiceName, StackCommand, TopicCommand};
 use crate::registry::{self, RegistryError};
-use crate::stack::{Service, Stack, StackError};
+use crate::stack::{Service, Stack};
 use anyhow::{bail, Context as _};
 use shared::schema::{self, SchemaProblem};
 use shared::{Subject, Topic};
@@ -95,10 +95,7 @@ async fn stack(cmd: StackCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let stack = Stack::new(config.stack.clone());
     match cmd {
         StackCommand::Up { timeout } => {
-            let started = stack
-                .up(Duration::from_secs(timeout), &say)
-                .await
-                .map_err(stack_error)?;
+            let started = stack.up(Duration::from_secs(timeout), &say).await?;
             for s in started {
                 let how = if s.started {
                     format!("started, ready after {:.1?}", s.ready_after)
@@ -169,7 +166,7 @@ async fn stack(cmd: StackCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 say("nothing deleted");
                 return Ok(ExitCode::from(NO));
             }
-            stack.reset(&say).await.map_err(stack_error)?;
+            stack.reset(&say).await?;
             say("stack state deleted; downloads kept");
             Ok(ExitCode::SUCCESS)
         }
@@ -182,10 +179,6 @@ fn service_of(name: ServiceName) -> Service {
         ServiceName::Registry => Service::Registry,
         ServiceName::Spark => Service::Spark,
     }
-}
-
-fn stack_error(error: StackError) -> anyhow::Error {
-    anyhow::Error::new(error)
 }
 
 /// Asks on the terminal; refuses when there is none to ask on.
@@ -407,7 +400,7 @@ mod tests {
     #[test]
     fn causes_are_told_once() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
-        let quoted = anyhow::Error::new(StackError::Io {
+        let quoted = anyhow::Error::new(crate::stack::StackError::Io {
             action: "create",
             path: "/x".into(),
             source: io,

@@ -303,34 +303,23 @@ impl Stack {
 
     /// One readiness check: Kafka metadata, registry `GET /subjects`, Spark Connect `SELECT 1`.
     pub async fn probe(&self, service: Service) -> Result<(), String> {
-        let short = Duration::from_secs(3);
         match service {
             Service::Kafka => {
-                let kafka = KafkaConfig {
+                crate::health::kafka(&KafkaConfig {
                     bootstrap_servers: self.config.kafka_bootstrap(),
                     options: Vec::new(),
-                };
-                crate::kafka::broker_count(&kafka, short)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
+                })
+                .await
             }
             Service::Registry => {
                 let registry = self.registry_config().map_err(|e| e.to_string())?;
-                let client = crate::registry::Client::new(&registry).map_err(|e| e.to_string())?;
-                tokio::time::timeout(short, client.subjects())
-                    .await
-                    .map_err(|_| "no answer within 3s".to_owned())?
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
+                crate::health::registry(&registry).await
             }
             Service::Spark => {
-                let spark = SparkConfig {
+                crate::health::spark(&SparkConfig {
                     url: self.config.spark_url(),
-                };
-                crate::spark::ping(&spark, Duration::from_secs(20))
-                    .await
-                    .map_err(|e| e.to_string())
+                })
+                .await
             }
         }
     }

@@ -104,6 +104,25 @@ pub fn RegistryError(
     }
 }
 
+/// Sends `request` with `busy` raised and the last error cleared; `settle` takes the reply and
+/// returns the sentence to show when it is a failure.
+fn ask(
+    bridge: Bridge,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    request: Request,
+    settle: impl FnOnce(crate::ws::book::Reply) -> Result<(), String> + 'static,
+) {
+    busy.set(true);
+    error.set(None);
+    spawn_local(async move {
+        if let Err(e) = settle(bridge.request(request).await) {
+            error.set(Some(e));
+        }
+        busy.set(false);
+    });
+}
+
 /// Topic input, subject, and the check and register buttons with their results.
 #[component]
 fn TopicActions() -> impl IntoView {
@@ -127,25 +146,20 @@ fn TopicActions() -> impl IntoView {
         let Ok(topic) = registry.parsed.get_untracked() else {
             return;
         };
-        let text = schema.text.get_untracked();
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match bridge
-                .request(Request::CheckCompatibility {
-                    topic,
-                    schema: text,
-                })
-                .await
-            {
-                Ok(Response::Compatibility(report)) => checked.set(Some(report)),
-                Ok(_) => error.set(Some(unexpected())),
-                Err(e) => {
-                    checked.set(None);
-                    error.set(Some(e.message));
-                }
+        let request = Request::CheckCompatibility {
+            topic,
+            schema: schema.text.get_untracked(),
+        };
+        ask(bridge, busy, error, request, move |reply| match reply {
+            Ok(Response::Compatibility(report)) => {
+                checked.set(Some(report));
+                Ok(())
             }
-            busy.set(false);
+            Ok(_) => Err(unexpected()),
+            Err(e) => {
+                checked.set(None);
+                Err(e.message)
+            }
         });
     };
     let register = move |_| {
@@ -158,29 +172,22 @@ fn TopicActions() -> impl IntoView {
         else {
             return;
         };
-        let text = schema.text.get_untracked();
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match bridge
-                .request(Request::Register {
-                    topic,
-                    schema: text,
-                })
-                .await
-            {
-                Ok(Response::Schema(done)) => {
-                    schema.remember(fingerprint, done.clone());
-                    registered.set(Some(done));
-                    registry.refresh(bridge);
-                }
-                Ok(_) => error.set(Some(unexpected())),
-                Err(e) => {
-                    registered.set(None);
-                    error.set(Some(e.message));
-                }
+        let request = Request::Register {
+            topic,
+            schema: schema.text.get_untracked(),
+        };
+        ask(bridge, busy, error, request, move |reply| match reply {
+            Ok(Response::Schema(done)) => {
+                schema.remember(fingerprint, done.clone());
+                registered.set(Some(done));
+                registry.refresh(bridge);
+                Ok(())
             }
-            busy.set(false);
+            Ok(_) => Err(unexpected()),
+            Err(e) => {
+                registered.set(None);
+                Err(e.message)
+            }
         });
     };
 

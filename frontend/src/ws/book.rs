@@ -83,7 +83,7 @@ impl RequestBook {
 /// Why a request failed without an answer: the connection dropped.
 pub fn connection_lost() -> ErrorInfo {
     ErrorInfo {
-        code: ErrorCode::Internal,
+        code: ErrorCode::NotConnected,
         message: "The connection to the bridge dropped before it answered. It reconnects by itself; try again in a moment.".into(),
     }
 }
@@ -91,7 +91,7 @@ pub fn connection_lost() -> ErrorInfo {
 /// Why a request was not even sent: there is no open connection.
 pub fn not_connected() -> ErrorInfo {
     ErrorInfo {
-        code: ErrorCode::Internal,
+        code: ErrorCode::NotConnected,
         message: "Not connected to the bridge (is `kafka-demo serve` running?). It reconnects by itself; try again in a moment.".into(),
     }
 }
