@@ -1,6 +1,7 @@
 //! The page's frame: the header with the live status bar, then the five steps of the pipeline
 //! in the seed's order. Starts the bridge connection and provides it by context.
 
+use crate::batch::BatchSection;
 use crate::consume::ConsumeSection;
 use crate::produce::ProduceSection;
 use crate::schema::{SchemaSection, SchemaState};
@@ -26,10 +27,7 @@ pub fn App() -> impl IntoView {
             <SchemaSection/>
             <ProduceSection/>
             <ConsumeSection/>
-            <Upcoming id="batch" step=4 title="Batch">
-                "Read the topic as a Spark batch job over Spark Connect: strip the five-byte header "
-                "and decode the body with from_avro."
-            </Upcoming>
+            <BatchSection/>
             <Upcoming id="stream" step=5 title="Stream">
                 "Read it with Spark Structured Streaming: windowed counts of clicks that update as "
                 "records arrive."

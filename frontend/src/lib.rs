@@ -8,6 +8,7 @@
 //! modules with native tests (`cargo test -p frontend`); the browser tests cover the wiring.
 
 pub mod app;
+pub mod batch;
 pub mod consume;
 pub mod produce;
 pub mod registry;

@@ -5,6 +5,7 @@
 //! and for the native bridge alike. The `avro` feature adds schema diagnostics built on
 //! `apache-avro`, for the two sides that parse schemas.
 
+pub mod batch;
 pub mod click;
 pub mod generator;
 pub mod ids;

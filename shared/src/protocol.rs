@@ -5,6 +5,7 @@
 //! exactly one [`ServerMessage::Reply`] or [`ServerMessage::Failed`] carrying the same id.
 //! [`ServerMessage::Push`] frames arrive unasked (stack status, notices).
 
+use crate::batch::BatchReport;
 use crate::ids::{SchemaId, Subject, Topic};
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +109,22 @@ pub enum Request {
         /// The tail.
         tail: JobId,
     },
+    /// Run a Spark batch job over a topic; stages arrive as [`Push::BatchStage`], the result
+    /// as [`Push::BatchDone`].
+    RunBatch(BatchSpec),
+}
+
+/// What a batch job from the page reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSpec {
+    /// The topic.
+    pub topic: Topic,
+    /// Start: an offset, or a time (RFC 3339 or ms since the epoch); the oldest record when `None`.
+    pub from: Option<String>,
+    /// End (exclusive), in the same forms; the newest record when `None`.
+    pub to: Option<String>,
+    /// Rows of the top-N tables.
+    pub top: u32,
 }
 
 /// What a produce run from the page is asked to do.
@@ -264,6 +281,11 @@ pub enum Response {
         /// Whether the topic was created for this run.
         topic_created: bool,
     },
+    /// Answer to `RunBatch`: the job is under way.
+    BatchStarted {
+        /// The job, named in its pushes.
+        job: JobId,
+    },
     /// Answer to `StartTail`.
     TailStarted {
         /// The tail, named in its record frames and pushes.
@@ -391,6 +413,22 @@ pub enum Push {
     Produce(ProduceUpdate),
     /// A tail's position and the topic's end, per partition, about once a second.
     TailLag(TailLag),
+    /// A batch job started a stage.
+    BatchStage {
+        /// The job.
+        job: JobId,
+        /// What it is doing, in words.
+        stage: String,
+        /// Milliseconds since the job started.
+        elapsed_ms: u64,
+    },
+    /// A batch job ended.
+    BatchDone {
+        /// The job.
+        job: JobId,
+        /// Its result, or why there is none.
+        outcome: BatchOutcome,
+    },
     /// A tail stopped by itself (the topic went away, Kafka failed).
     TailEnded {
         /// The tail.
@@ -398,6 +436,16 @@ pub enum Push {
         /// Why.
         error: ErrorInfo,
     },
+}
+
+/// How a batch job ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum BatchOutcome {
+    /// It ran to the end.
+    Finished(Box<BatchReport>),
+    /// It failed.
+    Failed(ErrorInfo),
 }
 
 /// Where a produce run stands.
@@ -496,6 +544,8 @@ pub enum ErrorCode {
     RegistryError,
     /// Kafka did not answer or refused.
     KafkaError,
+    /// Spark Connect did not answer or failed the job.
+    SparkError,
     /// The job named is not running (it ended, or belongs to another tab).
     NoSuchJob,
     /// The page is not connected to the bridge.
@@ -578,6 +628,12 @@ mod tests {
                 paused: true,
             },
             Request::StopTail { tail: JobId(2) },
+            Request::RunBatch(BatchSpec {
+                topic: topic(),
+                from: Some("2024-01-01T00:00:00Z".into()),
+                to: None,
+                top: 10,
+            }),
         ]
     }
 
@@ -632,6 +688,7 @@ mod tests {
                 }],
             },
             Response::Done,
+            Response::BatchStarted { job: JobId(5) },
             Response::TailStarted {
                 tail: JobId(4),
                 partitions: vec![0, 1, 2],
@@ -689,6 +746,35 @@ mod tests {
                 high_watermark: None,
             }],
         })));
+        all.push(ServerMessage::Push(Push::BatchStage {
+            job: JobId(5),
+            stage: "reading offsets…".into(),
+            elapsed_ms: 20,
+        }));
+        let mut report = crate::batch::BatchReport::empty(
+            "clicks-avro".into(),
+            vec![crate::batch::PartitionRange {
+                partition: 0,
+                start: 0,
+                end: 9,
+            }],
+        );
+        report.per_minute.push(crate::batch::Minute {
+            minute_ms: 60_000,
+            clicks: 3,
+            cost_cents: 120,
+        });
+        all.push(ServerMessage::Push(Push::BatchDone {
+            job: JobId(5),
+            outcome: BatchOutcome::Finished(Box::new(report)),
+        }));
+        all.push(ServerMessage::Push(Push::BatchDone {
+            job: JobId(6),
+            outcome: BatchOutcome::Failed(ErrorInfo {
+                code: ErrorCode::SparkError,
+                message: "down".into(),
+            }),
+        }));
         all.push(ServerMessage::Push(Push::TailEnded {
             tail: JobId(4),
             error: ErrorInfo {

@@ -14,7 +14,8 @@ use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{
-    ErrorCode, ErrorInfo, JobId, ProduceUpdate, Push, Request, StackView, TailLag, PROTOCOL_VERSION,
+    BatchOutcome, ErrorCode, ErrorInfo, JobId, ProduceUpdate, Push, Request, StackView, TailLag,
+    PROTOCOL_VERSION,
 };
 use std::future::Future;
 use std::rc::Rc;
@@ -71,6 +72,17 @@ impl Connection {
     }
 }
 
+/// A stage a batch job started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchStage {
+    /// The job.
+    pub job: JobId,
+    /// What it is doing.
+    pub stage: String,
+    /// Milliseconds since it started.
+    pub elapsed_ms: u64,
+}
+
 /// The typed connection to the bridge. Cheap to copy; every component takes it from context.
 #[derive(Clone, Copy)]
 pub struct Bridge {
@@ -80,6 +92,8 @@ pub struct Bridge {
     produce: RwSignal<Option<ProduceUpdate>>,
     tail_lag: RwSignal<Option<TailLag>>,
     tail_ended: RwSignal<Option<(JobId, ErrorInfo)>>,
+    batch_stage: RwSignal<Option<BatchStage>>,
+    batch_done: RwSignal<Option<(JobId, BatchOutcome)>>,
     records: StoredValue<Option<RecordsHandler>, LocalStorage>,
     link: StoredValue<Link, LocalStorage>,
 }
@@ -123,6 +137,8 @@ impl Bridge {
             produce: RwSignal::new(None),
             tail_lag: RwSignal::new(None),
             tail_ended: RwSignal::new(None),
+            batch_stage: RwSignal::new(None),
+            batch_done: RwSignal::new(None),
             records: StoredValue::new_local(None),
             link: StoredValue::new_local(Link::default()),
         };
@@ -158,6 +174,16 @@ impl Bridge {
     /// The last tail that stopped by itself, and why.
     pub fn tail_ended(self) -> Signal<Option<(JobId, ErrorInfo)>> {
         self.tail_ended.into()
+    }
+
+    /// The latest stage of a batch job of this tab.
+    pub fn batch_stage(self) -> Signal<Option<BatchStage>> {
+        self.batch_stage.into()
+    }
+
+    /// The last batch job of this tab that ended, and how.
+    pub fn batch_done(self) -> Signal<Option<(JobId, BatchOutcome)>> {
+        self.batch_done.into()
     }
 
     /// Where binary tail frames go from now on (one handler: the Consume section's).
@@ -265,6 +291,18 @@ impl Bridge {
             Some(Ok(Some(Push::TailLag(lag)))) => self.tail_lag.set(Some(lag)),
             Some(Ok(Some(Push::TailEnded { tail, error }))) => {
                 self.tail_ended.set(Some((tail, error)));
+            }
+            Some(Ok(Some(Push::BatchStage {
+                job,
+                stage,
+                elapsed_ms,
+            }))) => self.batch_stage.set(Some(BatchStage {
+                job,
+                stage,
+                elapsed_ms,
+            })),
+            Some(Ok(Some(Push::BatchDone { job, outcome }))) => {
+                self.batch_done.set(Some((job, outcome)));
             }
             Some(Err(e)) => warn!("ignored a frame the page does not understand: {e}"),
             _ => {}

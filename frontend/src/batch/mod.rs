@@ -1,0 +1,161 @@
+//! Seed step 4 in the page: a Spark batch job over the topic, run by the bridge on Spark Connect
+//! (the same job as `kafka-demo batch`): its stages as they start, then the aggregates — clicks
+//! per minute as a time series, top creatives as bars, tables, null rates, schemas and the
+//! poison pills found by position.
+
+pub mod chart;
+pub mod report;
+
+use crate::ws::{BatchStage, Bridge};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::protocol::{BatchOutcome, BatchSpec, JobId, Request, Response};
+use shared::Topic;
+
+/// The Batch section.
+#[component]
+pub fn BatchSection() -> impl IntoView {
+    let bridge = expect_context::<Bridge>();
+    let topic = RwSignal::new("clicks-avro".to_owned());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let top = RwSignal::new("10".to_owned());
+    let job = RwSignal::new(None::<JobId>);
+    let stages = RwSignal::new(Vec::<BatchStage>::new());
+    let outcome = RwSignal::new(None::<BatchOutcome>);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(stage) = bridge.batch_stage().get() {
+            if job.get_untracked() == Some(stage.job) {
+                stages.update(|all| all.push(stage));
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some((done, result)) = bridge.batch_done().get() {
+            if job.get_untracked() == Some(done) {
+                outcome.set(Some(result));
+                job.set(None);
+            }
+        }
+    });
+    // A job lives in the bridge session: when the connection drops, its result is lost.
+    Effect::new(move |_| {
+        if !bridge.online().get() && job.get_untracked().is_some() {
+            job.set(None);
+            error.set(Some(
+                "The connection to the bridge dropped; run the job again.".into(),
+            ));
+        }
+    });
+    let running = move || job.with(Option::is_some);
+
+    let run = move |_| {
+        let spec = match spec(
+            &topic.get_untracked(),
+            &from.get_untracked(),
+            &to.get_untracked(),
+            &top.get_untracked(),
+        ) {
+            Ok(spec) => spec,
+            Err(e) => return error.set(Some(e)),
+        };
+        error.set(None);
+        stages.set(Vec::new());
+        outcome.set(None);
+        spawn_local(async move {
+            match bridge.request(Request::RunBatch(spec)).await {
+                Ok(Response::BatchStarted { job: started }) => job.set(Some(started)),
+                Ok(_) => error.set(Some(crate::registry::unexpected())),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let input = move |label: &'static str,
+                      id: &'static str,
+                      signal: RwSignal<String>,
+                      hint: &'static str| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <input
+                    data-testid=id
+                    placeholder=hint
+                    prop:value=move || signal.get()
+                    on:input:target=move |ev| signal.set(ev.target().value())
+                />
+            </label>
+        }
+    };
+
+    view! {
+        <section id="section-batch" data-testid="section-batch" class="step">
+            <h2><span class="step-no">"4"</span>"Batch"</h2>
+            <p class="lede">
+                "Read the topic as a Spark batch job over Spark Connect. Spark strips the five-byte header, "
+                "decodes each writer schema id's records with from_avro and that schema from the registry, "
+                "maps them to the latest version's fields and aggregates. Records that are not valid "
+                "Confluent Avro are counted and listed, never turned into silent nulls."
+            </p>
+            <div class="row controls">
+                {input("topic", "batch-topic", topic, "clicks-avro")}
+                {input("from", "batch-from", from, "oldest (offset, time or RFC 3339)")}
+                {input("to", "batch-to", to, "newest")}
+                {input("top N", "batch-top", top, "10")}
+                <button
+                    data-testid="batch-run"
+                    class="primary"
+                    disabled=move || running() || !bridge.online().get()
+                    on:click=run
+                >{move || if running() { "Running…" } else { "Run batch" }}</button>
+            </div>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="batch-error">{e}</p> })}
+            <ol class="stages" data-testid="batch-stages">
+                {move || stages.get().into_iter().map(|s| view! {
+                    <li>{s.stage}<span class="elapsed">{format!(" {:.1} s", s.elapsed_ms as f64 / 1000.0)}</span></li>
+                }).collect_view()}
+            </ol>
+            {move || outcome.get().map(|o| match o {
+                BatchOutcome::Finished(r) => view! { <report::Report report=*r/> }.into_any(),
+                BatchOutcome::Failed(e) => view! {
+                    <p class="error" role="alert" data-testid="batch-error">{e.message}</p>
+                }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// The request for the settings as typed.
+fn spec(topic: &str, from: &str, to: &str, top: &str) -> Result<BatchSpec, String> {
+    let bound = |text: &str| {
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_owned())
+    };
+    Ok(BatchSpec {
+        topic: Topic::new(topic.trim()).map_err(|e| format!("Topic: {e}"))?,
+        from: bound(from),
+        to: bound(to),
+        top: match top.trim().parse::<u32>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => return Err("Top N: a whole number from 1 to 1000".into()),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_become_a_request() {
+        let s = spec(" clicks-avro ", "", " 2024-01-01T00:00:00Z ", "5")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.topic.as_str(), "clicks-avro");
+        assert_eq!(
+            (s.from, s.to.as_deref(), s.top),
+            (None, Some("2024-01-01T00:00:00Z"), 5)
+        );
+        assert!(spec("bad topic!", "", "", "5").is_err_and(|e| e.starts_with("Topic")));
+        assert!(spec("t", "", "", "0").is_err());
+    }
+}

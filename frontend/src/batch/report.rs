@@ -1,0 +1,215 @@
+//! A finished batch job drawn: totals, clicks per minute as bars over time, the top creatives
+//! as horizontal bars, the tables, and the poison pills by position.
+
+use super::chart::{bars, ticks};
+use leptos::prelude::*;
+use shared::batch::{BatchReport, Group, Minute};
+
+/// Width and height of the time-series chart's plot, in view-box units.
+const PLOT: (f64, f64) = (640.0, 160.0);
+/// Room left of the plot for the axis labels.
+const AXIS: f64 = 44.0;
+/// Poison pills listed in the page (the Parquet table holds them all).
+const PILLS_SHOWN: usize = 100;
+
+/// Cents as money.
+fn money(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// An instant as `HH:MM` UTC, or a date-time when `long`.
+fn clock(ms: i64, long: bool) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    let iso = date.to_iso_string().as_string().unwrap_or_default();
+    if long {
+        iso.replace('T', " ").trim_end_matches(".000Z").to_owned() + " UTC"
+    } else {
+        iso.get(11..16).unwrap_or_default().to_owned()
+    }
+}
+
+/// The whole report.
+#[component]
+pub fn Report(
+    /// What the job found.
+    report: BatchReport,
+) -> impl IntoView {
+    let t = report.totals.clone();
+    let span = match (t.first_event_ms, t.last_event_ms) {
+        (Some(a), Some(b)) => format!("{} → {}", clock(a, true), clock(b, true)),
+        _ => "—".into(),
+    };
+    let empty = report.records_read == 0;
+    view! {
+        <div class="batch-report" data-testid="batch-report">
+            {empty.then(|| view! {
+                <p class="hint" data-testid="batch-empty">"No records in that range: nothing to aggregate."</p>
+            })}
+            <dl class="stats counters">
+                <dt>"records read"</dt><dd data-testid="batch-records-read">{report.records_read}</dd>
+                <dt>"clicks decoded"</dt><dd data-testid="batch-total-clicks">{t.clicks}</dd>
+                <dt>"cost"</dt><dd data-testid="batch-total-cost">{money(t.cost_cents)}</dd>
+                <dt>"users (approx.)"</dt><dd data-testid="batch-users">{t.approx_users}</dd>
+                <dt>"poison pills"</dt><dd data-testid="batch-poison-total">{report.poison_total()}</dd>
+                <dt>"event time"</dt><dd>{span}</dd>
+                <dt>"took"</dt><dd data-testid="batch-elapsed">{format!("{:.1} s", report.elapsed_secs)}</dd>
+                <dt>"Parquet"</dt><dd>{report.output.as_ref().map_or_else(|| "—".into(), |p| p.display().to_string())}</dd>
+            </dl>
+            <div class="columns">
+                <div class="column">
+                    <h3>"Clicks per minute"</h3>
+                    <MinuteChart minutes=report.per_minute.clone()/>
+                    <h3>"Top creatives by clicks"</h3>
+                    <TopBars groups=report.top_by_clicks.clone()/>
+                </div>
+                <div class="column">
+                    <h3>"Top creatives by cost"</h3>
+                    <GroupTable groups=report.top_by_cost.clone() testid="batch-top-cost"/>
+                    <h3>"Placements"</h3>
+                    <GroupTable groups=report.per_placement.iter().take(10).cloned().collect() testid="batch-placements"/>
+                </div>
+            </div>
+            <div class="columns">
+                <div class="column">
+                    <h3>"Null rates"</h3>
+                    <table class="plain" data-testid="batch-null-rates">
+                        <thead><tr><th>"field"</th><th>"nulls"</th><th>"rate"</th></tr></thead>
+                        <tbody>
+                            {report.null_rates.iter().map(|n| view! {
+                                <tr><td>{n.field.clone()}</td><td>{n.nulls}</td><td>{format!("{:.1}%", n.rate * 100.0)}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <h3>"Writer schemas"</h3>
+                    <table class="plain" data-testid="batch-schemas">
+                        <thead><tr><th>"schema id"</th><th>"records"</th><th>"status"</th></tr></thead>
+                        <tbody>
+                            {report.schemas.iter().map(|s| view! {
+                                <tr><td>{s.schema_id}</td><td>{s.records}</td><td>{s.status.clone()}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <div class="column">
+                    <h3>"Poison pills"</h3>
+                    <Pills report=report.clone()/>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// Clicks per minute of event time, as bars over time with a labelled axis.
+#[component]
+fn MinuteChart(minutes: Vec<Minute>) -> impl IntoView {
+    let values: Vec<u64> = minutes.iter().map(|m| m.clicks).collect();
+    let total: u64 = values.iter().sum();
+    let (top, marks) = ticks(values.iter().copied().max().unwrap_or(0));
+    let (w, h) = PLOT;
+    let count = minutes.len();
+    let laid = bars(&values, top, w, h);
+    let first = minutes
+        .first()
+        .map(|m| clock(m.minute_ms, false))
+        .unwrap_or_default();
+    let last = minutes
+        .last()
+        .map(|m| clock(m.minute_ms, false))
+        .unwrap_or_default();
+    view! {
+        <svg
+            class="chart"
+            data-testid="batch-minute-chart"
+            data-minutes=count
+            data-total=total
+            viewBox=format!("0 0 {} {}", w + AXIS, h + 22.0)
+            role="img"
+            aria-label=format!("clicks per minute, {count} minutes, {total} clicks")
+        >
+            {marks.into_iter().map(|m| {
+                let y = h - m as f64 * h / top as f64;
+                view! {
+                    <line class="grid" x1=AXIS x2=w + AXIS y1=y y2=y/>
+                    <text class="tick" x=AXIS - 6.0 y=y + 4.0 text-anchor="end">{m}</text>
+                }
+            }).collect_view()}
+            {laid.into_iter().zip(minutes).map(|(b, m)| view! {
+                <rect class="bar" x=b.x + AXIS y=b.y width=b.width.max(0.5) height=b.height>
+                    <title>{format!("{} — {} clicks, cost {}", clock(m.minute_ms, true), m.clicks, money(m.cost_cents))}</title>
+                </rect>
+            }).collect_view()}
+            <text class="tick" x=AXIS y=h + 16.0>{first}</text>
+            <text class="tick" x=w + AXIS y=h + 16.0 text-anchor="end">{last}</text>
+        </svg>
+    }
+}
+
+/// Groups as horizontal bars, longest first.
+#[component]
+fn TopBars(groups: Vec<Group>) -> impl IntoView {
+    let max = groups.iter().map(|g| g.clicks).max().unwrap_or(0).max(1);
+    view! {
+        <div class="hbars" data-testid="batch-top-clicks">
+            {groups.into_iter().map(|g| {
+                let width = g.clicks as f64 * 100.0 / max as f64;
+                view! {
+                    <div class="hbar" data-testid="batch-top-row" data-key=g.key.clone() data-clicks=g.clicks>
+                        <span class="label">{g.key.clone()}</span>
+                        <span class="track"><span class="fill" style=format!("width: {width:.1}%")></span></span>
+                        <span class="value">{g.clicks}</span>
+                    </div>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// Groups as a table of clicks and cost.
+#[component]
+fn GroupTable(groups: Vec<Group>, testid: &'static str) -> impl IntoView {
+    view! {
+        <table class="plain" data-testid=testid>
+            <thead><tr><th>"id"</th><th>"clicks"</th><th>"cost"</th></tr></thead>
+            <tbody>
+                {groups.into_iter().map(|g| view! {
+                    <tr><td>{g.key}</td><td>{g.clicks}</td><td>{money(g.cost_cents)}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Counts by reason, then the first pills by position.
+#[component]
+fn Pills(report: BatchReport) -> impl IntoView {
+    let total = report.poison_total();
+    let listed = report.poison.len();
+    view! {
+        <ul class="plain" data-testid="batch-poison-counts">
+            {report.poison_counts.iter().map(|(reason, n)| view! { <li>{format!("{reason}: {n}")}</li> }).collect_view()}
+        </ul>
+        <table class="plain" data-testid="batch-poison">
+            <thead><tr><th>"partition"</th><th>"offset"</th><th>"reason"</th><th>"detail"</th></tr></thead>
+            <tbody>
+                {report.poison.into_iter().take(PILLS_SHOWN).map(|p| view! {
+                    <tr data-testid="batch-pill"><td>{p.partition}</td><td>{p.offset}</td><td>{p.reason}</td><td>{p.detail}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        {(listed as u64 != total || listed > PILLS_SHOWN).then(|| view! {
+            <p class="hint">{format!("{} of {total} listed here; the Parquet table holds every listed pill.", listed.min(PILLS_SHOWN))}</p>
+        })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_read_as_money() {
+        assert_eq!(money(0), "0.00");
+        assert_eq!(money(1234), "12.34");
+        assert_eq!(money(5), "0.05");
+    }
+}
