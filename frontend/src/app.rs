@@ -6,7 +6,7 @@ use crate::consume::ConsumeSection;
 use crate::produce::ProduceSection;
 use crate::schema::{SchemaSection, SchemaState};
 use crate::status::StatusBar;
-use crate::upcoming::Upcoming;
+use crate::stream::StreamSection;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 
@@ -28,10 +28,7 @@ pub fn App() -> impl IntoView {
             <ProduceSection/>
             <ConsumeSection/>
             <BatchSection/>
-            <Upcoming id="stream" step=5 title="Stream">
-                "Read it with Spark Structured Streaming: windowed counts of clicks that update as "
-                "records arrive."
-            </Upcoming>
+            <StreamSection/>
         </main>
     }
 }

@@ -14,8 +14,8 @@ pub mod produce;
 pub mod registry;
 pub mod schema;
 pub mod status;
+pub mod stream;
 pub mod text;
-pub mod upcoming;
 pub mod wire;
 pub mod ws;
 

@@ -112,8 +112,76 @@ pub enum Request {
     /// Run a Spark batch job over a topic; stages arrive as [`Push::BatchStage`], the result
     /// as [`Push::BatchDone`].
     RunBatch(BatchSpec),
+    /// Start a Spark Structured Streaming query over a topic; progress and window results
+    /// arrive as [`Push::StreamProgress`] and [`Push::StreamWindows`].
+    StartStream(StreamSpec),
+    /// Stop a streaming query (its checkpoint is kept, so a new one resumes there).
+    StopStream {
+        /// The query's job.
+        job: JobId,
+    },
 }
 
+/// When a streaming query runs a micro-batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum StreamTrigger {
+    /// Every so many milliseconds.
+    ProcessingTime(u64),
+    /// Drain what the topic holds now, then stop.
+    AvailableNow,
+}
+
+/// What a streaming query from the page computes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamSpec {
+    /// The topic.
+    pub topic: Topic,
+    /// Tumbling window size, seconds.
+    pub window_secs: u32,
+    /// How late an event may be before it is dropped, seconds.
+    pub watermark_secs: u32,
+    /// When micro-batches run.
+    pub trigger: StreamTrigger,
+}
+
+/// Clicks and cost of one creative in one event-time window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowCount {
+    /// Window start, ms since the epoch.
+    pub start_ms: i64,
+    /// Window end (exclusive).
+    pub end_ms: i64,
+    /// The creative.
+    pub creative_id: String,
+    /// Clicks so far.
+    pub clicks: u64,
+    /// Their cost, in cents.
+    pub cost_cents: u64,
+}
+
+/// A streaming query's last micro-batch, as Spark reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamProgress {
+    /// The query's job.
+    pub job: JobId,
+    /// The micro-batch number.
+    pub batch_id: i64,
+    /// Rows in the micro-batch.
+    pub input_rows: u64,
+    /// Rows per second arriving.
+    pub input_rows_per_sec: f64,
+    /// Rows per second processed.
+    pub processed_rows_per_sec: f64,
+    /// How long the micro-batch took, in milliseconds.
+    pub batch_duration_ms: u64,
+    /// The event-time watermark, as Spark prints it.
+    pub watermark: Option<String>,
+    /// Rows dropped so far as later than the watermark.
+    pub dropped_late: u64,
+    /// Poison pills skipped so far.
+    pub poison: u64,
+}
 /// What a batch job from the page reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchSpec {
@@ -286,6 +354,13 @@ pub enum Response {
         /// The job, named in its pushes.
         job: JobId,
     },
+    /// Answer to `StartStream`: the query is running.
+    StreamStarted {
+        /// The query's job, named in its pushes.
+        job: JobId,
+        /// Where its checkpoint lives (it resumes from there).
+        checkpoint: String,
+    },
     /// Answer to `StartTail`.
     TailStarted {
         /// The tail, named in its record frames and pushes.
@@ -428,6 +503,30 @@ pub enum Push {
         job: JobId,
         /// Its result, or why there is none.
         outcome: BatchOutcome,
+    },
+    /// A streaming query finished a micro-batch.
+    StreamProgress(StreamProgress),
+    /// Windows a streaming query updated: each replaces the earlier count of its window and
+    /// creative.
+    StreamWindows {
+        /// The query's job.
+        job: JobId,
+        /// The updated windows.
+        windows: Vec<WindowCount>,
+    },
+    /// Something a person watching the query should know (it restarted, a new schema id).
+    StreamNotice {
+        /// The query's job.
+        job: JobId,
+        /// What happened.
+        message: String,
+    },
+    /// A streaming query ended: stopped, drained, or failed.
+    StreamEnded {
+        /// The query's job.
+        job: JobId,
+        /// Why it failed, when it did.
+        error: Option<ErrorInfo>,
     },
     /// A tail stopped by itself (the topic went away, Kafka failed).
     TailEnded {
@@ -628,6 +727,13 @@ mod tests {
                 paused: true,
             },
             Request::StopTail { tail: JobId(2) },
+            Request::StartStream(StreamSpec {
+                topic: topic(),
+                window_secs: 60,
+                watermark_secs: 30,
+                trigger: StreamTrigger::ProcessingTime(1000),
+            }),
+            Request::StopStream { job: JobId(8) },
             Request::RunBatch(BatchSpec {
                 topic: topic(),
                 from: Some("2024-01-01T00:00:00Z".into()),
@@ -689,6 +795,10 @@ mod tests {
             },
             Response::Done,
             Response::BatchStarted { job: JobId(5) },
+            Response::StreamStarted {
+                job: JobId(8),
+                checkpoint: "/data/stream/clicks-avro".into(),
+            },
             Response::TailStarted {
                 tail: JobId(4),
                 partitions: vec![0, 1, 2],
@@ -774,6 +884,35 @@ mod tests {
                 code: ErrorCode::SparkError,
                 message: "down".into(),
             }),
+        }));
+        all.push(ServerMessage::Push(Push::StreamProgress(StreamProgress {
+            job: JobId(8),
+            batch_id: 3,
+            input_rows: 1200,
+            input_rows_per_sec: 1000.5,
+            processed_rows_per_sec: 2400.0,
+            batch_duration_ms: 480,
+            watermark: Some("2024-01-01T00:01:30.000Z".into()),
+            dropped_late: 2,
+            poison: 1,
+        })));
+        all.push(ServerMessage::Push(Push::StreamWindows {
+            job: JobId(8),
+            windows: vec![WindowCount {
+                start_ms: 60_000,
+                end_ms: 120_000,
+                creative_id: "cr-1".into(),
+                clicks: 4,
+                cost_cents: 99,
+            }],
+        }));
+        all.push(ServerMessage::Push(Push::StreamNotice {
+            job: JobId(8),
+            message: "restarted".into(),
+        }));
+        all.push(ServerMessage::Push(Push::StreamEnded {
+            job: JobId(8),
+            error: None,
         }));
         all.push(ServerMessage::Push(Push::TailEnded {
             tail: JobId(4),

@@ -6,11 +6,12 @@
 pub mod chart;
 pub mod report;
 
-use crate::ws::{BatchStage, Bridge};
+use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::protocol::{BatchOutcome, BatchSpec, JobId, Request, Response};
+use shared::protocol::{BatchOutcome, BatchSpec, JobId, Push, Request, Response};
 use shared::Topic;
+use std::rc::Rc;
 
 /// The Batch section.
 #[component]
@@ -21,24 +22,36 @@ pub fn BatchSection() -> impl IntoView {
     let to = RwSignal::new(String::new());
     let top = RwSignal::new("10".to_owned());
     let job = RwSignal::new(None::<JobId>);
-    let stages = RwSignal::new(Vec::<BatchStage>::new());
-    let outcome = RwSignal::new(None::<BatchOutcome>);
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(stage) = bridge.batch_stage().get() {
-            if job.get_untracked() == Some(stage.job) {
-                stages.update(|all| all.push(stage));
-            }
-        }
+    // Pushes are kept by job: a job's first ones may arrive before the answer naming it.
+    let stages = RwSignal::new(Vec::<(JobId, String, u64)>::new());
+    let outcomes = RwSignal::new(Vec::<(JobId, BatchOutcome)>::new());
+    let shown = RwSignal::new(None::<JobId>);
+    let outcome = Memo::new(move |_| {
+        let shown = shown.get()?;
+        outcomes.with(|all| {
+            all.iter()
+                .find(|(j, _)| *j == shown)
+                .map(|(_, o)| o.clone())
+        })
     });
-    Effect::new(move |_| {
-        if let Some((done, result)) = bridge.batch_done().get() {
-            if job.get_untracked() == Some(done) {
-                outcome.set(Some(result));
+    let error = RwSignal::new(None::<String>);
+    bridge.on_push(Rc::new(move |push: &Push| match push {
+        Push::BatchStage {
+            job: of,
+            stage,
+            elapsed_ms,
+        } => stages.update(|all| all.push((*of, stage.clone(), *elapsed_ms))),
+        Push::BatchDone {
+            job: of,
+            outcome: result,
+        } => {
+            outcomes.update(|all| all.push((*of, result.clone())));
+            if job.get_untracked() == Some(*of) {
                 job.set(None);
             }
         }
-    });
+        _ => {}
+    }));
     // A job lives in the bridge session: when the connection drops, its result is lost.
     Effect::new(move |_| {
         if !bridge.online().get() && job.get_untracked().is_some() {
@@ -62,10 +75,16 @@ pub fn BatchSection() -> impl IntoView {
         };
         error.set(None);
         stages.set(Vec::new());
-        outcome.set(None);
+        outcomes.set(Vec::new());
+        shown.set(None);
         spawn_local(async move {
             match bridge.request(Request::RunBatch(spec)).await {
-                Ok(Response::BatchStarted { job: started }) => job.set(Some(started)),
+                Ok(Response::BatchStarted { job: started }) => {
+                    shown.set(Some(started));
+                    let done =
+                        outcomes.with_untracked(|all| all.iter().any(|(j, _)| *j == started));
+                    job.set((!done).then_some(started));
+                }
                 Ok(_) => error.set(Some(crate::registry::unexpected())),
                 Err(e) => error.set(Some(e.message)),
             }
@@ -111,8 +130,8 @@ pub fn BatchSection() -> impl IntoView {
             </div>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="batch-error">{e}</p> })}
             <ol class="stages" data-testid="batch-stages">
-                {move || stages.get().into_iter().map(|s| view! {
-                    <li>{s.stage}<span class="elapsed">{format!(" {:.1} s", s.elapsed_ms as f64 / 1000.0)}</span></li>
+                {move || stages.get().into_iter().filter(|(j, _, _)| Some(*j) == shown.get()).map(|(_, stage, ms)| view! {
+                    <li>{stage}<span class="elapsed">{format!(" {:.1} s", ms as f64 / 1000.0)}</span></li>
                 }).collect_view()}
             </ol>
             {move || outcome.get().map(|o| match o {

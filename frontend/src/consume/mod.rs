@@ -29,6 +29,9 @@ pub struct TailState {
     refresh_due: StoredValue<bool, LocalStorage>,
     /// The running tail.
     tail: RwSignal<Option<JobId>>,
+    /// Frames that arrived while the bridge's answer to `StartTail` was on its way (the tail
+    /// may send before its answer is read); `None` when no start is pending.
+    early: StoredValue<Option<Vec<shared::tail::TailFrame>>, LocalStorage>,
     paused: RwSignal<bool>,
     /// The record being inspected.
     selected: RwSignal<Option<Row>>,
@@ -50,6 +53,7 @@ impl TailState {
             tick: RwSignal::new(0),
             refresh_due: StoredValue::new_local(false),
             tail: RwSignal::new(None),
+            early: StoredValue::new_local(None),
             paused: RwSignal::new(false),
             selected: RwSignal::new(None),
             filter_field: RwSignal::new(String::new()),
@@ -100,8 +104,17 @@ impl TailState {
             return;
         };
         if self.tail.get_untracked() != Some(frame.tail) {
+            self.early.update_value(|early| {
+                if let Some(early) = early {
+                    early.push(frame);
+                }
+            });
             return;
         }
+        self.feed(bridge, frame);
+    }
+
+    fn feed(self, bridge: Bridge, frame: shared::tail::TailFrame) {
         let fetch = self
             .book
             .try_update_value(|b| b.feed(frame.records))
@@ -132,6 +145,20 @@ impl TailState {
             self.book.update_value(|b| b.schema_arrived(id, writer));
             self.refresh();
         });
+    }
+
+    /// The tail `tail` started: takes the frames that came before the answer.
+    fn started(self, bridge: Bridge, tail: JobId) {
+        self.paused.set(false);
+        self.tail.set(Some(tail));
+        let early = self
+            .early
+            .try_update_value(Option::take)
+            .flatten()
+            .unwrap_or_default();
+        for frame in early.into_iter().filter(|f| f.tail == tail) {
+            self.feed(bridge, frame);
+        }
     }
 
     /// Forgets everything shown (a new tail starts clean).
@@ -183,19 +210,18 @@ pub fn ConsumeSection() -> impl IntoView {
         error.set(None);
         busy.set(true);
         state.reset();
+        state.early.set_value(Some(Vec::new()));
         let spec = TailSpec {
             topic,
             from: from.get_untracked(),
         };
         spawn_local(async move {
             match bridge.request(Request::StartTail(spec)).await {
-                Ok(Response::TailStarted { tail, .. }) => {
-                    state.paused.set(false);
-                    state.tail.set(Some(tail));
-                }
+                Ok(Response::TailStarted { tail, .. }) => state.started(bridge, tail),
                 Ok(_) => error.set(Some(crate::registry::unexpected())),
                 Err(e) => error.set(Some(e.message)),
             }
+            state.early.set_value(None);
             busy.set(false);
         });
     };

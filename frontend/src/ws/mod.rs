@@ -14,8 +14,7 @@ use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{
-    BatchOutcome, ErrorCode, ErrorInfo, JobId, ProduceUpdate, Push, Request, StackView, TailLag,
-    PROTOCOL_VERSION,
+    ErrorCode, ErrorInfo, JobId, ProduceUpdate, Push, Request, StackView, TailLag, PROTOCOL_VERSION,
 };
 use std::future::Future;
 use std::rc::Rc;
@@ -26,6 +25,8 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 /// Where a tail's binary frames go.
 pub type RecordsHandler = Rc<dyn Fn(&[u8])>;
+/// Something that hears every push as it arrives (none is missed, unlike a signal read later).
+pub type PushHandler = Rc<dyn Fn(&Push)>;
 
 /// How long "reconnected" stays up before the indicator settles on "connected".
 const NOTICE: Duration = Duration::from_secs(6);
@@ -72,17 +73,6 @@ impl Connection {
     }
 }
 
-/// A stage a batch job started.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchStage {
-    /// The job.
-    pub job: JobId,
-    /// What it is doing.
-    pub stage: String,
-    /// Milliseconds since it started.
-    pub elapsed_ms: u64,
-}
-
 /// The typed connection to the bridge. Cheap to copy; every component takes it from context.
 #[derive(Clone, Copy)]
 pub struct Bridge {
@@ -92,8 +82,7 @@ pub struct Bridge {
     produce: RwSignal<Option<ProduceUpdate>>,
     tail_lag: RwSignal<Option<TailLag>>,
     tail_ended: RwSignal<Option<(JobId, ErrorInfo)>>,
-    batch_stage: RwSignal<Option<BatchStage>>,
-    batch_done: RwSignal<Option<(JobId, BatchOutcome)>>,
+    push_handlers: StoredValue<Vec<PushHandler>, LocalStorage>,
     records: StoredValue<Option<RecordsHandler>, LocalStorage>,
     link: StoredValue<Link, LocalStorage>,
 }
@@ -137,8 +126,7 @@ impl Bridge {
             produce: RwSignal::new(None),
             tail_lag: RwSignal::new(None),
             tail_ended: RwSignal::new(None),
-            batch_stage: RwSignal::new(None),
-            batch_done: RwSignal::new(None),
+            push_handlers: StoredValue::new_local(Vec::new()),
             records: StoredValue::new_local(None),
             link: StoredValue::new_local(Link::default()),
         };
@@ -176,14 +164,9 @@ impl Bridge {
         self.tail_ended.into()
     }
 
-    /// The latest stage of a batch job of this tab.
-    pub fn batch_stage(self) -> Signal<Option<BatchStage>> {
-        self.batch_stage.into()
-    }
-
-    /// The last batch job of this tab that ended, and how.
-    pub fn batch_done(self) -> Signal<Option<(JobId, BatchOutcome)>> {
-        self.batch_done.into()
+    /// Calls `handler` with every push from now on, in arrival order.
+    pub fn on_push(self, handler: PushHandler) {
+        self.push_handlers.update_value(|all| all.push(handler));
     }
 
     /// Where binary tail frames go from now on (one handler: the Consume section's).
@@ -285,24 +268,19 @@ impl Bridge {
         if !self.current(epoch) {
             return;
         }
-        match self.link.try_update_value(|link| link.book.settle(frame)) {
+        let settled = self.link.try_update_value(|link| link.book.settle(frame));
+        if let Some(Ok(Some(push))) = &settled {
+            let handlers = self.push_handlers.get_value();
+            for handler in &handlers {
+                handler(push);
+            }
+        }
+        match settled {
             Some(Ok(Some(Push::Stack(view)))) => self.stack.set(Some(view)),
             Some(Ok(Some(Push::Produce(update)))) => self.produce.set(Some(update)),
             Some(Ok(Some(Push::TailLag(lag)))) => self.tail_lag.set(Some(lag)),
             Some(Ok(Some(Push::TailEnded { tail, error }))) => {
                 self.tail_ended.set(Some((tail, error)));
-            }
-            Some(Ok(Some(Push::BatchStage {
-                job,
-                stage,
-                elapsed_ms,
-            }))) => self.batch_stage.set(Some(BatchStage {
-                job,
-                stage,
-                elapsed_ms,
-            })),
-            Some(Ok(Some(Push::BatchDone { job, outcome }))) => {
-                self.batch_done.set(Some((job, outcome)));
             }
             Some(Err(e)) => warn!("ignored a frame the page does not understand: {e}"),
             _ => {}

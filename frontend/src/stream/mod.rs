@@ -1,0 +1,316 @@
+//! Seed step 5 in the page: a Spark Structured Streaming query over the topic, run by the bridge
+//! on Spark Connect (the same query as `kafka-demo stream`): event-time tumbling windows with a
+//! watermark, clicks per window per creative drawn live as windows update, and the query's
+//! health — input and processing rates, batch duration, watermark, rows dropped as too late.
+
+pub mod windows;
+
+use crate::batch::chart::{bars, ticks};
+use crate::ws::Bridge;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::protocol::{JobId, Push, Request, Response, StreamProgress, StreamSpec, StreamTrigger};
+use shared::Topic;
+use std::rc::Rc;
+use windows::Windows;
+
+/// Windows drawn in the chart.
+const SHOWN: usize = 20;
+/// Creatives drawn as lines.
+const TOP: usize = 5;
+/// Plot size in view-box units.
+const PLOT: (f64, f64) = (640.0, 180.0);
+/// Room for the axis labels.
+const AXIS: f64 = 44.0;
+
+/// Everything pushed about the section's queries, kept by job: a query's first pushes may
+/// arrive before the answer naming it.
+#[derive(Clone, Copy)]
+struct Live {
+    windows: RwSignal<Vec<(JobId, Windows)>>,
+    progress: RwSignal<Vec<(JobId, StreamProgress)>>,
+    notices: RwSignal<Vec<(JobId, String)>>,
+    ended: RwSignal<Vec<(JobId, Option<String>)>>,
+}
+
+impl Live {
+    fn new() -> Self {
+        Self {
+            windows: RwSignal::new(Vec::new()),
+            progress: RwSignal::new(Vec::new()),
+            notices: RwSignal::new(Vec::new()),
+            ended: RwSignal::new(Vec::new()),
+        }
+    }
+
+    fn hear(self, push: &Push) {
+        match push {
+            Push::StreamWindows { job, windows } => {
+                self.windows
+                    .update(|all| match all.iter_mut().find(|(j, _)| j == job) {
+                        Some((_, w)) => w.apply(windows),
+                        None => {
+                            let mut w = Windows::new();
+                            w.apply(windows);
+                            all.push((*job, w));
+                        }
+                    })
+            }
+            Push::StreamProgress(p) => self.progress.update(|all| {
+                all.retain(|(j, _)| *j != p.job);
+                all.push((p.job, p.clone()));
+            }),
+            Push::StreamNotice { job, message } => {
+                self.notices.update(|all| all.push((*job, message.clone())));
+            }
+            Push::StreamEnded { job, error } => self
+                .ended
+                .update(|all| all.push((*job, error.as_ref().map(|e| e.message.clone())))),
+            _ => {}
+        }
+    }
+
+    fn clear(self) {
+        self.windows.set(Vec::new());
+        self.progress.set(Vec::new());
+        self.notices.set(Vec::new());
+        self.ended.set(Vec::new());
+    }
+}
+
+/// The Stream section.
+#[component]
+pub fn StreamSection() -> impl IntoView {
+    let bridge = expect_context::<Bridge>();
+    let live = Live::new();
+    bridge.on_push(Rc::new(move |push: &Push| live.hear(push)));
+    let topic = RwSignal::new("clicks-avro".to_owned());
+    let window = RwSignal::new("60".to_owned());
+    let watermark = RwSignal::new("30".to_owned());
+    let trigger = RwSignal::new("processing".to_owned());
+    let job = RwSignal::new(None::<JobId>);
+    let checkpoint = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let ended = Memo::new(move |_| {
+        let job = job.get()?;
+        live.ended
+            .with(|all| all.iter().find(|(j, _)| *j == job).map(|(_, e)| e.clone()))
+    });
+    let running = move || job.with(Option::is_some) && ended.with(Option::is_none);
+    Effect::new(move |_| {
+        if !bridge.online().get() && job.get_untracked().is_some() {
+            error.set(Some("The connection to the bridge dropped, and the query with it; its checkpoint is kept — start it again to resume.".into()));
+            job.set(None);
+        }
+    });
+
+    let start = move |_| {
+        let spec = match spec(
+            &topic.get_untracked(),
+            &window.get_untracked(),
+            &watermark.get_untracked(),
+            &trigger.get_untracked(),
+        ) {
+            Ok(spec) => spec,
+            Err(e) => return error.set(Some(e)),
+        };
+        error.set(None);
+        busy.set(true);
+        live.clear();
+        job.set(None);
+        spawn_local(async move {
+            match bridge.request(Request::StartStream(spec)).await {
+                Ok(Response::StreamStarted {
+                    job: started,
+                    checkpoint: at,
+                }) => {
+                    checkpoint.set(Some(at));
+                    job.set(Some(started));
+                }
+                Ok(_) => error.set(Some(crate::registry::unexpected())),
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    let stop = move |_| {
+        let Some(of) = job.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            if let Err(e) = bridge.request(Request::StopStream { job: of }).await {
+                error.set(Some(e.message));
+            }
+        });
+    };
+    let input = move |label: &'static str, id: &'static str, signal: RwSignal<String>| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <input data-testid=id prop:value=move || signal.get() on:input:target=move |ev| signal.set(ev.target().value())/>
+            </label>
+        }
+    };
+    let windows = Memo::new(move |_| {
+        let job = job.get()?;
+        live.windows
+            .with(|all| all.iter().find(|(j, _)| *j == job).map(|(_, w)| w.clone()))
+    });
+    let progress = Memo::new(move |_| {
+        let job = job.get()?;
+        live.progress
+            .with(|all| all.iter().find(|(j, _)| *j == job).map(|(_, p)| p.clone()))
+    });
+
+    view! {
+        <section id="section-stream" data-testid="section-stream" class="step">
+            <h2><span class="step-no">"5"</span>"Stream"</h2>
+            <p class="lede">
+                "Read the topic with Spark Structured Streaming: records decoded per writer schema as in "
+                "the batch job, tumbling windows of event time with a watermark, clicks and cost per "
+                "creative per window. The query checkpoints, so a stopped one resumes where it was."
+            </p>
+            <div class="row controls">
+                {input("topic", "stream-topic", topic)}
+                {input("window (s)", "stream-window", window)}
+                {input("watermark (s)", "stream-watermark", watermark)}
+                <label class="field">
+                    <span>"trigger"</span>
+                    <select data-testid="stream-trigger" on:change:target=move |ev| trigger.set(ev.target().value())>
+                        <option value="processing" selected=true>"every second"</option>
+                        <option value="available-now">"drain what is there, then stop"</option>
+                    </select>
+                </label>
+                <button data-testid="stream-start" class="primary" disabled=move || busy.get() || running() || !bridge.online().get() on:click=start>
+                    "Start stream"
+                </button>
+                <button data-testid="stream-stop" disabled=move || !running() on:click=stop>"Stop"</button>
+                <span class="tail-state" data-testid="stream-state">
+                    {move || match (job.get(), ended.get()) {
+                        (None, _) => "stopped".to_owned(),
+                        (Some(_), None) => "running".to_owned(),
+                        (Some(_), Some(None)) => "ended".to_owned(),
+                        (Some(_), Some(Some(_))) => "failed".to_owned(),
+                    }}
+                </span>
+            </div>
+            {move || error.get().or_else(|| ended.get().flatten()).map(|e| view! {
+                <p class="error" role="alert" data-testid="stream-error">{e}</p>
+            })}
+            {move || checkpoint.get().map(|c| view! { <p class="hint">"checkpoint: " <code>{c}</code></p> })}
+            <ul class="plain notices" data-testid="stream-notices">
+                {move || {
+                    let current = job.get();
+                    live.notices.get().into_iter().filter(|(j, _)| Some(*j) == current).map(|(_, m)| view! { <li>"ℹ " {m}</li> }).collect_view()
+                }}
+            </ul>
+            <dl class="stats counters">
+                <dt>"micro-batch"</dt><dd data-testid="stream-batch">{move || show(progress.get(), |p| p.batch_id.to_string())}</dd>
+                <dt>"input rate"</dt><dd data-testid="stream-input-rate">{move || show(progress.get(), |p| format!("{:.0} rows/s", p.input_rows_per_sec))}</dd>
+                <dt>"processing rate"</dt><dd data-testid="stream-processing-rate">{move || show(progress.get(), |p| format!("{:.0} rows/s", p.processed_rows_per_sec))}</dd>
+                <dt>"batch duration"</dt><dd data-testid="stream-duration">{move || show(progress.get(), |p| format!("{} ms", p.batch_duration_ms))}</dd>
+                <dt>"watermark"</dt><dd data-testid="stream-watermark-value">{move || show(progress.get(), |p| p.watermark.clone().unwrap_or_else(|| "—".into()))}</dd>
+                <dt>"dropped as late"</dt><dd data-testid="stream-dropped">{move || show(progress.get(), |p| p.dropped_late.to_string())}</dd>
+                <dt>"poison pills skipped"</dt><dd data-testid="stream-poison">{move || show(progress.get(), |p| p.poison.to_string())}</dd>
+                <dt>"clicks in windows"</dt><dd data-testid="stream-total">{move || windows.get().map_or(0, |w| w.total_clicks())}</dd>
+                <dt>"windows"</dt><dd data-testid="stream-windows">{move || windows.get().map_or(0, |w| w.window_count())}</dd>
+            </dl>
+            {move || windows.get().map(|w| view! { <WindowChart windows=w/> })}
+        </section>
+    }
+}
+
+fn show(progress: Option<StreamProgress>, f: impl Fn(&StreamProgress) -> String) -> String {
+    progress.as_ref().map_or_else(|| "—".into(), f)
+}
+
+/// The request for the settings as typed.
+fn spec(topic: &str, window: &str, watermark: &str, trigger: &str) -> Result<StreamSpec, String> {
+    let seconds = |text: &str, what: &str, min: u32| match text.trim().parse::<u32>() {
+        Ok(n) if n >= min && n <= 86_400 => Ok(n),
+        _ => Err(format!(
+            "{what}: a whole number of seconds from {min} to 86400"
+        )),
+    };
+    Ok(StreamSpec {
+        topic: Topic::new(topic.trim()).map_err(|e| format!("Topic: {e}"))?,
+        window_secs: seconds(window, "Window", 1)?,
+        watermark_secs: seconds(watermark, "Watermark", 0)?,
+        trigger: if trigger == "available-now" {
+            StreamTrigger::AvailableNow
+        } else {
+            StreamTrigger::ProcessingTime(1000)
+        },
+    })
+}
+
+/// Clicks per window as bars (every creative) with a line per top creative.
+#[component]
+fn WindowChart(windows: Windows) -> impl IntoView {
+    let series = windows.series(SHOWN, TOP);
+    let (top, marks) = ticks(series.totals.iter().copied().max().unwrap_or(0));
+    let (w, h) = PLOT;
+    let laid = bars(&series.totals, top, w, h);
+    let slot = if series.starts.is_empty() {
+        w
+    } else {
+        w / series.starts.len() as f64
+    };
+    let point = move |i: usize, v: u64| {
+        (
+            AXIS + slot * (i as f64 + 0.5),
+            h - v as f64 * h / top as f64,
+        )
+    };
+    let colours = ["#c2410c", "#15803d", "#7c3aed", "#0e7490", "#be185d"];
+    let legend = series
+        .top
+        .iter()
+        .map(|(c, _)| c.clone())
+        .collect::<Vec<_>>();
+    view! {
+        <svg class="chart" data-testid="stream-chart" data-windows=series.starts.len() viewBox=format!("0 0 {} {}", w + AXIS, h + 8.0) role="img" aria-label="clicks per window">
+            {marks.into_iter().map(|m| {
+                let y = h - m as f64 * h / top as f64;
+                view! {
+                    <line class="grid" x1=AXIS x2=w + AXIS y1=y y2=y/>
+                    <text class="tick" x=AXIS - 6.0 y=y + 4.0 text-anchor="end">{m}</text>
+                }
+            }).collect_view()}
+            {laid.into_iter().zip(series.totals.clone()).map(|(b, n)| view! {
+                <rect class="bar soft" x=b.x + AXIS y=b.y width=b.width.max(0.5) height=b.height><title>{format!("{n} clicks")}</title></rect>
+            }).collect_view()}
+            {series.top.into_iter().enumerate().map(|(k, (creative, clicks))| {
+                let points = clicks.iter().enumerate().map(|(i, v)| { let (x, y) = point(i, *v); format!("{x:.1},{y:.1}") }).collect::<Vec<_>>().join(" ");
+                view! { <polyline class="line" points=points stroke=colours[k % colours.len()]><title>{creative}</title></polyline> }
+            }).collect_view()}
+        </svg>
+        <ul class="plain legend-inline">
+            <li><span class="swatch soft"></span>"all creatives"</li>
+            {legend.into_iter().enumerate().map(|(k, c)| view! {
+                <li><span class="swatch" style=format!("background: {}", colours[k % colours.len()])></span>{c}</li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_become_a_request() {
+        let s = spec("clicks-avro", "60", "30", "processing").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (s.window_secs, s.watermark_secs, s.trigger),
+            (60, 30, StreamTrigger::ProcessingTime(1000))
+        );
+        assert_eq!(
+            spec("t", "10", "0", "available-now").map(|s| s.trigger),
+            Ok(StreamTrigger::AvailableNow)
+        );
+        assert!(spec("t", "0", "0", "processing").is_err());
+        assert!(spec("t", "60", "-1", "processing").is_err());
+    }
+}
