@@ -76,15 +76,17 @@ impl Job<'_> {
             "reading the topic",
         )
         .await?;
-        let ids = self.collect(sql::schema_ids(), "listing schema ids").await?;
+        let ids = self
+            .collect(sql::schema_ids(), "listing schema ids")
+            .await?;
         let ids = Table::new(&ids);
         let (ids, counts) = (ids.ints("schema_id"), ids.counts("records"));
-        let (ids, counts) = ids.and_then(|i| Ok((i, counts?))).map_err(|detail| {
-            BatchError::Shape {
-                step: "listing schema ids",
-                detail,
-            }
-        })?;
+        let (ids, counts) =
+            ids.and_then(|i| Ok((i, counts?)))
+                .map_err(|detail| BatchError::Shape {
+                    step: "listing schema ids",
+                    detail,
+                })?;
         let ids: Vec<u32> = ids
             .into_iter()
             .map(|id| id.and_then(|i| u32::try_from(i).ok()).unwrap_or(0))
@@ -108,7 +110,10 @@ impl Job<'_> {
             .collect();
         report.reader_fields = reader.iter().map(|c| c.name.clone()).collect();
         self.exec(
-            format!("CACHE TABLE {DECODED} AS {}", sql::decoded(&reader, &writers)),
+            format!(
+                "CACHE TABLE {DECODED} AS {}",
+                sql::decoded(&reader, &writers)
+            ),
             "decoding",
         )
         .await?;
@@ -228,11 +233,14 @@ impl Job<'_> {
             ("per_creative", agg.per("creative_id")),
             ("per_placement", agg.per("placement_id")),
             ("per_minute", agg.per_minute()),
-            ("top_creatives_by_clicks", agg.top_creatives(TopBy::Clicks, top)),
+            (
+                "top_creatives_by_clicks",
+                agg.top_creatives(TopBy::Clicks, top),
+            ),
             ("top_creatives_by_cost", agg.top_creatives(TopBy::Cost, top)),
             ("null_counts", sql::null_counts(reader)),
             ("poison_counts", sql::problem_counts()),
-            ("poison", sql::problems(u32::MAX)),
+            ("poison", sql::problems(None)),
         ];
         let step = "aggregating";
         let shape = |detail| BatchError::Shape { step, detail };
@@ -259,7 +267,7 @@ impl Job<'_> {
             .zip(numbers)
             .collect();
         let limit = self.request.poison_limit;
-        let listed = self.collect(sql::problems(limit), step).await?;
+        let listed = self.collect(sql::problems(Some(limit)), step).await?;
         report.poison = pills(&Table::new(&listed)).map_err(shape)?;
         report.poison_complete = report.poison.len() as u64 == report.poison_total();
         Ok(tables)
@@ -407,7 +415,9 @@ fn pills(t: &Table<'_>) -> Result<Vec<Pill>, String> {
                 _ => format!("body does not decode with schema id {id}"),
             };
             Pill {
-                partition: partitions[i].and_then(|p| i32::try_from(p).ok()).unwrap_or(-1),
+                partition: partitions[i]
+                    .and_then(|p| i32::try_from(p).ok())
+                    .unwrap_or(-1),
                 offset: offsets[i].unwrap_or(-1),
                 reason,
                 detail,
@@ -415,4 +425,3 @@ fn pills(t: &Table<'_>) -> Result<Vec<Pill>, String> {
         })
         .collect())
 }
-

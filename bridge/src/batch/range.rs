@@ -250,21 +250,34 @@ mod tests {
     fn times_read_as_rfc3339_or_epoch_ms() {
         assert_eq!(parse_time("1700000000000"), Ok(1_700_000_000_000));
         assert_eq!(parse_time("2023-11-14T22:13:20Z"), Ok(1_700_000_000_000));
-        assert_eq!(parse_time("2023-11-14T23:13:20+01:00"), Ok(1_700_000_000_000));
+        assert_eq!(
+            parse_time("2023-11-14T23:13:20+01:00"),
+            Ok(1_700_000_000_000)
+        );
         assert!(parse_time("yesterday").is_err());
     }
 
     #[test]
     fn explicit_offsets_outside_a_partition_are_refused() {
         let r = check("t", 0, (0, 50), (0, 10), Bound::Edge, Bound::Offset(50));
-        assert!(matches!(r, Err(RangeError::OutOfRange { high: 10, .. })), "{r:?}");
+        assert!(
+            matches!(r, Err(RangeError::OutOfRange { high: 10, .. })),
+            "{r:?}"
+        );
         let ok = check("t", 0, (2, 8), (0, 10), Bound::Offset(2), Bound::Offset(8));
         assert_eq!(ok.ok().map(|r| r.len()), Some(6));
     }
 
     #[test]
     fn time_ranges_are_clamped() {
-        let r = check("t", 1, (7, 3), (0, 10), Bound::Timestamp(5), Bound::Timestamp(9));
+        let r = check(
+            "t",
+            1,
+            (7, 3),
+            (0, 10),
+            Bound::Timestamp(5),
+            Bound::Timestamp(9),
+        );
         assert_eq!(r.ok().map(|r| (r.start, r.end)), Some((7, 7)));
     }
 
@@ -272,10 +285,24 @@ mod tests {
     fn spark_offsets_name_every_partition() {
         let topic = Topic::new("clicks").unwrap_or_else(|e| panic!("{e}"));
         let ranges = [
-            PartitionRange { partition: 0, start: 1, end: 5 },
-            PartitionRange { partition: 1, start: 0, end: 9 },
+            PartitionRange {
+                partition: 0,
+                start: 1,
+                end: 5,
+            },
+            PartitionRange {
+                partition: 1,
+                start: 0,
+                end: 9,
+            },
         ];
-        assert_eq!(spark_offsets(&topic, &ranges, false), r#"{"clicks":{"0":1,"1":0}}"#);
-        assert_eq!(spark_offsets(&topic, &ranges, true), r#"{"clicks":{"0":5,"1":9}}"#);
+        assert_eq!(
+            spark_offsets(&topic, &ranges, false),
+            r#"{"clicks":{"0":1,"1":0}}"#
+        );
+        assert_eq!(
+            spark_offsets(&topic, &ranges, true),
+            r#"{"clicks":{"0":5,"1":9}}"#
+        );
     }
 }

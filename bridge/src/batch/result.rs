@@ -6,6 +6,7 @@ use super::range::PartitionRange;
 use arrow::array::{Array, ArrayRef, Int32Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Clicks and cost of one group.
@@ -108,7 +109,7 @@ pub struct BatchReport {
     /// Null rate per reader field.
     pub null_rates: Vec<NullRate>,
     /// Poison pills per reason.
-    pub poison_counts: Vec<(String, u64)>,
+    pub poison_counts: BTreeMap<String, u64>,
     /// Poison pills by position (at most `poison_listed_limit` of them).
     pub poison: Vec<Pill>,
     /// Whether `poison` lists every pill.
@@ -135,7 +136,7 @@ impl BatchReport {
             top_by_clicks: Vec::new(),
             top_by_cost: Vec::new(),
             null_rates: Vec::new(),
-            poison_counts: Vec::new(),
+            poison_counts: BTreeMap::new(),
             poison: Vec::new(),
             poison_complete: true,
             output: None,
@@ -145,7 +146,7 @@ impl BatchReport {
 
     /// All poison pills.
     pub fn poison_total(&self) -> u64 {
-        self.poison_counts.iter().map(|(_, n)| n).sum()
+        self.poison_counts.values().sum()
     }
 }
 
@@ -174,14 +175,19 @@ impl<'a> Table<'a> {
         let column = self.column(name)?;
         let any = column.as_any();
         if let Some(a) = any.downcast_ref::<Int64Array>() {
-            return Ok((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
+            return Ok((0..a.len())
+                .map(|i| a.is_valid(i).then(|| a.value(i)))
+                .collect());
         }
         if let Some(a) = any.downcast_ref::<Int32Array>() {
             return Ok((0..a.len())
                 .map(|i| a.is_valid(i).then(|| i64::from(a.value(i))))
                 .collect());
         }
-        Err(format!("column {name} is {}, not an integer", column.data_type()))
+        Err(format!(
+            "column {name} is {}, not an integer",
+            column.data_type()
+        ))
     }
 
     /// A count column: NULL as 0, negatives refused.

@@ -244,7 +244,8 @@ fn decode_one(id: u32, text: &str, writer: &[Column], reader: &[Column]) -> Stri
          FROM (SELECT partition, offset, schema_id, len, magic, \
                  from_avro(body, {}, map('mode', 'PERMISSIVE')) AS r \
                FROM {FRAMED} WHERE problem IS NULL AND schema_id = {id})",
-        fills(reader, |c| has(&c.name).then(|| format!("r.{}", identifier(&c.name)))),
+        fills(reader, |c| has(&c.name)
+            .then(|| format!("r.{}", identifier(&c.name)))),
         string_literal(text)
     )
 }
@@ -363,11 +364,12 @@ pub fn decoded_per_schema() -> String {
     )
 }
 
-/// The first `limit` records with a problem, by position.
-pub fn problems(limit: u32) -> String {
+/// The records with a problem, by position; the first `limit` of them when one is given.
+pub fn problems(limit: Option<u32>) -> String {
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
     format!(
         "SELECT partition, offset, problem, schema_id, len, magic FROM {DECODED} \
-         WHERE problem IS NOT NULL ORDER BY partition, offset LIMIT {limit}"
+         WHERE problem IS NOT NULL ORDER BY partition, offset{limit}"
     )
 }
 
@@ -411,7 +413,10 @@ mod tests {
         assert_eq!(find(&v1, "cost").sql_type, "FLOAT");
         assert!(find(&v1, "ip").nullable && !find(&v1, "id").nullable);
         let country = find(&v2, "country");
-        assert_eq!((country.sql_type.as_str(), country.fill.as_str()), ("STRING", "NULL"));
+        assert_eq!(
+            (country.sql_type.as_str(), country.fill.as_str()),
+            ("STRING", "NULL")
+        );
     }
 
     #[test]
@@ -433,7 +438,10 @@ mod tests {
         assert!(sql.contains("r IS NULL OR r.`id` IS NULL"), "{sql}");
         // The schema travels as one escaped literal: its quotes and line breaks are escaped.
         assert!(!sql.contains("\n"), "{sql}");
-        assert!(sql.contains(r#"from_avro(body, '{\n  "type": "record""#), "{sql}");
+        assert!(
+            sql.contains(r#"from_avro(body, '{\n  "type": "record""#),
+            "{sql}"
+        );
     }
 
     #[test]

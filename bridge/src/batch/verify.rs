@@ -117,13 +117,28 @@ impl Expected {
 pub fn verify(report: &BatchReport, manifests: &[Manifest]) -> Verification {
     let e = Expected::of(manifests);
     let mut v = Verification::default();
-    v.check("records read", e.events, report.records_read, e.events == report.records_read);
+    v.check(
+        "records read",
+        e.events,
+        report.records_read,
+        e.events == report.records_read,
+    );
     let t = &report.totals;
     v.check("clicks", e.totals.0, t.clicks, e.totals.0 == t.clicks);
     let cost_ok = t.cost_cents.abs_diff(e.totals.1) <= COST_TOLERANCE_CENTS;
     v.check("cost (cents)", e.totals.1, t.cost_cents, cost_ok);
-    groups(&mut v, "per creative", &e.per_creative, &report.per_creative);
-    groups(&mut v, "per placement", &e.per_placement, &report.per_placement);
+    groups(
+        &mut v,
+        "per creative",
+        &e.per_creative,
+        &report.per_creative,
+    );
+    groups(
+        &mut v,
+        "per placement",
+        &e.per_placement,
+        &report.per_placement,
+    );
     let minutes: BTreeMap<String, (u64, u64)> = e
         .per_minute
         .iter()
@@ -149,13 +164,20 @@ fn groups(v: &mut Verification, name: &str, want: &BTreeMap<String, (u64, u64)>,
         .iter()
         .map(|g| (g.key.as_str(), (g.clicks, g.cost_cents)))
         .collect();
-    let keys: BTreeSet<&str> = want.keys().map(String::as_str).chain(got.keys().copied()).collect();
+    let keys: BTreeSet<&str> = want
+        .keys()
+        .map(String::as_str)
+        .chain(got.keys().copied())
+        .collect();
     let mut wrong = Vec::new();
     for key in &keys {
         let w = want.get(*key).copied().unwrap_or_default();
         let g = got.get(key).copied().unwrap_or_default();
         if w.0 != g.0 || w.1.abs_diff(g.1) > COST_TOLERANCE_CENTS {
-            wrong.push(format!("{key}: expected {}/{}¢, got {}/{}¢", w.0, w.1, g.0, g.1));
+            wrong.push(format!(
+                "{key}: expected {}/{}¢, got {}/{}¢",
+                w.0, w.1, g.0, g.1
+            ));
         }
     }
     let expected = format!("{} groups", want.len());
@@ -271,7 +293,7 @@ mod tests {
             .collect();
         for (kind, seq) in &e.pills {
             if !seq.is_empty() {
-                r.poison_counts.push(((*kind).to_owned(), seq.len() as u64));
+                r.poison_counts.insert((*kind).to_owned(), seq.len() as u64);
             }
             r.poison.extend(seq.iter().map(|s| Pill {
                 partition: 0,
@@ -298,7 +320,12 @@ mod tests {
         r.per_creative[0].clicks -= 1;
         r.poison.pop();
         let v = verify(&r, &ms);
-        let failed: Vec<&str> = v.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
+        let failed: Vec<&str> = v
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.name.as_str())
+            .collect();
         assert_eq!(failed, ["per creative", "poison positions"]);
     }
 }

@@ -18,7 +18,12 @@ pub(super) async fn batch(args: &BatchArgs, config: &Config) -> anyhow::Result<E
     let request = args.validate(&config.stack.data_dir);
     let manifests = read_manifests(&args.verify).await?;
     let started = Instant::now();
-    let progress = |stage: &Stage| say(&format!("[{:>6.1}s] {stage}", started.elapsed().as_secs_f64()));
+    let progress = |stage: &Stage| {
+        say(&format!(
+            "[{:>6.1}s] {stage}",
+            started.elapsed().as_secs_f64()
+        ))
+    };
     let report = batch::run(config, &request, &progress)
         .await
         .map_err(batch_error)?;
@@ -32,7 +37,10 @@ pub(super) async fn batch(args: &BatchArgs, config: &Config) -> anyhow::Result<E
     let verification = (!manifests.is_empty()).then(|| verify::verify(&report, &manifests));
     match args.format {
         BatchFormat::Json => {
-            let doc = serde_json::json!({ "report": report, "verification": verification });
+            let doc = Document {
+                report: &report,
+                verification: verification.as_ref(),
+            };
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         BatchFormat::Table => {
@@ -46,6 +54,13 @@ pub(super) async fn batch(args: &BatchArgs, config: &Config) -> anyhow::Result<E
         Some(v) if !v.passed() => ExitCode::from(NO),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// What `--format json` prints.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    report: &'a BatchReport,
+    verification: Option<&'a Verification>,
 }
 
 async fn read_manifests(paths: &[PathBuf]) -> anyhow::Result<Vec<Manifest>> {
@@ -117,7 +132,10 @@ fn tables(r: &BatchReport, request: &BatchRequest) -> String {
         r.elapsed_secs
     );
     for s in &r.schemas {
-        out += &format!("schema id {:<6} {:>10} records  {}\n", s.schema_id, s.records, s.status);
+        out += &format!(
+            "schema id {:<10} {:>10} records  {}\n",
+            s.schema_id, s.records, s.status
+        );
     }
     out += &format!(
         "totals   clicks {}  cost {}  approx users {}",
@@ -136,7 +154,12 @@ fn tables(r: &BatchReport, request: &BatchRequest) -> String {
     out += &group_table("top creatives by cost", "creative", &r.top_by_cost);
     out += "\nnull rate per field\n";
     for n in &r.null_rates {
-        out += &format!("  {:<16} {:>10} {:>7.2}%\n", n.field, n.nulls, n.rate * 100.0);
+        out += &format!(
+            "  {:<16} {:>10} {:>7.2}%\n",
+            n.field,
+            n.nulls,
+            n.rate * 100.0
+        );
     }
     out += &poison_table(r);
     if let Some(path) = &r.output {
@@ -146,18 +169,39 @@ fn tables(r: &BatchReport, request: &BatchRequest) -> String {
 }
 
 fn group_table(title: &str, key: &str, groups: &[Group]) -> String {
-    let width = groups.iter().map(|g| g.key.len()).max().unwrap_or(0).max(key.len());
-    let mut out = format!("\n{title}\n  {key:<width$} {:>10} {:>14}\n", "clicks", "cost");
+    let width = groups
+        .iter()
+        .map(|g| g.key.len())
+        .max()
+        .unwrap_or(0)
+        .max(key.len());
+    let mut out = format!(
+        "\n{title}\n  {key:<width$} {:>10} {:>14}\n",
+        "clicks", "cost"
+    );
     for g in groups {
-        out += &format!("  {:<width$} {:>10} {:>14}\n", g.key, g.clicks, money(g.cost_cents));
+        out += &format!(
+            "  {:<width$} {:>10} {:>14}\n",
+            g.key,
+            g.clicks,
+            money(g.cost_cents)
+        );
     }
     out
 }
 
 fn minute_table(minutes: &[Minute]) -> String {
-    let mut out = format!("\nper minute (event time)\n  {:<24} {:>10} {:>14}\n", "minute", "clicks", "cost");
+    let mut out = format!(
+        "\nper minute (event time)\n  {:<24} {:>10} {:>14}\n",
+        "minute", "clicks", "cost"
+    );
     for m in minutes {
-        out += &format!("  {:<24} {:>10} {:>14}\n", time(m.minute_ms), m.clicks, money(m.cost_cents));
+        out += &format!(
+            "  {:<24} {:>10} {:>14}\n",
+            time(m.minute_ms),
+            m.clicks,
+            money(m.cost_cents)
+        );
     }
     out
 }
@@ -166,7 +210,11 @@ fn poison_table(r: &BatchReport) -> String {
     if r.poison_counts.is_empty() {
         return "\npoison pills: none\n".into();
     }
-    let counts: Vec<String> = r.poison_counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
+    let counts: Vec<String> = r
+        .poison_counts
+        .iter()
+        .map(|(k, n)| format!("{k}={n}"))
+        .collect();
     let mut out = format!("\npoison pills: {}\n", counts.join(" "));
     const SHOWN: usize = 50;
     for p in r.poison.iter().take(SHOWN) {
@@ -176,7 +224,10 @@ fn poison_table(r: &BatchReport) -> String {
         );
     }
     if r.poison.len() > SHOWN {
-        out += &format!("  … {} more (all in --format json and the Parquet table)\n", r.poison.len() - SHOWN);
+        out += &format!(
+            "  … {} more (all in --format json and the Parquet table)\n",
+            r.poison.len() - SHOWN
+        );
     }
     out
 }
@@ -220,21 +271,35 @@ async fn bench_batch(args: &BenchBatchArgs, config: &Config) -> anyhow::Result<E
     let (mut counts, mut jobs) = (Vec::new(), Vec::new());
     for run in 1..=args.runs {
         let started = Instant::now();
-        let n = crate::spark::kafka_record_count(&config.spark, &config.kafka, &args.topic, timeout)
-            .await
-            .map_err(|e| batch_error(BatchError::Spark { step: "counting", message: e.to_string() }))?;
+        let n =
+            crate::spark::kafka_record_count(&config.spark, &config.kafka, &args.topic, timeout)
+                .await
+                .map_err(|e| {
+                    batch_error(BatchError::Spark {
+                        step: "counting",
+                        message: e.to_string(),
+                    })
+                })?;
         let count = started.elapsed();
         let request = BatchRequest {
             topic: args.topic.clone(),
             from: Bound::Edge,
             to: Bound::Edge,
             top: 10,
-            out: Some(config.stack.data_dir.join("batch").join(format!("bench-run-{run}"))),
+            out: Some(
+                config
+                    .stack
+                    .data_dir
+                    .join("batch")
+                    .join(format!("bench-run-{run}")),
+            ),
             step_timeout: timeout,
             poison_limit: 1000,
         };
         let started = Instant::now();
-        let report = batch::run(config, &request, &|_| {}).await.map_err(batch_error)?;
+        let report = batch::run(config, &request, &|_| {})
+            .await
+            .map_err(batch_error)?;
         let job = started.elapsed();
         say(&format!(
             "run {run}: count {n} records in {:.2} s, batch job {} records ({} decoded) in {:.2} s",
@@ -249,9 +314,20 @@ async fn bench_batch(args: &BenchBatchArgs, config: &Config) -> anyhow::Result<E
     let (count, job) = (median(&mut counts), median(&mut jobs));
     let rate = |d: Duration| records as f64 / d.as_secs_f64().max(1e-9);
     println!("records           {records}");
-    println!("plain count()     median {:.2} s  {:>12.0} records/s", count.as_secs_f64(), rate(count));
-    println!("decode+aggregate  median {:.2} s  {:>12.0} records/s (Parquet written)", job.as_secs_f64(), rate(job));
-    println!("ratio             {:.2} (batch job throughput / count throughput; target 0.5)", count.as_secs_f64() / job.as_secs_f64().max(1e-9));
+    println!(
+        "plain count()     median {:.2} s  {:>12.0} records/s",
+        count.as_secs_f64(),
+        rate(count)
+    );
+    println!(
+        "decode+aggregate  median {:.2} s  {:>12.0} records/s (Parquet written)",
+        job.as_secs_f64(),
+        rate(job)
+    );
+    println!(
+        "ratio             {:.2} (batch job throughput / count throughput; target 0.5)",
+        count.as_secs_f64() / job.as_secs_f64().max(1e-9)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -262,7 +338,14 @@ fn median(times: &mut [Duration]) -> Duration {
 
 /// Records the bench topic holds now (none when it does not exist yet).
 async fn held(config: &Config, args: &BenchBatchArgs) -> anyhow::Result<u64> {
-    let ranges = batch::range::resolve(&config.kafka, &args.topic, Bound::Edge, Bound::Edge, Duration::from_secs(30)).await;
+    let ranges = batch::range::resolve(
+        &config.kafka,
+        &args.topic,
+        Bound::Edge,
+        Bound::Edge,
+        Duration::from_secs(30),
+    )
+    .await;
     match ranges {
         Ok(ranges) => Ok(ranges.iter().map(|r| r.len() as u64).sum()),
         Err(batch::RangeError::UnknownTopic(_)) => Ok(0),
@@ -272,7 +355,10 @@ async fn held(config: &Config, args: &BenchBatchArgs) -> anyhow::Result<u64> {
 
 /// Produces `count` generated clicks to the bench topic, as `kafka-demo produce` would.
 async fn fill(config: &Config, args: &BenchBatchArgs, count: u64) -> anyhow::Result<()> {
-    say(&format!("producing {count} records to {} (once; later runs reuse them)…", args.topic));
+    say(&format!(
+        "producing {count} records to {} (once; later runs reuse them)…",
+        args.topic
+    ));
     let argv = [
         "kafka-demo".to_owned(),
         "produce".into(),
