@@ -144,7 +144,13 @@ impl BatchError {
         match error {
             E::Unreachable { url, reason } => Self::SparkUnreachable {
                 url,
-                reason: plain(&reason),
+                // The client reports a refused connection as an invalid URL; the URL was
+                // already checked, so say what happened.
+                reason: if reason.contains("transport error") {
+                    "no server answered".to_owned()
+                } else {
+                    plain(&reason)
+                },
             },
             E::Spark(message) | E::Client(message) => Self::Spark {
                 step,
