@@ -82,8 +82,17 @@ async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
     let doc = json(&out);
     let checks = checks(&doc);
     assert!(checks.iter().all(|(_, ok)| *ok), "{checks:?}");
-    for name in ["clicks", "cost (cents)", "per creative", "per minute", "poison positions"] {
-        assert!(checks.iter().any(|(n, _)| n == name), "no {name} check in {checks:?}");
+    for name in [
+        "clicks",
+        "cost (cents)",
+        "per creative",
+        "per minute",
+        "poison positions",
+    ] {
+        assert!(
+            checks.iter().any(|(n, _)| n == name),
+            "no {name} check in {checks:?}"
+        );
     }
     let report = &doc["report"];
     assert_eq!(report["records_read"], 6000);
@@ -102,7 +111,13 @@ async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
         .unwrap_or_else(|| panic!("no country null rate in {report}"));
     assert!(country["nulls"].as_u64().unwrap_or(0) >= 3900, "{country}");
     assert_eq!(report["top_by_clicks"].as_array().map(Vec::len), Some(3));
-    for table in ["totals", "per_creative", "per_minute", "poison", "null_counts"] {
+    for table in [
+        "totals",
+        "per_creative",
+        "per_minute",
+        "poison",
+        "null_counts",
+    ] {
         let parquet = std::fs::read_dir(out_dir.join(table))
             .unwrap_or_else(|e| panic!("{table}: {e}"))
             .filter_map(Result::ok)
@@ -115,7 +130,10 @@ async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
     let partial = batch(&topic, &["--verify", &path_arg(&m1), "--no-write"]);
     assert_eq!(partial.status.code(), Some(1), "{}", stdout(&partial));
     let text = stdout(&partial);
-    assert!(text.contains("DIFF") && text.contains("DIFFERENCES FOUND"), "{text}");
+    assert!(
+        text.contains("DIFF") && text.contains("DIFFERENCES FOUND"),
+        "{text}"
+    );
     assert!(text.contains("poison pills: undecodable="), "{text}");
 }
 
@@ -149,7 +167,11 @@ async fn an_empty_topic_gives_no_records() {
     assert_ok(&SHARED.run(&["topic", "create", &topic]), "topic create");
     let out = batch(&topic, &[]);
     assert_ok(&out, "batch on an empty topic");
-    assert!(stdout(&out).contains("no records in this range"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no records in this range"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[tokio::test]
@@ -159,7 +181,10 @@ async fn an_unknown_topic_is_a_clear_error() {
     let out = batch(&topic, &[]);
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
-    assert!(err.contains(&format!("topic {topic} does not exist")), "{err}");
+    assert!(
+        err.contains(&format!("topic {topic} does not exist")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -209,5 +234,9 @@ async fn offset_ranges_are_checked_against_the_topic() {
 
     let future = batch(&topic, &["--from", "2999-01-01T00:00:00Z"]);
     assert_ok(&future, "batch from a future time");
-    assert!(stdout(&future).contains("no records in this range"), "{}", stdout(&future));
+    assert!(
+        stdout(&future).contains("no records in this range"),
+        "{}",
+        stdout(&future)
+    );
 }

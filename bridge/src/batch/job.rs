@@ -7,7 +7,7 @@
 
 use super::range::{self, PartitionRange};
 use super::result::{BatchReport, Minute, NullRate, Pill, SchemaUse, Table, Totals};
-use super::sql::{self, Aggregations, Column, TopBy, Writer, CLICKS, DECODED, FRAMED, RAW};
+use super::sql::{self, rollup, Column, TopBy, Writer, CUBE, RAW};
 use super::{BatchError, BatchRequest, Stage};
 use crate::config::Config;
 use crate::registry::{self, RegistryError};
@@ -67,70 +67,52 @@ struct Job<'a> {
 
 impl Job<'_> {
     async fn analyse(&self, report: &mut BatchReport) -> Result<(), BatchError> {
-        (self.progress)(&Stage::Reading {
-            records: report.records_read,
-        });
         self.load_raw(&report.ranges).await?;
-        self.exec(
-            format!("CACHE TABLE {FRAMED} AS {}", sql::framed()),
-            "reading the topic",
-        )
-        .await?;
-        let ids = self
-            .collect(sql::schema_ids(), "listing schema ids")
+        let registry = registry::Client::new(&self.config.registry)?;
+        let mut writers = self.registered_writers(&registry).await?;
+        let reader = self.reader(&registry, &writers).await?;
+        report.reader_fields = reader.iter().map(|c| c.name.clone()).collect();
+        // The subject's versions name the usual writers; a record may still name an id
+        // registered elsewhere, which only the pass over the records reveals. Then the pass
+        // runs once more with those writers too.
+        let mut ids = loop {
+            (self.progress)(&Stage::Decoding {
+                records: report.records_read,
+                ids: writers.len(),
+            });
+            let query = sql::cube(&reader, &writers, self.request.poison_limit);
+            self.exec(
+                format!("CACHE TABLE {CUBE} AS {query}"),
+                "reading and decoding the topic",
+            )
             .await?;
-        let ids = Table::new(&ids);
-        let (ids, counts) = (ids.ints("schema_id"), ids.counts("records"));
-        let (ids, counts) =
-            ids.and_then(|i| Ok((i, counts?)))
-                .map_err(|detail| BatchError::Shape {
-                    step: "listing schema ids",
-                    detail,
-                })?;
-        let ids: Vec<u32> = ids
-            .into_iter()
-            .map(|id| id.and_then(|i| u32::try_from(i).ok()).unwrap_or(0))
-            .collect();
-        (self.progress)(&Stage::Decoding { ids: ids.len() });
-        let writers = self.writers(&ids).await?;
-        let reader = self.reader(&writers).await?;
+            let ids = self.schema_ids().await?;
+            let others = self.other_writers(&registry, &ids, &writers).await?;
+            if others.is_empty() {
+                break ids;
+            }
+            writers.extend(others);
+            self.exec(format!("UNCACHE TABLE IF EXISTS {CUBE}"), "decoding")
+                .await?;
+        };
+        ids.sort_unstable();
         report.schemas = ids
-            .iter()
-            .zip(&counts)
-            .zip(&writers)
-            .map(|((&schema_id, &records), (_, w))| SchemaUse {
+            .into_iter()
+            .map(|(schema_id, records)| SchemaUse {
                 schema_id,
                 records,
-                status: match w {
-                    Writer::Known { .. } => "decoded".into(),
-                    Writer::Unknown => "unknown to the registry".into(),
-                    Writer::Unusable => "not usable".into(),
+                status: if writers.iter().any(|w| w.id == schema_id) {
+                    "decoded".into()
+                } else {
+                    "unknown to the registry".into()
                 },
             })
             .collect();
-        report.reader_fields = reader.iter().map(|c| c.name.clone()).collect();
-        self.exec(
-            format!(
-                "CACHE TABLE {DECODED} AS {}",
-                sql::decoded(&reader, &writers)
-            ),
-            "decoding",
-        )
-        .await?;
-        self.exec(format!("UNCACHE TABLE IF EXISTS {FRAMED}"), "decoding")
-            .await?;
-        self.exec(
-            format!(
-                "CREATE OR REPLACE TEMP VIEW {CLICKS} AS SELECT * FROM {DECODED} WHERE problem IS NULL"
-            ),
-            "decoding",
-        )
-        .await?;
         (self.progress)(&Stage::Aggregating);
-        let tables = self.aggregate(&reader, report).await?;
+        self.aggregate(&reader, report).await?;
         if let Some(out) = &self.request.out {
             (self.progress)(&Stage::Writing { path: out.clone() });
-            self.write(out, &tables).await?;
+            self.write(out, &reader).await?;
             report.output = Some(out.clone());
         }
         Ok(())
@@ -161,48 +143,78 @@ impl Job<'_> {
         .map_err(|e| BatchError::spark("opening the topic", e))
     }
 
-    /// The writer schema of each id, from the registry.
-    async fn writers(&self, ids: &[u32]) -> Result<Vec<(u32, Writer)>, BatchError> {
-        let client = registry::Client::new(&self.config.registry)?;
-        let mut writers = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let writer = match client.schema_by_id(SchemaId(id)).await {
-                Ok(text) => match sql::columns(&text) {
-                    Ok(columns) => Writer::Known { text, columns },
-                    Err(e) => {
-                        tracing::warn!(schema_id = id, "writer schema not usable: {e}");
-                        Writer::Unusable
-                    }
-                },
-                Err(e) if not_found(&e) => Writer::Unknown,
-                Err(e) => return Err(e.into()),
-            };
-            writers.push((id, writer));
+    /// Every version registered under the topic's value subject, oldest first.
+    async fn registered_writers(
+        &self,
+        registry: &registry::Client,
+    ) -> Result<Vec<Writer>, BatchError> {
+        let subject = self.request.topic.value_subject();
+        let versions = match registry.versions(&subject).await {
+            Ok(versions) => versions,
+            Err(e) if not_found(&e) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut writers: Vec<Writer> = Vec::with_capacity(versions.len());
+        for version in versions {
+            let registered = registry.version(&subject, &version.to_string()).await?;
+            let id = registered.id.0;
+            if writers.iter().any(|w| w.id == id) {
+                continue;
+            }
+            match sql::columns(&registered.schema) {
+                Ok(columns) => writers.push(Writer {
+                    id,
+                    text: registered.schema,
+                    columns,
+                }),
+                Err(e) => tracing::warn!(schema_id = id, "writer schema not usable: {e}"),
+            }
         }
         Ok(writers)
     }
 
+    /// Writers of ids the records name that are not among `known` but that the registry knows.
+    async fn other_writers(
+        &self,
+        registry: &registry::Client,
+        ids: &[(u32, u64)],
+        known: &[Writer],
+    ) -> Result<Vec<Writer>, BatchError> {
+        let mut found = Vec::new();
+        for &(id, _) in ids {
+            if known.iter().any(|w| w.id == id) {
+                continue;
+            }
+            match registry.schema_by_id(SchemaId(id)).await {
+                Ok(text) => match sql::columns(&text) {
+                    Ok(columns) => found.push(Writer { id, text, columns }),
+                    Err(e) => tracing::warn!(schema_id = id, "writer schema not usable: {e}"),
+                },
+                Err(e) if not_found(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(found)
+    }
+
     /// The latest version registered for the topic's value subject, or, when there is none,
     /// the newest writer schema seen.
-    async fn reader(&self, writers: &[(u32, Writer)]) -> Result<Vec<Column>, BatchError> {
+    async fn reader(
+        &self,
+        registry: &registry::Client,
+        writers: &[Writer],
+    ) -> Result<Vec<Column>, BatchError> {
         let subject: Subject = self.request.topic.value_subject();
         let fail = |detail: String| BatchError::Reader {
             subject: subject.to_string(),
             detail,
         };
-        let client = registry::Client::new(&self.config.registry)?;
-        let columns = match client.version(&subject, "latest").await {
+        let columns = match registry.version(&subject, "latest").await {
             Ok(latest) => sql::columns(&latest.schema).map_err(|e| fail(e.to_string()))?,
             Err(e) if not_found(&e) => writers
-                .iter()
-                .rev()
-                .find_map(|(_, w)| match w {
-                    Writer::Known { columns, .. } => Some(columns.clone()),
-                    _ => None,
-                })
-                .ok_or_else(|| {
-                    fail("nothing is registered and no record names a known schema".into())
-                })?,
+                .last()
+                .map(|w| w.columns.clone())
+                .ok_or_else(|| fail("nothing is registered under it".into()))?,
             Err(e) => return Err(e.into()),
         };
         if let Some(missing) = sql::NEEDED
@@ -216,94 +228,121 @@ impl Job<'_> {
         Ok(columns)
     }
 
+    /// Records per schema id in well-framed headers.
+    async fn schema_ids(&self) -> Result<Vec<(u32, u64)>, BatchError> {
+        let step = "listing schema ids";
+        let batch = self.collect(rollup::schema_ids(), step).await?;
+        let t = Table::new(&batch);
+        let shape = |detail| BatchError::Shape { step, detail };
+        let ids = t.ints("schema_id").map_err(shape)?;
+        let counts = t.counts("records").map_err(shape)?;
+        Ok(ids
+            .into_iter()
+            .zip(counts)
+            .map(|(id, n)| (id.and_then(|i| u32::try_from(i).ok()).unwrap_or(0), n))
+            .collect())
+    }
+
+    /// The report's tables, rolled up from the cached cube, all at once.
     async fn aggregate(
         &self,
         reader: &[Column],
         report: &mut BatchReport,
-    ) -> Result<Vec<(&'static str, String)>, BatchError> {
-        let timestamp = reader
-            .iter()
-            .find(|c| c.name == "timestamp")
-            .map(|c| c.sql_type.as_str())
-            .unwrap_or("BIGINT");
-        let agg = Aggregations::new(timestamp);
-        let top = self.request.top;
-        let tables: Vec<(&'static str, String)> = vec![
-            ("totals", agg.totals()),
-            ("per_creative", agg.per("creative_id")),
-            ("per_placement", agg.per("placement_id")),
-            ("per_minute", agg.per_minute()),
-            (
-                "top_creatives_by_clicks",
-                agg.top_creatives(TopBy::Clicks, top),
-            ),
-            ("top_creatives_by_cost", agg.top_creatives(TopBy::Cost, top)),
-            ("null_counts", sql::null_counts(reader)),
-            ("poison_counts", sql::problem_counts()),
-            ("poison", sql::problems(None)),
-        ];
+    ) -> Result<(), BatchError> {
         let step = "aggregating";
+        let top = self.request.top;
+        let queries = [
+            rollup::totals(),
+            rollup::per("creative_id"),
+            rollup::per("placement_id"),
+            rollup::per_minute(),
+            rollup::top_creatives(TopBy::Clicks, top),
+            rollup::top_creatives(TopBy::Cost, top),
+            rollup::null_counts(reader),
+            rollup::problem_counts(),
+            rollup::problems(Some(self.request.poison_limit)),
+        ];
+        let batches =
+            futures_util::future::try_join_all(queries.into_iter().map(|q| self.collect(q, step)))
+                .await?;
         let shape = |detail| BatchError::Shape { step, detail };
-        for (name, query) in &tables[..7] {
-            let batch = self.collect(query.clone(), step).await?;
-            let t = Table::new(&batch);
-            match *name {
-                "totals" => report.totals = totals(&t).map_err(shape)?,
-                "per_creative" => report.per_creative = t.groups().map_err(shape)?,
-                "per_placement" => report.per_placement = t.groups().map_err(shape)?,
-                "per_minute" => report.per_minute = minutes(&t).map_err(shape)?,
-                "top_creatives_by_clicks" => report.top_by_clicks = t.groups().map_err(shape)?,
-                "top_creatives_by_cost" => report.top_by_cost = t.groups().map_err(shape)?,
-                _ => report.null_rates = null_rates(&t, reader).map_err(shape)?,
-            }
-        }
-        let counts = self.collect(sql::problem_counts(), step).await?;
-        let counts = Table::new(&counts);
-        let kinds = counts.texts("problem").map_err(shape)?;
-        let numbers = counts.counts("records").map_err(shape)?;
+        let [totals_, creative, placement, minute, by_clicks, by_cost, nulls, problems, pills_] =
+            batches.as_slice()
+        else {
+            return Err(shape(format!("{} results for 9 queries", batches.len())));
+        };
+        report.totals = totals(&Table::new(totals_)).map_err(shape)?;
+        report.per_creative = Table::new(creative).groups().map_err(shape)?;
+        report.per_placement = Table::new(placement).groups().map_err(shape)?;
+        report.per_minute = minutes(&Table::new(minute)).map_err(shape)?;
+        report.top_by_clicks = Table::new(by_clicks).groups().map_err(shape)?;
+        report.top_by_cost = Table::new(by_cost).groups().map_err(shape)?;
+        report.null_rates = null_rates(&Table::new(nulls), reader).map_err(shape)?;
+        let problems = Table::new(problems);
+        let kinds = problems.texts("problem").map_err(shape)?;
+        let numbers = problems.counts("records").map_err(shape)?;
         report.poison_counts = kinds
             .into_iter()
             .map(Option::unwrap_or_default)
             .zip(numbers)
             .collect();
-        let limit = self.request.poison_limit;
-        let listed = self.collect(sql::problems(Some(limit)), step).await?;
-        report.poison = pills(&Table::new(&listed)).map_err(shape)?;
+        report.poison = pills(&Table::new(pills_)).map_err(shape)?;
         report.poison_complete = report.poison.len() as u64 == report.poison_total();
-        Ok(tables)
-    }
-
-    async fn write(&self, out: &Path, tables: &[(&'static str, String)]) -> Result<(), BatchError> {
-        for (name, query) in tables {
-            let path = out.join(name).display().to_string();
-            let session = self.session.clone();
-            let query = query.clone();
-            guarded(self.request.step_timeout, async move {
-                session
-                    .sql(&query)
-                    .await
-                    .map_err(spark_error)?
-                    .coalesce(1)
-                    .write()
-                    .format("parquet")
-                    .mode(SaveMode::Overwrite)
-                    .save(&path)
-                    .await
-                    .map_err(spark_error)
-            })
-            .await
-            .map_err(|e| BatchError::spark("writing Parquet", e))?;
-        }
         Ok(())
     }
 
-    /// Frees the cached tables; the views go with the session.
-    async fn clean_up(&self) {
-        for table in [DECODED, FRAMED] {
-            let statement = format!("UNCACHE TABLE IF EXISTS {table}");
-            if let Err(e) = self.exec(statement, "freeing cached tables").await {
-                tracing::warn!("{e}");
+    /// Every report table as Parquet, one folder each, written at once.
+    async fn write(&self, out: &Path, reader: &[Column]) -> Result<(), BatchError> {
+        let top = self.request.top;
+        let tables = [
+            ("totals", rollup::totals()),
+            ("per_creative", rollup::per("creative_id")),
+            ("per_placement", rollup::per("placement_id")),
+            ("per_minute", rollup::per_minute()),
+            (
+                "top_creatives_by_clicks",
+                rollup::top_creatives(TopBy::Clicks, top),
+            ),
+            (
+                "top_creatives_by_cost",
+                rollup::top_creatives(TopBy::Cost, top),
+            ),
+            ("null_counts", rollup::null_counts(reader)),
+            ("poison_counts", rollup::problem_counts()),
+            ("poison", rollup::problems(None)),
+            ("schema_ids", rollup::schema_ids()),
+        ];
+        let writes = tables.into_iter().map(|(name, query)| {
+            let path = out.join(name).display().to_string();
+            let session = self.session.clone();
+            let timeout = self.request.step_timeout;
+            async move {
+                guarded(timeout, async move {
+                    session
+                        .sql(&query)
+                        .await
+                        .map_err(spark_error)?
+                        .coalesce(1)
+                        .write()
+                        .format("parquet")
+                        .mode(SaveMode::Overwrite)
+                        .save(&path)
+                        .await
+                        .map_err(spark_error)
+                })
+                .await
+                .map_err(|e| BatchError::spark("writing Parquet", e))
             }
+        });
+        futures_util::future::try_join_all(writes).await?;
+        Ok(())
+    }
+
+    /// Frees the cached cube; the views go with the session.
+    async fn clean_up(&self) {
+        let statement = format!("UNCACHE TABLE IF EXISTS {CUBE}");
+        if let Err(e) = self.exec(statement, "freeing cached tables").await {
+            tracing::warn!("{e}");
         }
     }
 
@@ -376,7 +415,11 @@ fn null_rates(t: &Table<'_>, reader: &[Column]) -> Result<Vec<NullRate>, String>
     reader
         .iter()
         .map(|c| {
-            let nulls = t.counts(&c.name)?.first().copied().unwrap_or(0);
+            let nulls = t
+                .counts(&format!("null_{}", c.name))?
+                .first()
+                .copied()
+                .unwrap_or(0);
             Ok(NullRate {
                 field: c.name.clone(),
                 nulls,
@@ -411,7 +454,6 @@ fn pills(t: &Table<'_>) -> Result<Vec<Pill>, String> {
                     magics[i].clone().unwrap_or_default().to_ascii_lowercase()
                 ),
                 "unknown_schema_id" => format!("schema id {id} is not known to the registry"),
-                "unusable_schema" => format!("the registry's schema id {id} is not usable here"),
                 _ => format!("body does not decode with schema id {id}"),
             };
             Pill {

@@ -47,14 +47,11 @@ pub enum Stage {
     Connecting,
     /// Asking the brokers for the offsets to read.
     ReadingOffsets,
-    /// Reading the records and checking their framing (one pass over Kafka).
-    Reading {
+    /// Reading, decoding and grouping every record: the one pass over Kafka.
+    Decoding {
         /// Records in the range.
         records: u64,
-    },
-    /// Decoding with the writer schemas.
-    Decoding {
-        /// Distinct schema ids.
+        /// Writer schemas known for the topic.
         ids: usize,
     },
     /// Computing the aggregates.
@@ -71,12 +68,9 @@ impl std::fmt::Display for Stage {
         match self {
             Self::Connecting => write!(f, "connecting to Spark Connect…"),
             Self::ReadingOffsets => write!(f, "reading offsets…"),
-            Self::Reading { records } => {
-                write!(f, "reading {records} records and checking their framing…")
-            }
-            Self::Decoding { ids } => write!(
+            Self::Decoding { records, ids } => write!(
                 f,
-                "decoding {ids} schema id{}…",
+                "reading {records} records, decoding {ids} schema id{}…",
                 if *ids == 1 { "" } else { "s" }
             ),
             Self::Aggregating => write!(f, "aggregating…"),

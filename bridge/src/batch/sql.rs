@@ -7,12 +7,8 @@ use serde_json::Value;
 
 /// The temporary view over the Kafka source.
 pub(crate) const RAW: &str = "kd_batch_raw";
-/// The cached view of framed records: header checked, schema id read, body split off.
-pub(crate) const FRAMED: &str = "kd_batch_framed";
-/// The cached view of every record after decoding, in the reader's shape, with its problem.
-pub(crate) const DECODED: &str = "kd_batch_decoded";
-/// The view of the records that decoded.
-pub(crate) const CLICKS: &str = "kd_batch_clicks";
+/// The cached fine-grained aggregate the one pass over Kafka produces.
+pub(crate) const CUBE: &str = "kd_batch_cube";
 
 /// A Spark SQL string literal holding `text` exactly.
 ///
@@ -146,9 +142,20 @@ fn literal(value: &Value) -> Option<String> {
     }
 }
 
-/// The Confluent framing checked in SQL: one row per Kafka record with its position, the
-/// problem with its header (`too_short`, `wrong_magic`) or NULL, the schema id and the body.
-pub fn framed() -> String {
+/// A writer schema the registry knows, ready for `from_avro`.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    /// Its id.
+    pub id: u32,
+    /// The schema as the registry gave it.
+    pub text: String,
+    /// Its columns.
+    pub columns: Vec<Column>,
+}
+
+/// The Confluent framing checked in SQL: position, the problem with the header (`too_short`,
+/// `wrong_magic`) or NULL, the schema id and the Avro body.
+fn framed() -> String {
     format!(
         "SELECT partition, offset, \
            CASE WHEN value IS NULL OR length(value) < 5 THEN 'too_short' \
@@ -157,100 +164,79 @@ pub fn framed() -> String {
                 THEN CAST(conv(hex(substring(value, 2, 4)), 16, 10) AS BIGINT) END AS schema_id, \
            coalesce(length(value), 0) AS len, \
            CASE WHEN length(value) >= 1 THEN hex(substring(value, 1, 1)) END AS magic, \
-           CASE WHEN length(value) >= 5 AND substring(value, 1, 1) = X'00' \
-                THEN substring(value, 6) END AS body \
+           CASE WHEN length(value) >= 5 THEN substring(value, 6) END AS body \
          FROM {RAW}"
     )
 }
 
-/// Records per schema id among the framed records.
-pub fn schema_ids() -> String {
-    format!(
-        "SELECT schema_id, count(*) AS records FROM {FRAMED} \
-         WHERE problem IS NULL GROUP BY schema_id ORDER BY schema_id"
-    )
-}
-
-/// How the records of one schema id are decoded.
-#[derive(Debug, Clone)]
-pub enum Writer {
-    /// With this writer schema (its text and columns).
-    Known {
-        /// The schema as the registry gave it.
-        text: String,
-        /// Its columns.
-        columns: Vec<Column>,
-    },
-    /// Not at all: the registry does not know the id.
-    Unknown,
-    /// Not at all: the registry's schema for the id is not usable here.
-    Unusable,
-}
-
-/// Every record in the reader's shape: the decoded records of each schema id and the ones that
-/// did not frame, unioned, with `problem` NULL for good records.
-pub fn decoded(reader: &[Column], writers: &[(u32, Writer)]) -> String {
-    let mut parts = vec![format!(
-        "SELECT partition, offset, schema_id, problem, len, magic, {} FROM {FRAMED} \
-         WHERE problem IS NOT NULL",
-        fills(reader, |_| None)
-    )];
-    for (id, writer) in writers {
-        parts.push(match writer {
-            Writer::Known { text, columns } => decode_one(*id, text, columns, reader),
-            Writer::Unknown => undecoded(*id, "unknown_schema_id", reader),
-            Writer::Unusable => undecoded(*id, "unusable_schema", reader),
-        });
+/// Each known writer's `from_avro` result, computed only for its own records (`w<id>`).
+///
+/// `from_avro` in PERMISSIVE mode turns a body that does not decode into a struct whose
+/// fields are all NULL, so a NULL in a field the writer cannot leave null marks it undecodable.
+fn decoded(writers: &[Writer]) -> String {
+    let mut list = vec!["partition, offset, schema_id, len, magic, problem".to_owned()];
+    for w in writers {
+        list.push(format!(
+            "CASE WHEN problem IS NULL AND schema_id = {id} \
+               THEN from_avro(body, {schema}, map('mode', 'PERMISSIVE')) END AS w{id}",
+            id = w.id,
+            schema = string_literal(&w.text)
+        ));
     }
-    parts.join(" UNION ALL ")
+    format!("SELECT {} FROM framed", list.join(", "))
 }
 
-/// The reader's columns, each taken from `source` when it names one, else filled.
-fn fills(reader: &[Column], source: impl Fn(&Column) -> Option<String>) -> String {
-    let list: Vec<String> = reader
-        .iter()
-        .map(|c| {
-            let value = source(c).unwrap_or_else(|| c.fill.clone());
-            format!("CAST({value} AS {}) AS {}", c.sql_type, identifier(&c.name))
-        })
-        .collect();
-    if list.is_empty() {
-        "NULL AS no_fields".into()
-    } else {
-        list.join(", ")
+/// Every record in the reader's shape (reader columns are named `c_<field>`), with its problem:
+/// the framing's, `undecodable`, `unknown_schema_id` (no known writer), or NULL.
+fn shaped(reader: &[Column], writers: &[Writer]) -> String {
+    let mut problem = String::from("CASE WHEN problem IS NOT NULL THEN problem");
+    for w in writers {
+        let broken = match w.columns.iter().find(|c| !c.nullable) {
+            Some(required) => format!(
+                "w{0} IS NULL OR w{0}.{1} IS NULL",
+                w.id,
+                identifier(&required.name)
+            ),
+            None => format!("w{} IS NULL", w.id),
+        };
+        problem += &format!(
+            " WHEN schema_id = {} THEN CASE WHEN {broken} THEN 'undecodable' END",
+            w.id
+        );
     }
+    problem += " ELSE 'unknown_schema_id' END AS problem";
+    let mut list = vec![
+        "partition, offset, schema_id, len, magic".to_owned(),
+        problem,
+    ];
+    for c in reader {
+        let mut value = String::from("CASE");
+        for w in writers {
+            let source = if w.columns.iter().any(|wc| wc.name == c.name) {
+                format!("w{}.{}", w.id, identifier(&c.name))
+            } else {
+                c.fill.clone()
+            };
+            value += &format!(
+                " WHEN schema_id = {} THEN CAST({source} AS {})",
+                w.id, c.sql_type
+            );
+        }
+        value += &format!(" ELSE CAST(NULL AS {}) END", c.sql_type);
+        let value = if writers.is_empty() {
+            format!("CAST(NULL AS {})", c.sql_type)
+        } else {
+            value
+        };
+        list.push(format!(
+            "{value} AS {}",
+            identifier(&format!("c_{}", c.name))
+        ));
+    }
+    format!("SELECT {} FROM decoded", list.join(", "))
 }
 
-fn undecoded(id: u32, problem: &str, reader: &[Column]) -> String {
-    format!(
-        "SELECT partition, offset, schema_id, {} AS problem, len, magic, {} FROM {FRAMED} \
-         WHERE problem IS NULL AND schema_id = {id}",
-        string_literal(problem),
-        fills(reader, |_| None)
-    )
-}
-
-/// `from_avro` in PERMISSIVE mode turns a body that does not decode into a struct whose fields
-/// are all NULL, so a NULL in a field the writer cannot leave null marks it undecodable.
-fn decode_one(id: u32, text: &str, writer: &[Column], reader: &[Column]) -> String {
-    let broken = match writer.iter().find(|c| !c.nullable) {
-        Some(required) => format!("r IS NULL OR r.{} IS NULL", identifier(&required.name)),
-        None => "r IS NULL".to_owned(),
-    };
-    let has = |name: &str| writer.iter().any(|c| c.name == name);
-    format!(
-        "SELECT partition, offset, schema_id, \
-           CASE WHEN {broken} THEN 'undecodable' END AS problem, len, magic, {} \
-         FROM (SELECT partition, offset, schema_id, len, magic, \
-                 from_avro(body, {}, map('mode', 'PERMISSIVE')) AS r \
-               FROM {FRAMED} WHERE problem IS NULL AND schema_id = {id})",
-        fills(reader, |c| has(&c.name)
-            .then(|| format!("r.{}", identifier(&c.name)))),
-        string_literal(text)
-    )
-}
-
-/// The fields the aggregations need, with the types they accept.
+/// The fields the aggregations need.
 pub const NEEDED: [&str; 6] = [
     "creative_id",
     "placement_id",
@@ -260,70 +246,134 @@ pub const NEEDED: [&str; 6] = [
     "user_agent",
 ];
 
-/// The aggregation queries over the records that decoded.
-#[derive(Debug, Clone)]
-pub struct Aggregations {
-    event_ms: String,
+/// The one pass over Kafka: frame, decode, reshape and aggregate every record into groups
+/// fine enough that every report table is a roll-up of them — per problem, schema id,
+/// creative, placement and minute: records, cost in cents, a mergeable HyperLogLog sketch of
+/// the users, the event-time span, NULL counts per field (`null_<field>`) and, for poison
+/// pills, their positions (at most `poison_limit` per group).
+pub fn cube(reader: &[Column], writers: &[Writer], poison_limit: u32) -> String {
+    let timestamp = reader
+        .iter()
+        .find(|c| c.name == "timestamp")
+        .map(|c| c.sql_type.as_str());
+    let event_ms = match timestamp {
+        Some("TIMESTAMP" | "TIMESTAMP_NTZ") => "unix_millis(CAST(`c_timestamp` AS TIMESTAMP))",
+        _ => "CAST(`c_timestamp` AS BIGINT)",
+    };
+    let mut aggs = vec![
+        "count(*) AS records".to_owned(),
+        // A record's cost in whole cents, rounded as the generator rounds it.
+        "coalesce(sum(CAST(round(CAST(`c_cost` AS DOUBLE) * 100) AS BIGINT)), 0) AS cost_cents"
+            .into(),
+        "hll_sketch_agg(xxhash64(`c_ip`, `c_user_agent`)) AS users".into(),
+        "min(event_ms) AS first_event_ms".into(),
+        "max(event_ms) AS last_event_ms".into(),
+    ];
+    for c in reader {
+        aggs.push(format!(
+            "count_if({} IS NULL) AS {}",
+            identifier(&format!("c_{}", c.name)),
+            identifier(&format!("null_{}", c.name))
+        ));
+    }
+    aggs.push(format!(
+        "slice(collect_list(named_struct('partition', partition, 'offset', offset, \
+           'problem', problem, 'schema_id', schema_id, 'len', len, 'magic', magic)) \
+           FILTER (WHERE problem IS NOT NULL), 1, {poison_limit}) AS poison"
+    ));
+    format!(
+        "WITH framed AS ({framed}), decoded AS ({decoded}), shaped AS ({shaped}) \
+         SELECT problem, schema_id, `c_creative_id` AS creative_id, \
+           `c_placement_id` AS placement_id, \
+           CAST(floor(event_ms / 60000) * 60000 AS BIGINT) AS minute_ms, {aggs} \
+         FROM (SELECT *, {event_ms} AS event_ms FROM shaped) \
+         GROUP BY problem, schema_id, creative_id, placement_id, minute_ms",
+        framed = framed(),
+        decoded = decoded(writers),
+        shaped = shaped(reader, writers),
+        aggs = aggs.join(", ")
+    )
 }
 
-impl Aggregations {
-    /// Queries for a reader whose `timestamp` column has type `timestamp_type`.
-    pub fn new(timestamp_type: &str) -> Self {
-        let event_ms = match timestamp_type {
-            "TIMESTAMP" | "TIMESTAMP_NTZ" => "unix_millis(CAST(`timestamp` AS TIMESTAMP))",
-            _ => "CAST(`timestamp` AS BIGINT)",
-        };
-        Self {
-            event_ms: event_ms.to_owned(),
-        }
-    }
+/// Roll-ups of the cube, each a small query on the cached groups.
+pub mod rollup {
+    use super::{identifier, Column, CUBE};
 
-    /// A record's cost in whole cents, rounded as the generator rounds it.
-    const CENTS: &'static str = "CAST(round(CAST(`cost` AS DOUBLE) * 100) AS BIGINT)";
+    const CLICKS: &str = "problem IS NULL";
 
-    /// Records, cost, approximate distinct users and the event-time span.
-    pub fn totals(&self) -> String {
-        let ms = &self.event_ms;
+    /// Records, cost, approximate distinct users and the event-time span of the clicks.
+    pub fn totals() -> String {
         format!(
-            "SELECT count(*) AS clicks, coalesce(sum({c}), 0) AS cost_cents, \
-               approx_count_distinct(hash(`ip`, `user_agent`)) AS approx_users, \
-               min({ms}) AS first_event_ms, max({ms}) AS last_event_ms \
-             FROM {CLICKS}",
-            c = Self::CENTS
+            "SELECT coalesce(sum(records), 0) AS clicks, coalesce(sum(cost_cents), 0) AS cost_cents, \
+               coalesce(hll_sketch_estimate(hll_union_agg(users, true)), 0) AS approx_users, \
+               min(first_event_ms) AS first_event_ms, max(last_event_ms) AS last_event_ms \
+             FROM {CUBE} WHERE {CLICKS}"
         )
     }
 
-    /// Clicks and cost per value of `key`.
-    pub fn per(&self, key: &str) -> String {
+    /// Clicks and cost per value of `key` (`creative_id` or `placement_id`).
+    pub fn per(key: &str) -> String {
         let k = identifier(key);
         format!(
-            "SELECT {k} AS key, count(*) AS clicks, coalesce(sum({c}), 0) AS cost_cents \
-             FROM {CLICKS} GROUP BY {k} ORDER BY {k}",
-            c = Self::CENTS
+            "SELECT CAST({k} AS STRING) AS key, sum(records) AS clicks, sum(cost_cents) AS cost_cents \
+             FROM {CUBE} WHERE {CLICKS} GROUP BY {k} ORDER BY key"
         )
     }
 
-    /// Clicks and cost per minute of event time (the minute's start in ms since the epoch).
-    pub fn per_minute(&self) -> String {
+    /// Clicks and cost per minute of event time.
+    pub fn per_minute() -> String {
         format!(
-            "SELECT CAST(floor({ms} / 60000) * 60000 AS BIGINT) AS minute_ms, \
-               count(*) AS clicks, coalesce(sum({c}), 0) AS cost_cents \
-             FROM {CLICKS} GROUP BY 1 ORDER BY 1",
-            ms = self.event_ms,
-            c = Self::CENTS
+            "SELECT minute_ms, sum(records) AS clicks, sum(cost_cents) AS cost_cents \
+             FROM {CUBE} WHERE {CLICKS} GROUP BY minute_ms ORDER BY minute_ms"
         )
     }
 
-    /// The `n` creatives with the most clicks (`by = "clicks"`) or cost (`by = "cost_cents"`).
-    pub fn top_creatives(&self, by: TopBy, n: u32) -> String {
+    /// The `n` creatives with the most clicks or the highest cost.
+    pub fn top_creatives(by: super::TopBy, n: u32) -> String {
         let order = match by {
-            TopBy::Clicks => "clicks DESC, cost_cents DESC",
-            TopBy::Cost => "cost_cents DESC, clicks DESC",
+            super::TopBy::Clicks => "clicks DESC, cost_cents DESC",
+            super::TopBy::Cost => "cost_cents DESC, clicks DESC",
         };
         format!(
-            "SELECT `creative_id` AS key, count(*) AS clicks, coalesce(sum({c}), 0) AS cost_cents \
-             FROM {CLICKS} GROUP BY `creative_id` ORDER BY {order}, key LIMIT {n}",
-            c = Self::CENTS
+            "SELECT * FROM ({}) ORDER BY {order}, key LIMIT {n}",
+            per("creative_id")
+        )
+    }
+
+    /// Clicks (`records`) and, per reader field, how many hold NULL (`null_<field>`).
+    pub fn null_counts(reader: &[Column]) -> String {
+        let mut list = vec!["coalesce(sum(records), 0) AS records".to_owned()];
+        for c in reader {
+            let n = identifier(&format!("null_{}", c.name));
+            list.push(format!("coalesce(sum({n}), 0) AS {n}"));
+        }
+        format!("SELECT {} FROM {CUBE} WHERE {CLICKS}", list.join(", "))
+    }
+
+    /// Records per problem.
+    pub fn problem_counts() -> String {
+        format!(
+            "SELECT problem, sum(records) AS records FROM {CUBE} \
+             WHERE problem IS NOT NULL GROUP BY problem ORDER BY problem"
+        )
+    }
+
+    /// Records per schema id named in a well-framed header.
+    pub fn schema_ids() -> String {
+        format!(
+            "SELECT schema_id, sum(records) AS records FROM {CUBE} \
+             WHERE schema_id IS NOT NULL AND (problem IS NULL OR problem <> 'wrong_magic') \
+             GROUP BY schema_id ORDER BY schema_id"
+        )
+    }
+
+    /// The poison pills by position; the first `limit` when one is given.
+    pub fn problems(limit: Option<u32>) -> String {
+        let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        format!(
+            "SELECT partition, offset, problem, schema_id, len, magic \
+             FROM (SELECT inline(poison) FROM {CUBE} WHERE problem IS NOT NULL) \
+             ORDER BY partition, offset{limit}"
         )
     }
 }
@@ -335,42 +385,6 @@ pub enum TopBy {
     Clicks,
     /// Sum of cost.
     Cost,
-}
-
-/// Per field of the reader, how many decoded records hold NULL there: one row, a `records`
-/// column then one column per field.
-pub fn null_counts(reader: &[Column]) -> String {
-    let mut list = vec!["count(*) AS records".to_owned()];
-    list.extend(
-        reader
-            .iter()
-            .map(|c| format!("count_if({0} IS NULL) AS {0}", identifier(&c.name))),
-    );
-    format!("SELECT {} FROM {CLICKS}", list.join(", "))
-}
-
-/// Records per problem.
-pub fn problem_counts() -> String {
-    format!(
-        "SELECT problem, count(*) AS records FROM {DECODED} \
-         WHERE problem IS NOT NULL GROUP BY problem ORDER BY problem"
-    )
-}
-
-/// Records per schema id that decoded.
-pub fn decoded_per_schema() -> String {
-    format!(
-        "SELECT schema_id, count(*) AS records FROM {CLICKS} GROUP BY schema_id ORDER BY schema_id"
-    )
-}
-
-/// The records with a problem, by position; the first `limit` of them when one is given.
-pub fn problems(limit: Option<u32>) -> String {
-    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    format!(
-        "SELECT partition, offset, problem, schema_id, len, magic FROM {DECODED} \
-         WHERE problem IS NOT NULL ORDER BY partition, offset{limit}"
-    )
 }
 
 #[cfg(test)]
@@ -422,22 +436,24 @@ mod tests {
     #[test]
     fn older_writers_fill_the_readers_new_fields() {
         let reader = columns(V2).unwrap_or_else(|e| panic!("{e}"));
-        let v1 = columns(V1).unwrap_or_else(|e| panic!("{e}"));
-        let sql = decoded(
-            &reader,
-            &[(
-                1,
-                Writer::Known {
-                    text: V1.to_owned(),
-                    columns: v1,
-                },
-            )],
+        let writer = Writer {
+            id: 1,
+            text: V1.to_owned(),
+            columns: columns(V1).unwrap_or_else(|e| panic!("{e}")),
+        };
+        let sql = cube(&reader, &[writer], 100);
+        assert!(sql.contains("WHEN schema_id = 1 THEN CAST(NULL AS STRING) ELSE CAST(NULL AS STRING) END AS `c_country`"), "{sql}");
+        assert!(
+            sql.contains("WHEN schema_id = 1 THEN CAST(w1.`cost` AS FLOAT)"),
+            "{sql}"
         );
-        assert!(sql.contains("CAST(NULL AS STRING) AS `country`"), "{sql}");
-        assert!(sql.contains("CAST(r.`cost` AS FLOAT) AS `cost`"), "{sql}");
-        assert!(sql.contains("r IS NULL OR r.`id` IS NULL"), "{sql}");
-        // The schema travels as one escaped literal: its quotes and line breaks are escaped.
-        assert!(!sql.contains("\n"), "{sql}");
+        assert!(sql.contains("w1 IS NULL OR w1.`id` IS NULL"), "{sql}");
+        assert!(
+            sql.contains("ELSE 'unknown_schema_id' END AS problem"),
+            "{sql}"
+        );
+        // The schema travels as one escaped literal that keeps the statement on one line.
+        assert!(!sql.contains('\n'), "{sql}");
         assert!(
             sql.contains(r#"from_avro(body, '{\n  "type": "record""#),
             "{sql}"
