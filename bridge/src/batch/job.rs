@@ -1,22 +1,26 @@
-//! Running one batch job on Spark Connect: the Kafka source over the resolved offsets, framing
-//! and decoding in SQL, the aggregations, the Parquet copies, and the cleanup of cached tables.
+//! Running one batch job on Spark Connect: the Kafka source over the resolved offsets, one
+//! query that frames, decodes and aggregates every record, and the Parquet copies.
 //!
-//! Two passes touch every record: one reads Kafka and caches the framed records (position,
-//! problem, schema id, body), the next decodes them into a cached table in the reader's shape.
-//! The aggregations then run on that cache, so Kafka is read once however many tables follow.
+//! Kafka is read once. The query returns a few thousand partial aggregates (see
+//! [`sql::aggregate`]), the report's tables are their sums, and those small tables go back to
+//! Spark to be written as Parquet. Caching the decoded records instead cost more than it
+//! saved: building the cache took longer than the pass itself.
 
 use super::range::{self, PartitionRange};
-use super::result::{BatchReport, Minute, NullRate, Pill, SchemaUse, Table, Totals};
-use super::sql::{self, rollup, Column, TopBy, Writer, CUBE, RAW};
+use super::result::{BatchReport, Group, Minute, NullRate, Pill, SchemaUse};
+use super::rows;
+use super::sql::{self, Column, Writer, RAW};
 use super::{BatchError, BatchRequest, Stage};
 use crate::config::Config;
 use crate::registry::{self, RegistryError};
 use crate::spark::{self, guarded, spark_error, SparkOpError};
+use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use shared::{SchemaId, Subject};
 use spark_connect_rs::dataframe::SaveMode;
 use spark_connect_rs::SparkSession;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Runs the job `request` describes, calling `progress` as each stage starts.
@@ -50,9 +54,7 @@ pub async fn run(
             request,
             progress,
         };
-        let outcome = job.analyse(&mut report).await;
-        job.clean_up().await;
-        outcome?;
+        job.analyse(&mut report).await?;
     }
     report.elapsed_secs = started.elapsed().as_secs_f64();
     Ok(report)
@@ -75,27 +77,27 @@ impl Job<'_> {
         // The subject's versions name the usual writers; a record may still name an id
         // registered elsewhere, which only the pass over the records reveals. Then the pass
         // runs once more with those writers too.
-        let mut ids = loop {
+        let (rows, ids) = loop {
             (self.progress)(&Stage::Decoding {
                 records: report.records_read,
                 ids: writers.len(),
             });
-            let query = sql::cube(&reader, &writers, self.request.poison_limit);
-            self.exec(
-                format!("CACHE TABLE {CUBE} AS {query}"),
-                "reading and decoding the topic",
-            )
-            .await?;
-            let ids = self.schema_ids().await?;
+            let step = "reading and decoding the topic";
+            let batch = self
+                .collect(
+                    sql::aggregate(&reader, &writers, self.request.poison_limit),
+                    step,
+                )
+                .await?;
+            let rows =
+                rows::read(&batch, &reader).map_err(|detail| BatchError::Shape { step, detail })?;
+            let ids = rows::schema_ids(&rows);
             let others = self.other_writers(&registry, &ids, &writers).await?;
             if others.is_empty() {
-                break ids;
+                break (rows, ids);
             }
             writers.extend(others);
-            self.exec(format!("UNCACHE TABLE IF EXISTS {CUBE}"), "decoding")
-                .await?;
         };
-        ids.sort_unstable();
         report.schemas = ids
             .into_iter()
             .map(|(schema_id, records)| SchemaUse {
@@ -109,10 +111,10 @@ impl Job<'_> {
             })
             .collect();
         (self.progress)(&Stage::Aggregating);
-        self.aggregate(&reader, report).await?;
+        rows::fill(report, &rows, &reader, self.request.top);
         if let Some(out) = &self.request.out {
             (self.progress)(&Stage::Writing { path: out.clone() });
-            self.write(out, &reader).await?;
+            self.write(out, report).await?;
             report.output = Some(out.clone());
         }
         Ok(())
@@ -228,101 +230,21 @@ impl Job<'_> {
         Ok(columns)
     }
 
-    /// Records per schema id in well-framed headers.
-    async fn schema_ids(&self) -> Result<Vec<(u32, u64)>, BatchError> {
-        let step = "listing schema ids";
-        let batch = self.collect(rollup::schema_ids(), step).await?;
-        let t = Table::new(&batch);
-        let shape = |detail| BatchError::Shape { step, detail };
-        let ids = t.ints("schema_id").map_err(shape)?;
-        let counts = t.counts("records").map_err(shape)?;
-        Ok(ids
-            .into_iter()
-            .zip(counts)
-            .map(|(id, n)| (id.and_then(|i| u32::try_from(i).ok()).unwrap_or(0), n))
-            .collect())
-    }
-
-    /// The report's tables, rolled up from the cached cube, all at once.
-    async fn aggregate(
-        &self,
-        reader: &[Column],
-        report: &mut BatchReport,
-    ) -> Result<(), BatchError> {
-        let step = "aggregating";
-        let top = self.request.top;
-        let queries = [
-            rollup::totals(),
-            rollup::per("creative_id"),
-            rollup::per("placement_id"),
-            rollup::per_minute(),
-            rollup::top_creatives(TopBy::Clicks, top),
-            rollup::top_creatives(TopBy::Cost, top),
-            rollup::null_counts(reader),
-            rollup::problem_counts(),
-            rollup::problems(Some(self.request.poison_limit)),
-        ];
-        let batches =
-            futures_util::future::try_join_all(queries.into_iter().map(|q| self.collect(q, step)))
-                .await?;
-        let shape = |detail| BatchError::Shape { step, detail };
-        let [totals_, creative, placement, minute, by_clicks, by_cost, nulls, problems, pills_] =
-            batches.as_slice()
-        else {
-            return Err(shape(format!("{} results for 9 queries", batches.len())));
-        };
-        report.totals = totals(&Table::new(totals_)).map_err(shape)?;
-        report.per_creative = Table::new(creative).groups().map_err(shape)?;
-        report.per_placement = Table::new(placement).groups().map_err(shape)?;
-        report.per_minute = minutes(&Table::new(minute)).map_err(shape)?;
-        report.top_by_clicks = Table::new(by_clicks).groups().map_err(shape)?;
-        report.top_by_cost = Table::new(by_cost).groups().map_err(shape)?;
-        report.null_rates = null_rates(&Table::new(nulls), reader).map_err(shape)?;
-        let problems = Table::new(problems);
-        let kinds = problems.texts("problem").map_err(shape)?;
-        let numbers = problems.counts("records").map_err(shape)?;
-        report.poison_counts = kinds
-            .into_iter()
-            .map(Option::unwrap_or_default)
-            .zip(numbers)
-            .collect();
-        report.poison = pills(&Table::new(pills_)).map_err(shape)?;
-        report.poison_complete = report.poison.len() as u64 == report.poison_total();
-        Ok(())
-    }
-
-    /// Every report table as Parquet, one folder each, written at once.
-    async fn write(&self, out: &Path, reader: &[Column]) -> Result<(), BatchError> {
-        let top = self.request.top;
-        let tables = [
-            ("totals", rollup::totals()),
-            ("per_creative", rollup::per("creative_id")),
-            ("per_placement", rollup::per("placement_id")),
-            ("per_minute", rollup::per_minute()),
-            (
-                "top_creatives_by_clicks",
-                rollup::top_creatives(TopBy::Clicks, top),
-            ),
-            (
-                "top_creatives_by_cost",
-                rollup::top_creatives(TopBy::Cost, top),
-            ),
-            ("null_counts", rollup::null_counts(reader)),
-            ("poison_counts", rollup::problem_counts()),
-            ("poison", rollup::problems(None)),
-            ("schema_ids", rollup::schema_ids()),
-        ];
-        let writes = tables.into_iter().map(|(name, query)| {
+    /// The report's tables as Parquet, one folder each, written at once.
+    async fn write(&self, out: &Path, report: &BatchReport) -> Result<(), BatchError> {
+        let tables = tables(report).map_err(|e| BatchError::Shape {
+            step: "writing Parquet",
+            detail: e.to_string(),
+        })?;
+        let writes = tables.into_iter().map(|(name, batch)| {
             let path = out.join(name).display().to_string();
             let session = self.session.clone();
             let timeout = self.request.step_timeout;
             async move {
                 guarded(timeout, async move {
                     session
-                        .sql(&query)
-                        .await
+                        .create_dataframe(&batch)
                         .map_err(spark_error)?
-                        .coalesce(1)
                         .write()
                         .format("parquet")
                         .mode(SaveMode::Overwrite)
@@ -338,24 +260,8 @@ impl Job<'_> {
         Ok(())
     }
 
-    /// Frees the cached cube; the views go with the session.
-    async fn clean_up(&self) {
-        let statement = format!("UNCACHE TABLE IF EXISTS {CUBE}");
-        if let Err(e) = self.exec(statement, "freeing cached tables").await {
-            tracing::warn!("{e}");
-        }
-    }
-
-    async fn exec(&self, statement: String, step: &'static str) -> Result<(), BatchError> {
-        let session = self.session.clone();
-        guarded(self.request.step_timeout, async move {
-            session.sql(&statement).await.map_err(spark_error).map(drop)
-        })
-        .await
-        .map_err(|e| BatchError::spark(step, e))
-    }
-
     async fn collect(&self, query: String, step: &'static str) -> Result<RecordBatch, BatchError> {
+        tracing::debug!(%query, "Spark SQL");
         let session = self.session.clone();
         guarded(self.request.step_timeout, async move {
             session
@@ -379,91 +285,96 @@ fn not_found(error: &RegistryError) -> bool {
         )
 }
 
-fn first<T: Clone>(values: Vec<Option<T>>) -> Option<T> {
-    values.into_iter().next().flatten()
+/// The report's tables as Arrow batches, by folder name.
+fn tables(r: &BatchReport) -> Result<Vec<(&'static str, RecordBatch)>, arrow::error::ArrowError> {
+    let totals = &r.totals;
+    Ok(vec![
+        (
+            "totals",
+            RecordBatch::try_from_iter([
+                ("clicks", ints([totals.clicks])),
+                ("cost_cents", ints([totals.cost_cents])),
+                ("approx_users", ints([totals.approx_users])),
+                ("first_event_ms", opt_ints([totals.first_event_ms])),
+                ("last_event_ms", opt_ints([totals.last_event_ms])),
+                ("records_read", ints([r.records_read])),
+            ])?,
+        ),
+        ("per_creative", group_batch(&r.per_creative)?),
+        ("per_placement", group_batch(&r.per_placement)?),
+        ("per_minute", minute_batch(&r.per_minute)?),
+        ("top_creatives_by_clicks", group_batch(&r.top_by_clicks)?),
+        ("top_creatives_by_cost", group_batch(&r.top_by_cost)?),
+        ("null_rates", null_batch(&r.null_rates)?),
+        ("poison", pill_batch(&r.poison)?),
+        (
+            "schema_ids",
+            RecordBatch::try_from_iter([
+                (
+                    "schema_id",
+                    ints(r.schemas.iter().map(|s| u64::from(s.schema_id))),
+                ),
+                ("records", ints(r.schemas.iter().map(|s| s.records))),
+                ("status", texts(r.schemas.iter().map(|s| s.status.as_str()))),
+            ])?,
+        ),
+    ])
 }
 
-fn totals(t: &Table<'_>) -> Result<Totals, String> {
-    let count = |name| t.counts(name).map(|v| v.first().copied().unwrap_or(0));
-    Ok(Totals {
-        clicks: count("clicks")?,
-        cost_cents: count("cost_cents")?,
-        approx_users: count("approx_users")?,
-        first_event_ms: first(t.ints("first_event_ms")?),
-        last_event_ms: first(t.ints("last_event_ms")?),
-    })
-}
-
-fn minutes(t: &Table<'_>) -> Result<Vec<Minute>, String> {
-    let starts = t.ints("minute_ms")?;
-    let clicks = t.counts("clicks")?;
-    let cost = t.counts("cost_cents")?;
-    Ok(starts
+fn ints(values: impl IntoIterator<Item = u64>) -> ArrayRef {
+    let values: Vec<i64> = values
         .into_iter()
-        .zip(clicks)
-        .zip(cost)
-        .map(|((m, clicks), cost_cents)| Minute {
-            minute_ms: m.unwrap_or(0),
-            clicks,
-            cost_cents,
-        })
-        .collect())
+        .map(|v| i64::try_from(v).unwrap_or(i64::MAX))
+        .collect();
+    Arc::new(Int64Array::from(values))
 }
 
-fn null_rates(t: &Table<'_>, reader: &[Column]) -> Result<Vec<NullRate>, String> {
-    let records = t.counts("records")?.first().copied().unwrap_or(0);
-    reader
-        .iter()
-        .map(|c| {
-            let nulls = t
-                .counts(&format!("null_{}", c.name))?
-                .first()
-                .copied()
-                .unwrap_or(0);
-            Ok(NullRate {
-                field: c.name.clone(),
-                nulls,
-                rate: if records == 0 {
-                    0.0
-                } else {
-                    nulls as f64 / records as f64
-                },
-            })
-        })
-        .collect()
+fn opt_ints(values: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(Int64Array::from(values.into_iter().collect::<Vec<_>>()))
 }
 
-fn pills(t: &Table<'_>) -> Result<Vec<Pill>, String> {
-    let partitions = t.ints("partition")?;
-    let offsets = t.ints("offset")?;
-    let reasons = t.texts("problem")?;
-    let ids = t.ints("schema_id")?;
-    let lens = t.ints("len")?;
-    let magics = t.texts("magic")?;
-    Ok((0..t.rows())
-        .map(|i| {
-            let reason = reasons[i].clone().unwrap_or_default();
-            let id = ids[i].unwrap_or(-1);
-            let detail = match reason.as_str() {
-                "too_short" => format!(
-                    "{} bytes long; a Confluent-framed record needs at least 5",
-                    lens[i].unwrap_or(0)
-                ),
-                "wrong_magic" => format!(
-                    "magic byte is 0x{}, expected 0x00",
-                    magics[i].clone().unwrap_or_default().to_ascii_lowercase()
-                ),
-                "unknown_schema_id" => format!("schema id {id} is not known to the registry"),
-                _ => format!("body does not decode with schema id {id}"),
-            };
-            Pill {
-                partition: partitions[i]
-                    .and_then(|p| i32::try_from(p).ok())
-                    .unwrap_or(-1),
-                offset: offsets[i].unwrap_or(-1),
-                reason,
-                detail,
-            }
-        })
-        .collect())
+fn texts<'a>(values: impl IntoIterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from(values.into_iter().collect::<Vec<_>>()))
+}
+
+fn group_batch(groups: &[Group]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    RecordBatch::try_from_iter([
+        ("key", texts(groups.iter().map(|g| g.key.as_str()))),
+        ("clicks", ints(groups.iter().map(|g| g.clicks))),
+        ("cost_cents", ints(groups.iter().map(|g| g.cost_cents))),
+    ])
+}
+
+fn minute_batch(minutes: &[Minute]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    RecordBatch::try_from_iter([
+        (
+            "minute_ms",
+            opt_ints(minutes.iter().map(|m| Some(m.minute_ms))),
+        ),
+        ("clicks", ints(minutes.iter().map(|m| m.clicks))),
+        ("cost_cents", ints(minutes.iter().map(|m| m.cost_cents))),
+    ])
+}
+
+fn null_batch(rates: &[NullRate]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let rate: ArrayRef = Arc::new(Float64Array::from(
+        rates.iter().map(|n| n.rate).collect::<Vec<_>>(),
+    ));
+    RecordBatch::try_from_iter([
+        ("field", texts(rates.iter().map(|n| n.field.as_str()))),
+        ("nulls", ints(rates.iter().map(|n| n.nulls))),
+        ("rate", rate),
+    ])
+}
+
+fn pill_batch(pills: &[Pill]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let partition: ArrayRef = Arc::new(Int32Array::from(
+        pills.iter().map(|p| p.partition).collect::<Vec<_>>(),
+    ));
+    RecordBatch::try_from_iter([
+        ("partition", partition),
+        ("offset", opt_ints(pills.iter().map(|p| Some(p.offset)))),
+        ("reason", texts(pills.iter().map(|p| p.reason.as_str()))),
+        ("detail", texts(pills.iter().map(|p| p.detail.as_str()))),
+    ])
 }

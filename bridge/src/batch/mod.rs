@@ -10,6 +10,7 @@
 mod job;
 pub mod range;
 pub mod result;
+mod rows;
 pub mod sql;
 pub mod verify;
 
@@ -73,7 +74,7 @@ impl std::fmt::Display for Stage {
                 "reading {records} records, decoding {ids} schema id{}…",
                 if *ids == 1 { "" } else { "s" }
             ),
-            Self::Aggregating => write!(f, "aggregating…"),
+            Self::Aggregating => write!(f, "summing the aggregates…"),
             Self::Writing { path } => write!(f, "writing Parquet to {}…", path.display()),
         }
     }

@@ -209,21 +209,4 @@ impl<'a> Table<'a> {
             .map(|i| a.is_valid(i).then(|| a.value(i).to_owned()))
             .collect())
     }
-
-    /// `key`, `clicks`, `cost_cents` rows.
-    pub(crate) fn groups(&self) -> Result<Vec<Group>, String> {
-        let keys = self.texts("key")?;
-        let clicks = self.counts("clicks")?;
-        let cost = self.counts("cost_cents")?;
-        Ok(keys
-            .into_iter()
-            .zip(clicks)
-            .zip(cost)
-            .map(|((key, clicks), cost_cents)| Group {
-                key: key.unwrap_or_else(|| "(null)".into()),
-                clicks,
-                cost_cents,
-            })
-            .collect())
-    }
 }

@@ -7,8 +7,6 @@ use serde_json::Value;
 
 /// The temporary view over the Kafka source.
 pub(crate) const RAW: &str = "kd_batch_raw";
-/// The cached fine-grained aggregate the one pass over Kafka produces.
-pub(crate) const CUBE: &str = "kd_batch_cube";
 
 /// A Spark SQL string literal holding `text` exactly.
 ///
@@ -246,12 +244,36 @@ pub const NEEDED: [&str; 6] = [
     "user_agent",
 ];
 
-/// The one pass over Kafka: frame, decode, reshape and aggregate every record into groups
-/// fine enough that every report table is a roll-up of them — per problem, schema id,
-/// creative, placement and minute: records, cost in cents, a mergeable HyperLogLog sketch of
-/// the users, the event-time span, NULL counts per field (`null_<field>`) and, for poison
-/// pills, their positions (at most `poison_limit` per group).
-pub fn cube(reader: &[Column], writers: &[Writer], poison_limit: u32) -> String {
+/// Low bits of a user's hash that pick a HyperLogLog register: 2^12 registers give about 1.6%
+/// standard error.
+pub const REGISTER_BITS: u32 = 12;
+
+/// What a row of the [`aggregate`] result holds, by its `dim` column.
+pub mod dim {
+    /// Clean records per creative (`key`) and minute (`minute_ms`).
+    pub const CREATIVE_MINUTE: i32 = 0;
+    /// Clean records per placement (`key`).
+    pub const PLACEMENT: i32 = 1;
+    /// Clean records per schema id and HyperLogLog register (`bucket`, `user_rank`); one row
+    /// per poison pill with its `problem`, `pill_partition` and `pill_offset`.
+    pub const RECORDS: i32 = 2;
+}
+
+/// The one pass over Kafka: frame, decode, reshape and aggregate every record.
+///
+/// Each clean record is counted in three groupings (see [`dim`]); a poison pill only in the
+/// last, as a group of its own that carries its position. Every report table is a sum over
+/// these few thousand rows; the top creatives come ranked (`rank_by_clicks`,
+/// `rank_by_cost`). Distinct users are counted with HyperLogLog registers computed here:
+/// each register's row holds the highest rank (leading zeros + 1) of the hashes that fall
+/// into it, and registers merge by taking the maximum.
+///
+/// Only plain aggregates (count, sum, min, max) are used, so Spark runs the grouping as
+/// generated code; object-based aggregates (`collect_list`, sketches) cost several times more.
+///
+/// At most `poison_limit` pills of each kind are listed; `problem_records` on a pill's row
+/// counts all pills of its kind.
+pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> String {
     let timestamp = reader
         .iter()
         .find(|c| c.name == "timestamp")
@@ -260,131 +282,73 @@ pub fn cube(reader: &[Column], writers: &[Writer], poison_limit: u32) -> String 
         Some("TIMESTAMP" | "TIMESTAMP_NTZ") => "unix_millis(CAST(`c_timestamp` AS TIMESTAMP))",
         _ => "CAST(`c_timestamp` AS BIGINT)",
     };
+    let bits = REGISTER_BITS;
+    let word = 64 - bits;
+    let rows = format!(
+        "SELECT *, {event_ms} AS event_ms, \
+           CAST(round(CAST(`c_cost` AS DOUBLE) * 100) AS BIGINT) AS cents, \
+           xxhash64(`c_ip`, `c_user_agent`) AS user_hash FROM shaped"
+    );
+    let (c, p, r) = (dim::CREATIVE_MINUTE, dim::PLACEMENT, dim::RECORDS);
     let mut aggs = vec![
         "count(*) AS records".to_owned(),
-        // A record's cost in whole cents, rounded as the generator rounds it.
-        "coalesce(sum(CAST(round(CAST(`c_cost` AS DOUBLE) * 100) AS BIGINT)), 0) AS cost_cents"
-            .into(),
-        "hll_sketch_agg(xxhash64(`c_ip`, `c_user_agent`)) AS users".into(),
+        "coalesce(sum(cents), 0) AS cost_cents".into(),
         "min(event_ms) AS first_event_ms".into(),
         "max(event_ms) AS last_event_ms".into(),
+        "max(len) AS len".into(),
+        "max(magic) AS magic".into(),
+        // The rank of the hash's bits above the register bits: 1 + their leading zeros.
+        format!(
+            "max(CASE WHEN dim = {r} AND problem IS NULL THEN \
+               CASE WHEN shiftrightunsigned(user_hash, {bits}) = 0 THEN {top} \
+                    ELSE {word} - CAST(floor(log2(CAST(shiftrightunsigned(user_hash, {bits}) AS DOUBLE))) AS INT) \
+               END END) AS user_rank",
+            top = word + 1
+        ),
     ];
-    for c in reader {
+    for col in reader {
         aggs.push(format!(
             "count_if({} IS NULL) AS {}",
-            identifier(&format!("c_{}", c.name)),
-            identifier(&format!("null_{}", c.name))
+            identifier(&format!("c_{}", col.name)),
+            identifier(&format!("null_{}", col.name))
         ));
     }
-    aggs.push(format!(
-        "slice(collect_list(named_struct('partition', partition, 'offset', offset, \
-           'problem', problem, 'schema_id', schema_id, 'len', len, 'magic', magic)) \
-           FILTER (WHERE problem IS NOT NULL), 1, {poison_limit}) AS poison"
-    ));
+    let agg = format!(
+        "SELECT dim, \
+           CASE dim WHEN {c} THEN `c_creative_id` WHEN {p} THEN `c_placement_id` END AS key, \
+           CASE WHEN dim = {c} THEN CAST(floor(event_ms / 60000) * 60000 AS BIGINT) END AS minute_ms, \
+           CASE WHEN dim = {r} THEN problem END AS problem, \
+           CASE WHEN dim = {r} THEN schema_id END AS schema_id, \
+           CASE WHEN dim = {r} AND problem IS NULL \
+                THEN CAST(user_hash & {mask} AS INT) END AS bucket, \
+           CASE WHEN problem IS NOT NULL THEN partition END AS pill_partition, \
+           CASE WHEN problem IS NOT NULL THEN offset END AS pill_offset, \
+           {aggs} \
+         FROM rows LATERAL VIEW explode(CASE WHEN problem IS NULL \
+           THEN array({c}, {p}, {r}) ELSE array({r}) END) d AS dim \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+        mask = (1u64 << bits) - 1,
+        aggs = aggs.join(", ")
+    );
     format!(
-        "WITH framed AS ({framed}), decoded AS ({decoded}), shaped AS ({shaped}) \
-         SELECT problem, schema_id, `c_creative_id` AS creative_id, \
-           `c_placement_id` AS placement_id, \
-           CAST(floor(event_ms / 60000) * 60000 AS BIGINT) AS minute_ms, {aggs} \
-         FROM (SELECT *, {event_ms} AS event_ms FROM shaped) \
-         GROUP BY problem, schema_id, creative_id, placement_id, minute_ms",
+        "WITH framed AS ({framed}), decoded AS ({decoded}), shaped AS ({shaped}), \
+           rows AS ({rows}), agg AS ({agg}), \
+           totals AS (SELECT *, sum(records) OVER (PARTITION BY dim, key) AS key_records, \
+                        sum(cost_cents) OVER (PARTITION BY dim, key) AS key_cost FROM agg) \
+         SELECT * FROM (SELECT *, \
+           CASE WHEN dim = {c} THEN dense_rank() OVER \
+             (PARTITION BY dim ORDER BY key_records DESC, key_cost DESC, key) END AS rank_by_clicks, \
+           CASE WHEN dim = {c} THEN dense_rank() OVER \
+             (PARTITION BY dim ORDER BY key_cost DESC, key_records DESC, key) END AS rank_by_cost, \
+           CASE WHEN problem IS NOT NULL THEN sum(records) OVER \
+             (PARTITION BY dim, problem) END AS problem_records, \
+           CASE WHEN problem IS NOT NULL THEN row_number() OVER \
+             (PARTITION BY dim, problem ORDER BY pill_partition, pill_offset) END AS pill_rank \
+         FROM totals) WHERE pill_rank IS NULL OR pill_rank <= {poison_limit}",
         framed = framed(),
         decoded = decoded(writers),
         shaped = shaped(reader, writers),
-        aggs = aggs.join(", ")
     )
-}
-
-/// Roll-ups of the cube, each a small query on the cached groups.
-pub mod rollup {
-    use super::{identifier, Column, CUBE};
-
-    const CLICKS: &str = "problem IS NULL";
-
-    /// Records, cost, approximate distinct users and the event-time span of the clicks.
-    pub fn totals() -> String {
-        format!(
-            "SELECT coalesce(sum(records), 0) AS clicks, coalesce(sum(cost_cents), 0) AS cost_cents, \
-               coalesce(hll_sketch_estimate(hll_union_agg(users, true)), 0) AS approx_users, \
-               min(first_event_ms) AS first_event_ms, max(last_event_ms) AS last_event_ms \
-             FROM {CUBE} WHERE {CLICKS}"
-        )
-    }
-
-    /// Clicks and cost per value of `key` (`creative_id` or `placement_id`).
-    pub fn per(key: &str) -> String {
-        let k = identifier(key);
-        format!(
-            "SELECT CAST({k} AS STRING) AS key, sum(records) AS clicks, sum(cost_cents) AS cost_cents \
-             FROM {CUBE} WHERE {CLICKS} GROUP BY {k} ORDER BY key"
-        )
-    }
-
-    /// Clicks and cost per minute of event time.
-    pub fn per_minute() -> String {
-        format!(
-            "SELECT minute_ms, sum(records) AS clicks, sum(cost_cents) AS cost_cents \
-             FROM {CUBE} WHERE {CLICKS} GROUP BY minute_ms ORDER BY minute_ms"
-        )
-    }
-
-    /// The `n` creatives with the most clicks or the highest cost.
-    pub fn top_creatives(by: super::TopBy, n: u32) -> String {
-        let order = match by {
-            super::TopBy::Clicks => "clicks DESC, cost_cents DESC",
-            super::TopBy::Cost => "cost_cents DESC, clicks DESC",
-        };
-        format!(
-            "SELECT * FROM ({}) ORDER BY {order}, key LIMIT {n}",
-            per("creative_id")
-        )
-    }
-
-    /// Clicks (`records`) and, per reader field, how many hold NULL (`null_<field>`).
-    pub fn null_counts(reader: &[Column]) -> String {
-        let mut list = vec!["coalesce(sum(records), 0) AS records".to_owned()];
-        for c in reader {
-            let n = identifier(&format!("null_{}", c.name));
-            list.push(format!("coalesce(sum({n}), 0) AS {n}"));
-        }
-        format!("SELECT {} FROM {CUBE} WHERE {CLICKS}", list.join(", "))
-    }
-
-    /// Records per problem.
-    pub fn problem_counts() -> String {
-        format!(
-            "SELECT problem, sum(records) AS records FROM {CUBE} \
-             WHERE problem IS NOT NULL GROUP BY problem ORDER BY problem"
-        )
-    }
-
-    /// Records per schema id named in a well-framed header.
-    pub fn schema_ids() -> String {
-        format!(
-            "SELECT schema_id, sum(records) AS records FROM {CUBE} \
-             WHERE schema_id IS NOT NULL AND (problem IS NULL OR problem <> 'wrong_magic') \
-             GROUP BY schema_id ORDER BY schema_id"
-        )
-    }
-
-    /// The poison pills by position; the first `limit` when one is given.
-    pub fn problems(limit: Option<u32>) -> String {
-        let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-        format!(
-            "SELECT partition, offset, problem, schema_id, len, magic \
-             FROM (SELECT inline(poison) FROM {CUBE} WHERE problem IS NOT NULL) \
-             ORDER BY partition, offset{limit}"
-        )
-    }
-}
-
-/// What the top-N creatives are ranked by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TopBy {
-    /// Number of clicks.
-    Clicks,
-    /// Sum of cost.
-    Cost,
 }
 
 #[cfg(test)]
@@ -441,7 +405,7 @@ mod tests {
             text: V1.to_owned(),
             columns: columns(V1).unwrap_or_else(|e| panic!("{e}")),
         };
-        let sql = cube(&reader, &[writer], 100);
+        let sql = aggregate(&reader, &[writer], 10);
         assert!(sql.contains("WHEN schema_id = 1 THEN CAST(NULL AS STRING) ELSE CAST(NULL AS STRING) END AS `c_country`"), "{sql}");
         assert!(
             sql.contains("WHEN schema_id = 1 THEN CAST(w1.`cost` AS FLOAT)"),
