@@ -22,7 +22,7 @@ pub(crate) struct Row {
     first_event_ms: Option<i64>,
     last_event_ms: Option<i64>,
     len: Option<i64>,
-    magic: Option<String>,
+    magic: Option<i64>,
     user_rank: Option<i64>,
     nulls: Vec<u64>,
     rank_by_clicks: Option<i64>,
@@ -46,7 +46,7 @@ pub(crate) fn read(batch: &RecordBatch, reader: &[Column]) -> Result<Vec<Row>, S
     let firsts = t.ints("first_event_ms")?;
     let lasts = t.ints("last_event_ms")?;
     let lens = t.ints("len")?;
-    let magics = t.texts("magic")?;
+    let magics = t.ints("magic")?;
     let ranks = t.ints("user_rank")?;
     let by_clicks = t.ints("rank_by_clicks")?;
     let by_cost = t.ints("rank_by_cost")?;
@@ -70,7 +70,7 @@ pub(crate) fn read(batch: &RecordBatch, reader: &[Column]) -> Result<Vec<Row>, S
             first_event_ms: firsts[i],
             last_event_ms: lasts[i],
             len: lens[i],
-            magic: magics[i].clone(),
+            magic: magics[i],
             user_rank: ranks[i],
             nulls: nulls.iter().map(|n| n[i]).collect(),
             rank_by_clicks: by_clicks[i],
@@ -232,8 +232,8 @@ fn pill(r: &Row) -> Option<Pill> {
             r.len.unwrap_or(0)
         ),
         "wrong_magic" => format!(
-            "magic byte is 0x{}, expected 0x00",
-            r.magic.clone().unwrap_or_default().to_ascii_lowercase()
+            "magic byte is 0x{:02x}, expected 0x00",
+            r.magic.unwrap_or_default()
         ),
         "unknown_schema_id" => format!("schema id {id} is not known to the registry"),
         _ => format!("body does not decode with schema id {id}"),

@@ -161,7 +161,8 @@ fn framed() -> String {
            CASE WHEN length(value) >= 5 \
                 THEN CAST(conv(hex(substring(value, 2, 4)), 16, 10) AS BIGINT) END AS schema_id, \
            coalesce(length(value), 0) AS len, \
-           CASE WHEN length(value) >= 1 THEN hex(substring(value, 1, 1)) END AS magic, \
+           CASE WHEN length(value) >= 1 \
+                THEN CAST(conv(hex(substring(value, 1, 1)), 16, 10) AS INT) END AS magic, \
            CASE WHEN length(value) >= 5 THEN substring(value, 6) END AS body \
          FROM {RAW}"
     )
@@ -296,6 +297,7 @@ pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> St
         "min(event_ms) AS first_event_ms".into(),
         "max(event_ms) AS last_event_ms".into(),
         "max(len) AS len".into(),
+        // A number, not text: a text maximum would make Spark sort instead of hash.
         "max(magic) AS magic".into(),
         // The rank of the hash's bits above the register bits: 1 + their leading zeros.
         format!(
@@ -307,11 +309,24 @@ pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> St
         ),
     ];
     for col in reader {
-        aggs.push(format!(
-            "count_if({} IS NULL) AS {}",
-            identifier(&format!("c_{}", col.name)),
-            identifier(&format!("null_{}", col.name))
-        ));
+        let null = identifier(&format!("null_{}", col.name));
+        // A field every writer has and none leaves null is never null in a decoded record;
+        // counting it anyway would cost an aggregate per field and row.
+        let can_be_null = col.nullable
+            || writers.iter().any(|w| {
+                w.columns
+                    .iter()
+                    .find(|wc| wc.name == col.name)
+                    .is_none_or(|wc| wc.nullable)
+            });
+        aggs.push(if can_be_null {
+            format!(
+                "count_if(dim = {r} AND {} IS NULL) AS {null}",
+                identifier(&format!("c_{}", col.name))
+            )
+        } else {
+            format!("CAST(0 AS BIGINT) AS {null}")
+        });
     }
     let agg = format!(
         "SELECT dim, \
