@@ -116,7 +116,8 @@ async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
         "per_creative",
         "per_minute",
         "poison",
-        "null_counts",
+        "null_rates",
+        "schema_ids",
     ] {
         let parquet = std::fs::read_dir(out_dir.join(table))
             .unwrap_or_else(|e| panic!("{table}: {e}"))
