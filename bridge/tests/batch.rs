@@ -241,3 +241,71 @@ async fn offset_ranges_are_checked_against_the_topic() {
         stdout(&future)
     );
 }
+
+/// Records whose writer schema is registered under another subject: the topic's own subject
+/// does not list it, the pass finds the id in the records, asks the registry for it and reads
+/// the topic again with it.
+#[tokio::test]
+async fn a_writer_registered_under_another_subject_still_decodes() {
+    use rdkafka::consumer::{Consumer as _, StreamConsumer};
+    use rdkafka::message::Message as _;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::time::Duration;
+
+    let config = SHARED.ensure_up().await;
+    let (topic, other) = (unique("batch-home"), unique("batch-other"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (m1, m2) = (dir.path().join("home.json"), dir.path().join("other.json"));
+    #[rustfmt::skip]
+    produce(&topic, &m1, &["--count", "300", "--seed", "41", "--partitions", "1"]);
+    #[rustfmt::skip]
+    produce(&other, &m2, &[
+        "--count", "200", "--seed", "42", "--partitions", "1", "--schema", "schemas/click_v2.avsc",
+        "--truncated", "0.02",
+    ]);
+
+    // Copy the other topic's records, bytes unchanged, to the end of this one.
+    let consumer: StreamConsumer = bridge::kafka::client_config(&config.kafka)
+        .set("group.id", unique("copier"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(&other, 0, Offset::Beginning)
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer.assign(&list).unwrap_or_else(|e| panic!("{e}"));
+    let producer: FutureProducer = bridge::kafka::client_config(&config.kafka)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let copied = tokio::time::timeout(Duration::from_secs(60), async {
+        for _ in 0..200 {
+            let message = consumer.recv().await.unwrap_or_else(|e| panic!("{e}"));
+            let value = message.payload().unwrap_or_default().to_vec();
+            let record = FutureRecord::<[u8], [u8]>::to(&topic).payload(&value);
+            let sent = producer.send(record, Duration::from_secs(30)).await;
+            assert!(sent.is_ok(), "{sent:?}");
+        }
+    })
+    .await;
+    assert!(copied.is_ok(), "copying {other} did not finish");
+
+    #[rustfmt::skip]
+    let out = batch(&topic, &[
+        "--verify", &path_arg(&m1), "--verify", &path_arg(&m2), "--no-write", "--format", "json",
+    ]);
+    assert_ok(&out, "batch --verify");
+    let doc = json(&out);
+    assert!(checks(&doc).iter().all(|(_, ok)| *ok), "{doc}");
+    let statuses: Vec<&str> = doc["report"]["schemas"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s["status"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(statuses, ["decoded", "decoded"], "{doc}");
+    assert!(
+        stderr(&out).contains("decoding 2 schema ids"),
+        "the second pass uses both writers: {}",
+        stderr(&out)
+    );
+}
