@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod batch;
 mod consume;
 mod produce;
 
@@ -32,6 +33,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(args, config).await,
         Command::Produce(args) => produce::produce(&args, &config).await,
         Command::Consume(args) => consume::consume(&args, &config).await,
+        Command::Batch(args) => batch::batch(&args, &config).await,
+        Command::Bench(cmd) => batch::bench(cmd, &config).await,
     }
 }
 

@@ -10,6 +10,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod batch;
+pub use batch::{BatchArgs, BatchFormat, BenchBatchArgs, BenchCommand};
+
 /// Default ports of the local stack. They sit away from the usual 9092/8081/15002 so that
 /// another Kafka, registry or Spark on the machine does not stop the playground from starting.
 pub mod default_port {
@@ -144,6 +147,11 @@ pub enum Command {
     Produce(Box<ProduceArgs>),
     /// Consume records, decode them with their writer schemas and print them (seed step 3)
     Consume(ConsumeArgs),
+    /// Read a topic as a Spark batch job: decode, aggregate, write Parquet (seed step 4)
+    Batch(Box<BatchArgs>),
+    /// Measure the pipeline's steps on the running stack
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 /// The playground's default port, beside the stack's.

@@ -37,7 +37,7 @@ pub enum SparkOpError {
 }
 
 /// Runs `work` in its own task with a deadline, turning a library panic into an error.
-async fn guarded<T, F>(timeout: Duration, work: F) -> Result<T, SparkOpError>
+pub(crate) async fn guarded<T, F>(timeout: Duration, work: F) -> Result<T, SparkOpError>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, SparkOpError>> + Send + 'static,
@@ -156,7 +156,7 @@ pub async fn kafka_record_count(
     .await
 }
 
-fn spark_error(error: spark_connect_rs::errors::SparkError) -> SparkOpError {
+pub(crate) fn spark_error(error: spark_connect_rs::errors::SparkError) -> SparkOpError {
     SparkOpError::Spark(error.to_string())
 }
 

@@ -1,0 +1,380 @@
+//! Running one batch job on Spark Connect: the Kafka source over the resolved offsets, one
+//! query that frames, decodes and aggregates every record, and the Parquet copies.
+//!
+//! Kafka is read once. The query returns a few thousand partial aggregates (see
+//! [`sql::aggregate`]), the report's tables are their sums, and those small tables go back to
+//! Spark to be written as Parquet. Caching the decoded records instead cost more than it
+//! saved: building the cache took longer than the pass itself.
+
+use super::range::{self, PartitionRange};
+use super::result::{BatchReport, Group, Minute, NullRate, Pill, SchemaUse};
+use super::rows;
+use super::sql::{self, Column, Writer, RAW};
+use super::{BatchError, BatchRequest, Stage};
+use crate::config::Config;
+use crate::registry::{self, RegistryError};
+use crate::spark::{self, guarded, spark_error, SparkOpError};
+use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, StringArray};
+use arrow::record_batch::RecordBatch;
+use shared::{SchemaId, Subject};
+use spark_connect_rs::dataframe::SaveMode;
+use spark_connect_rs::SparkSession;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Runs the job `request` describes, calling `progress` as each stage starts.
+pub async fn run(
+    config: &Config,
+    request: &BatchRequest,
+    progress: &(dyn Fn(&Stage) + Sync),
+) -> Result<BatchReport, BatchError> {
+    let started = Instant::now();
+    progress(&Stage::Connecting);
+    let connect_timeout = request.step_timeout.min(Duration::from_secs(30));
+    let session = spark::connect(&config.spark, connect_timeout)
+        .await
+        .map_err(|e| BatchError::spark("connecting", e))?;
+    progress(&Stage::ReadingOffsets);
+    let ranges = range::resolve(
+        &config.kafka,
+        &request.topic,
+        request.from,
+        request.to,
+        Duration::from_secs(30),
+    )
+    .await?;
+    let records: i64 = ranges.iter().map(PartitionRange::len).sum();
+    let mut report = BatchReport::empty(request.topic.to_string(), ranges);
+    if records > 0 {
+        report.records_read = u64::try_from(records).unwrap_or(0);
+        let job = Job {
+            session,
+            config,
+            request,
+            progress,
+        };
+        job.analyse(&mut report).await?;
+    }
+    report.elapsed_secs = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+struct Job<'a> {
+    session: SparkSession,
+    config: &'a Config,
+    request: &'a BatchRequest,
+    progress: &'a (dyn Fn(&Stage) + Sync),
+}
+
+impl Job<'_> {
+    async fn analyse(&self, report: &mut BatchReport) -> Result<(), BatchError> {
+        self.load_raw(&report.ranges).await?;
+        let registry = registry::Client::new(&self.config.registry)?;
+        let mut writers = self.registered_writers(&registry).await?;
+        let reader = self.reader(&registry, &writers).await?;
+        report.reader_fields = reader.iter().map(|c| c.name.clone()).collect();
+        // The subject's versions name the usual writers; a record may still name an id
+        // registered elsewhere, which only the pass over the records reveals. Then the pass
+        // runs once more with those writers too.
+        let (rows, ids) = loop {
+            (self.progress)(&Stage::Decoding {
+                records: report.records_read,
+                ids: writers.len(),
+            });
+            let step = "reading and decoding the topic";
+            let batch = self
+                .collect(
+                    sql::aggregate(&reader, &writers, self.request.poison_limit),
+                    step,
+                )
+                .await?;
+            let rows =
+                rows::read(&batch, &reader).map_err(|detail| BatchError::Shape { step, detail })?;
+            let ids = rows::schema_ids(&rows);
+            let others = self.other_writers(&registry, &ids, &writers).await?;
+            if others.is_empty() {
+                break (rows, ids);
+            }
+            writers.extend(others);
+        };
+        report.schemas = ids
+            .into_iter()
+            .map(|(schema_id, records)| SchemaUse {
+                schema_id,
+                records,
+                status: if writers.iter().any(|w| w.id == schema_id) {
+                    "decoded".into()
+                } else {
+                    "unknown to the registry".into()
+                },
+            })
+            .collect();
+        (self.progress)(&Stage::Aggregating);
+        rows::fill(report, &rows, &reader, self.request.top);
+        if let Some(out) = &self.request.out {
+            (self.progress)(&Stage::Writing { path: out.clone() });
+            self.write(out, report).await?;
+            report.output = Some(out.clone());
+        }
+        Ok(())
+    }
+
+    /// The Kafka source over exactly the resolved offsets, as a temporary view.
+    async fn load_raw(&self, ranges: &[PartitionRange]) -> Result<(), BatchError> {
+        let session = self.session.clone();
+        let bootstrap = self.config.kafka.bootstrap_servers.clone();
+        let topic = self.request.topic.clone();
+        let starting = range::spark_offsets(&topic, ranges, false);
+        let ending = range::spark_offsets(&topic, ranges, true);
+        guarded(self.request.step_timeout, async move {
+            session
+                .read()
+                .format("kafka")
+                .option("kafka.bootstrap.servers", &bootstrap)
+                .option("subscribe", topic.as_str())
+                .option("startingOffsets", &starting)
+                .option("endingOffsets", &ending)
+                .load(Vec::<&str>::new())
+                .map_err(spark_error)?
+                .create_or_replace_temp_view(RAW)
+                .await
+                .map_err(spark_error)
+        })
+        .await
+        .map_err(|e| BatchError::spark("opening the topic", e))
+    }
+
+    /// Every version registered under the topic's value subject, oldest first.
+    async fn registered_writers(
+        &self,
+        registry: &registry::Client,
+    ) -> Result<Vec<Writer>, BatchError> {
+        let subject = self.request.topic.value_subject();
+        let versions = match registry.versions(&subject).await {
+            Ok(versions) => versions,
+            Err(e) if not_found(&e) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut writers: Vec<Writer> = Vec::with_capacity(versions.len());
+        for version in versions {
+            let registered = registry.version(&subject, &version.to_string()).await?;
+            let id = registered.id.0;
+            if writers.iter().any(|w| w.id == id) {
+                continue;
+            }
+            match sql::columns(&registered.schema) {
+                Ok(columns) => writers.push(Writer {
+                    id,
+                    text: registered.schema,
+                    columns,
+                }),
+                Err(e) => tracing::warn!(schema_id = id, "writer schema not usable: {e}"),
+            }
+        }
+        Ok(writers)
+    }
+
+    /// Writers of ids the records name that are not among `known` but that the registry knows.
+    async fn other_writers(
+        &self,
+        registry: &registry::Client,
+        ids: &[(u32, u64)],
+        known: &[Writer],
+    ) -> Result<Vec<Writer>, BatchError> {
+        let mut found = Vec::new();
+        for &(id, _) in ids {
+            if known.iter().any(|w| w.id == id) {
+                continue;
+            }
+            match registry.schema_by_id(SchemaId(id)).await {
+                Ok(text) => match sql::columns(&text) {
+                    Ok(columns) => found.push(Writer { id, text, columns }),
+                    Err(e) => tracing::warn!(schema_id = id, "writer schema not usable: {e}"),
+                },
+                Err(e) if not_found(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(found)
+    }
+
+    /// The latest version registered for the topic's value subject, or, when there is none,
+    /// the newest writer schema seen.
+    async fn reader(
+        &self,
+        registry: &registry::Client,
+        writers: &[Writer],
+    ) -> Result<Vec<Column>, BatchError> {
+        let subject: Subject = self.request.topic.value_subject();
+        let fail = |detail: String| BatchError::Reader {
+            subject: subject.to_string(),
+            detail,
+        };
+        let columns = match registry.version(&subject, "latest").await {
+            Ok(latest) => sql::columns(&latest.schema).map_err(|e| fail(e.to_string()))?,
+            Err(e) if not_found(&e) => writers
+                .last()
+                .map(|w| w.columns.clone())
+                .ok_or_else(|| fail("nothing is registered under it".into()))?,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(missing) = sql::NEEDED
+            .iter()
+            .find(|n| !columns.iter().any(|c| c.name == **n))
+        {
+            return Err(fail(format!(
+                "it has no field {missing}, which the aggregations need"
+            )));
+        }
+        Ok(columns)
+    }
+
+    /// The report's tables as Parquet, one folder each, written at once.
+    async fn write(&self, out: &Path, report: &BatchReport) -> Result<(), BatchError> {
+        let tables = tables(report).map_err(|e| BatchError::Shape {
+            step: "writing Parquet",
+            detail: e.to_string(),
+        })?;
+        let writes = tables.into_iter().map(|(name, batch)| {
+            let path = out.join(name).display().to_string();
+            let session = self.session.clone();
+            let timeout = self.request.step_timeout;
+            async move {
+                guarded(timeout, async move {
+                    session
+                        .create_dataframe(&batch)
+                        .map_err(spark_error)?
+                        .write()
+                        .format("parquet")
+                        .mode(SaveMode::Overwrite)
+                        .save(&path)
+                        .await
+                        .map_err(spark_error)
+                })
+                .await
+                .map_err(|e| BatchError::spark("writing Parquet", e))
+            }
+        });
+        futures_util::future::try_join_all(writes).await?;
+        Ok(())
+    }
+
+    async fn collect(&self, query: String, step: &'static str) -> Result<RecordBatch, BatchError> {
+        tracing::debug!(%query, "Spark SQL");
+        let session = self.session.clone();
+        guarded(self.request.step_timeout, async move {
+            session
+                .sql(&query)
+                .await
+                .map_err(spark_error)?
+                .collect()
+                .await
+                .map_err(spark_error)
+        })
+        .await
+        .map_err(|e: SparkOpError| BatchError::spark(step, e))
+    }
+}
+
+fn not_found(error: &RegistryError) -> bool {
+    matches!(error, RegistryError::Api { status: 404, .. })
+        || matches!(
+            error.code(),
+            Some(registry::SCHEMA_NOT_FOUND | registry::SUBJECT_NOT_FOUND)
+        )
+}
+
+/// The report's tables as Arrow batches, by folder name.
+fn tables(r: &BatchReport) -> Result<Vec<(&'static str, RecordBatch)>, arrow::error::ArrowError> {
+    let totals = &r.totals;
+    Ok(vec![
+        (
+            "totals",
+            RecordBatch::try_from_iter([
+                ("clicks", ints([totals.clicks])),
+                ("cost_cents", ints([totals.cost_cents])),
+                ("approx_users", ints([totals.approx_users])),
+                ("first_event_ms", opt_ints([totals.first_event_ms])),
+                ("last_event_ms", opt_ints([totals.last_event_ms])),
+                ("records_read", ints([r.records_read])),
+            ])?,
+        ),
+        ("per_creative", group_batch(&r.per_creative)?),
+        ("per_placement", group_batch(&r.per_placement)?),
+        ("per_minute", minute_batch(&r.per_minute)?),
+        ("top_creatives_by_clicks", group_batch(&r.top_by_clicks)?),
+        ("top_creatives_by_cost", group_batch(&r.top_by_cost)?),
+        ("null_rates", null_batch(&r.null_rates)?),
+        ("poison", pill_batch(&r.poison)?),
+        (
+            "schema_ids",
+            RecordBatch::try_from_iter([
+                (
+                    "schema_id",
+                    ints(r.schemas.iter().map(|s| u64::from(s.schema_id))),
+                ),
+                ("records", ints(r.schemas.iter().map(|s| s.records))),
+                ("status", texts(r.schemas.iter().map(|s| s.status.as_str()))),
+            ])?,
+        ),
+    ])
+}
+
+fn ints(values: impl IntoIterator<Item = u64>) -> ArrayRef {
+    let values: Vec<i64> = values
+        .into_iter()
+        .map(|v| i64::try_from(v).unwrap_or(i64::MAX))
+        .collect();
+    Arc::new(Int64Array::from(values))
+}
+
+fn opt_ints(values: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(Int64Array::from(values.into_iter().collect::<Vec<_>>()))
+}
+
+fn texts<'a>(values: impl IntoIterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from(values.into_iter().collect::<Vec<_>>()))
+}
+
+fn group_batch(groups: &[Group]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    RecordBatch::try_from_iter([
+        ("key", texts(groups.iter().map(|g| g.key.as_str()))),
+        ("clicks", ints(groups.iter().map(|g| g.clicks))),
+        ("cost_cents", ints(groups.iter().map(|g| g.cost_cents))),
+    ])
+}
+
+fn minute_batch(minutes: &[Minute]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    RecordBatch::try_from_iter([
+        (
+            "minute_ms",
+            opt_ints(minutes.iter().map(|m| Some(m.minute_ms))),
+        ),
+        ("clicks", ints(minutes.iter().map(|m| m.clicks))),
+        ("cost_cents", ints(minutes.iter().map(|m| m.cost_cents))),
+    ])
+}
+
+fn null_batch(rates: &[NullRate]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let rate: ArrayRef = Arc::new(Float64Array::from(
+        rates.iter().map(|n| n.rate).collect::<Vec<_>>(),
+    ));
+    RecordBatch::try_from_iter([
+        ("field", texts(rates.iter().map(|n| n.field.as_str()))),
+        ("nulls", ints(rates.iter().map(|n| n.nulls))),
+        ("rate", rate),
+    ])
+}
+
+fn pill_batch(pills: &[Pill]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let partition: ArrayRef = Arc::new(Int32Array::from(
+        pills.iter().map(|p| p.partition).collect::<Vec<_>>(),
+    ));
+    RecordBatch::try_from_iter([
+        ("partition", partition),
+        ("offset", opt_ints(pills.iter().map(|p| Some(p.offset)))),
+        ("reason", texts(pills.iter().map(|p| p.reason.as_str()))),
+        ("detail", texts(pills.iter().map(|p| p.detail.as_str()))),
+    ])
+}
