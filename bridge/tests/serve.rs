@@ -8,8 +8,8 @@ use bridge::server::{serve, ServeConfig, ServeError};
 use common::{unique, SHARED};
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{
-    ClientMessage, ErrorCode, Example, JobId, ProduceSpec, Push, Request, RequestId, Response,
-    ServerMessage, TailFrom, TailSpec, PROTOCOL_VERSION,
+    BatchOutcome, BatchSpec, ClientMessage, ErrorCode, Example, JobId, ProduceSpec, Push, Request,
+    RequestId, Response, ServerMessage, TailFrom, TailSpec, PROTOCOL_VERSION,
 };
 use shared::Topic;
 use std::path::PathBuf;
@@ -634,4 +634,104 @@ async fn bad_produce_and_tail_requests_are_refused_plainly() {
         ),
         other => panic!("{other:?}"),
     }
+}
+
+/// Waits for the end of batch job `job`, skipping other frames.
+async fn batch_outcome(socket: &mut Socket, job: JobId) -> (Vec<String>, BatchOutcome) {
+    let mut stages = Vec::new();
+    loop {
+        match receive_any(socket).await {
+            Incoming::Message(ServerMessage::Push(Push::BatchStage { job: of, stage, .. }))
+                if of == job =>
+            {
+                stages.push(stage)
+            }
+            Incoming::Message(ServerMessage::Push(Push::BatchDone { job: of, outcome }))
+                if of == job =>
+            {
+                return (stages, outcome)
+            }
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_page_runs_a_batch_job_that_agrees_with_what_it_produced() {
+    let config = SHARED.ensure_up().await;
+    let server = start(config, None, no_dist()).await;
+    let own = server.base.clone();
+    let mut socket = connect(&server, Some(&own), "")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let topic = Topic::new(unique("ws-batch")).unwrap_or_else(|e| panic!("{e}"));
+    const COUNT: u64 = 2_000;
+    let job = match ask(&mut socket, 1, Request::StartProduce(spec(&topic, COUNT))).await {
+        Ok(Response::ProduceStarted { job, .. }) => job,
+        other => panic!("{other:?}"),
+    };
+    let finished = loop {
+        if let Incoming::Message(ServerMessage::Push(Push::Produce(u))) =
+            receive_any(&mut socket).await
+        {
+            if u.job == job {
+                if let Some(f) = u.finished {
+                    break f;
+                }
+            }
+        }
+    };
+    let batch = BatchSpec {
+        topic: topic.clone(),
+        from: None,
+        to: None,
+        top: 3,
+    };
+    let job = match ask(&mut socket, 2, Request::RunBatch(batch)).await {
+        Ok(Response::BatchStarted { job }) => job,
+        other => panic!("{other:?}"),
+    };
+    let (stages, outcome) = batch_outcome(&mut socket, job).await;
+    assert!(stages.iter().any(|s| s.contains("decoding")), "{stages:?}");
+    let BatchOutcome::Finished(report) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(report.records_read, COUNT);
+    assert_eq!(report.totals.clicks, finished.records + finished.duplicates);
+    assert_eq!(report.poison_total(), finished.poison);
+    assert_eq!(report.top_by_clicks.len(), 3);
+    assert_eq!(
+        report.per_minute.iter().map(|m| m.clicks).sum::<u64>(),
+        report.totals.clicks
+    );
+
+    let missing = BatchSpec {
+        topic: Topic::new(unique("ws-batch-missing")).unwrap_or_else(|e| panic!("{e}")),
+        from: None,
+        to: None,
+        top: 3,
+    };
+    let job = match ask(&mut socket, 3, Request::RunBatch(missing)).await {
+        Ok(Response::BatchStarted { job }) => job,
+        other => panic!("{other:?}"),
+    };
+    match batch_outcome(&mut socket, job).await.1 {
+        BatchOutcome::Failed(e) => assert!(e.message.contains("ws-batch-missing"), "{}", e.message),
+        other => panic!("{other:?}"),
+    }
+    let refused = ask(
+        &mut socket,
+        4,
+        Request::RunBatch(BatchSpec {
+            topic,
+            from: Some("yesterday".into()),
+            to: None,
+            top: 3,
+        }),
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(e) if e.code == ErrorCode::BadRequest),
+        "{refused:?}"
+    );
 }

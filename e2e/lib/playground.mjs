@@ -192,4 +192,33 @@ export class Playground {
   async visibleRows() {
     return this.page.locator(id('consume-row')).count();
   }
+
+  // Batch section.
+
+  /** Runs the batch job over `topic`; resolves when the report is drawn. */
+  async runBatch(topic, { top = 10 } = {}) {
+    await this.fill('batch-topic', topic);
+    await this.fill('batch-top', top);
+    await this.page.click(id('batch-run'));
+    await this.page.waitForSelector(`${id('batch-report')}, ${id('batch-error')}`, { timeout: 300_000 });
+    const failure = await this.page.locator(id('batch-error')).count();
+    if (failure) throw new Error(`batch failed: ${await this.page.textContent(id('batch-error'))}`);
+    const chart = this.page.locator(id('batch-minute-chart'));
+    const rows = this.page.locator(id('batch-top-row'));
+    const tops = [];
+    for (let i = 0; i < await rows.count(); i += 1) {
+      tops.push({ key: await rows.nth(i).getAttribute('data-key'), clicks: Number(await rows.nth(i).getAttribute('data-clicks')) });
+    }
+    return {
+      recordsRead: await this.number('batch-records-read'),
+      clicks: await this.number('batch-total-clicks'),
+      poison: await this.number('batch-poison-total'),
+      chartTotal: Number(await chart.getAttribute('data-total')),
+      chartMinutes: Number(await chart.getAttribute('data-minutes')),
+      bars: await chart.locator('rect.bar').count(),
+      tops,
+      pillRows: await this.page.locator(id('batch-pill')).count(),
+      stages: await this.page.locator(`${id('batch-stages')} li`).allTextContents(),
+    };
+  }
 }

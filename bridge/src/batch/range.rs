@@ -7,7 +7,6 @@ use crate::kafka::client_config;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
-use serde::Serialize;
 use shared::Topic;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -24,28 +23,7 @@ pub enum Bound {
     Timestamp(i64),
 }
 
-/// The offsets to read in one partition: `start..end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct PartitionRange {
-    /// The partition.
-    pub partition: i32,
-    /// First offset read.
-    pub start: i64,
-    /// One past the last offset read.
-    pub end: i64,
-}
-
-impl PartitionRange {
-    /// How many offsets the range spans.
-    pub fn len(&self) -> i64 {
-        (self.end - self.start).max(0)
-    }
-
-    /// Whether the range is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+pub use shared::batch::PartitionRange;
 
 /// What went wrong resolving the range.
 #[derive(Debug, thiserror::Error)]

@@ -120,3 +120,72 @@ pub struct BenchBatchArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
 }
+
+/// Offsets are below this; larger numbers are times in ms since the epoch.
+const OFFSET_LIMIT: i64 = 1_000_000_000_000;
+
+/// A batch job as the page asked for it: bounds are offsets (numbers below 10¹²), times in ms
+/// since the epoch, or RFC 3339 times. Results are written under the data folder.
+pub fn from_page(
+    spec: &shared::protocol::BatchSpec,
+    data_dir: &Path,
+) -> Result<BatchRequest, String> {
+    let bound = |text: &Option<String>, what: &str| -> Result<Bound, String> {
+        let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(Bound::Edge);
+        };
+        match text.parse::<i64>() {
+            Ok(n) if (0..OFFSET_LIMIT).contains(&n) => Ok(Bound::Offset(n)),
+            _ => parse_time(text)
+                .map(Bound::Timestamp)
+                .map_err(|e| format!("{what}: {e}")),
+        }
+    };
+    if !(1..=10_000).contains(&spec.top) {
+        return Err("top N must be between 1 and 10000".into());
+    }
+    Ok(BatchRequest {
+        topic: spec.topic.clone(),
+        from: bound(&spec.from, "from")?,
+        to: bound(&spec.to, "to")?,
+        top: spec.top,
+        out: Some(data_dir.join("batch").join(run_name(&spec.topic))),
+        step_timeout: Duration::from_secs(15 * 60),
+        poison_limit: POISON_LISTED,
+    })
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+    use shared::protocol::BatchSpec;
+
+    fn spec(from: Option<&str>, to: Option<&str>, top: u32) -> BatchSpec {
+        BatchSpec {
+            topic: Topic::new("clicks-avro").unwrap_or_else(|e| panic!("{e}")),
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+            top,
+        }
+    }
+
+    #[test]
+    fn page_bounds_are_offsets_times_or_edges() {
+        let dir = Path::new("/data");
+        let r = from_page(&spec(Some(" 42 "), Some("1704067200000"), 5), dir)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (r.from, r.to),
+            (Bound::Offset(42), Bound::Timestamp(1_704_067_200_000))
+        );
+        assert!(r.out.is_some_and(|o| o.starts_with("/data/batch")));
+        let r = from_page(&spec(Some(""), None, 5), dir).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((r.from, r.to), (Bound::Edge, Bound::Edge));
+        let r = from_page(&spec(Some("2024-01-01T00:00:00Z"), None, 5), dir)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.from, Bound::Timestamp(1_704_067_200_000));
+        assert!(from_page(&spec(Some("yesterday"), None, 5), dir)
+            .is_err_and(|e| e.starts_with("from:")));
+        assert!(from_page(&spec(None, None, 0), dir).is_err());
+    }
+}

@@ -51,6 +51,7 @@ async fn respond(
         Request::StartTail(spec) => jobs::start_tail(spec, state, jobs).await,
         Request::PauseTail { tail, paused } => jobs::pause_tail(tail, paused, jobs),
         Request::StopTail { tail } => jobs::stop_tail(tail, jobs),
+        Request::RunBatch(spec) => jobs::start_batch(spec, state, jobs),
         other => registry_request(other, state).await,
     }
 }

@@ -4,12 +4,13 @@
 
 use super::session::Outgoing;
 use super::AppState;
+use crate::batch;
 use crate::config::ProduceConfig;
 use crate::produce::{self, ProduceError, ProduceReport, Progress, Stopped};
 use crate::tail::{self, TailError, TailOutput};
 use shared::protocol::{
-    ErrorCode, ErrorInfo, JobId, ProduceFinished, ProduceSpec, ProduceUpdate, Push, Response,
-    ServerMessage, TailSpec,
+    BatchOutcome, BatchSpec, ErrorCode, ErrorInfo, JobId, ProduceFinished, ProduceSpec,
+    ProduceUpdate, Push, Response, ServerMessage, TailSpec,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +40,7 @@ struct Control {
 enum Kind {
     Produce,
     Tail(watch::Sender<bool>),
+    Batch,
 }
 
 impl Jobs {
@@ -339,5 +341,60 @@ fn tail_error(e: &TailError) -> ErrorInfo {
     ErrorInfo {
         code,
         message: e.to_string(),
+    }
+}
+
+/// Starts a Spark batch job; answers at once, stages and the result arrive as pushes.
+pub(super) fn start_batch(
+    spec: BatchSpec,
+    state: &AppState,
+    jobs: &Arc<Jobs>,
+) -> Result<Response, ErrorInfo> {
+    let request = crate::config::batch::from_page(&spec, &state.inner.config.stack.data_dir)
+        .map_err(|message| ErrorInfo {
+            code: ErrorCode::BadRequest,
+            message,
+        })?;
+    let (job, stop) = jobs.admit(Kind::Batch)?;
+    let (state, jobs) = (state.clone(), Arc::clone(jobs));
+    state.inner.sessions.clone().spawn(async move {
+        let started = std::time::Instant::now();
+        let outbox = jobs.outbox.clone();
+        let progress = move |stage: &batch::Stage| {
+            let push = Push::BatchStage {
+                job,
+                stage: stage.to_string(),
+                elapsed_ms: millis(started.elapsed()),
+            };
+            // Stages are news: when the tab is slow to read, one may be skipped.
+            let _ = outbox.try_send(Outgoing::Message(ServerMessage::Push(push)));
+        };
+        let outcome = tokio::select! {
+            _ = stop.cancelled() => None,
+            result = batch::run(&state.inner.config, &request, &progress) => Some(result),
+        };
+        if let Some(result) = outcome {
+            let outcome = match result {
+                Ok(report) => BatchOutcome::Finished(Box::new(report)),
+                Err(e) => BatchOutcome::Failed(batch_error(e)),
+            };
+            jobs.push(Push::BatchDone { job, outcome }).await;
+        }
+        jobs.forget(job);
+    });
+    Ok(Response::BatchStarted { job })
+}
+
+fn batch_error(e: batch::BatchError) -> ErrorInfo {
+    use batch::BatchError as E;
+    let code = match &e {
+        E::SparkUnreachable { .. } | E::Spark { .. } | E::Shape { .. } => ErrorCode::SparkError,
+        E::Range(_) => ErrorCode::KafkaError,
+        E::Registry(_) => ErrorCode::RegistryError,
+        _ => ErrorCode::Internal,
+    };
+    ErrorInfo {
+        code,
+        message: crate::cli::describe(&anyhow::Error::from(e)),
     }
 }

@@ -188,6 +188,7 @@ fn Pills(report: BatchReport) -> impl IntoView {
         <ul class="plain" data-testid="batch-poison-counts">
             {report.poison_counts.iter().map(|(reason, n)| view! { <li>{format!("{reason}: {n}")}</li> }).collect_view()}
         </ul>
+        <div class="scroll">
         <table class="plain" data-testid="batch-poison">
             <thead><tr><th>"partition"</th><th>"offset"</th><th>"reason"</th><th>"detail"</th></tr></thead>
             <tbody>
@@ -196,6 +197,7 @@ fn Pills(report: BatchReport) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
         {(listed as u64 != total || listed > PILLS_SHOWN).then(|| view! {
             <p class="hint">{format!("{} of {total} listed here; the Parquet table holds every listed pill.", listed.min(PILLS_SHOWN))}</p>
         })}
