@@ -3,6 +3,7 @@
 // Chromium driven by playwright-core. Screenshots go under e2e/artifacts/<test>/.
 
 import { spawn, execFileSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -104,4 +105,22 @@ export function screenshots(testName) {
 /** A name no earlier run used. */
 export function unique(prefix) {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}`;
+}
+
+/**
+ * The usual setup of a test file: the stack up, one bridge and one browser before its tests,
+ * both closed after them. The returned object's `bridge` and `browser` are set once `before` ran.
+ */
+export function playgroundSuite() {
+  const suite = { bridge: null, browser: null };
+  before(async () => {
+    ensureStack();
+    suite.bridge = await startBridge();
+    suite.browser = await launchBrowser();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.bridge?.stop();
+  });
+  return suite;
 }

@@ -2,30 +2,18 @@
 // poison pills from the page, run the Spark batch job from the page, and see the chart and the
 // top-N table drawn with the totals that were produced.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureStack, launchBrowser, screenshots, startBridge, unique } from '../lib/harness.mjs';
+import { playgroundSuite, screenshots, unique } from '../lib/harness.mjs';
 import { Playground } from '../lib/playground.mjs';
 
-let bridge;
-let browser;
-
-before(async () => {
-  ensureStack();
-  bridge = await startBridge();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await bridge?.stop();
-});
+const suite = playgroundSuite();
 
 test('the batch job runs from the page and draws the right totals', async () => {
   const shots = screenshots('batch');
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+  const page = await suite.browser.newPage({ viewport: { width: 1400, height: 1400 } });
   const ui = new Playground(page);
-  await ui.open(bridge.url);
+  await ui.open(suite.bridge.url);
   await ui.waitServicesUp();
   const topic = unique('e2e-batch');
 

@@ -2,30 +2,18 @@
 // 10,000 clicks with poison pills from the page, watch them acknowledged, tail them back decoded
 // in the page, and inspect a record and a poison pill on the wire.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureStack, launchBrowser, screenshots, startBridge, unique } from '../lib/harness.mjs';
+import { playgroundSuite, screenshots, unique } from '../lib/harness.mjs';
 import { Playground } from '../lib/playground.mjs';
 
-let bridge;
-let browser;
-
-before(async () => {
-  ensureStack();
-  bridge = await startBridge();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await bridge?.stop();
-});
+const suite = playgroundSuite();
 
 test('produce 10k from the page, tail them decoded, inspect a record and a poison pill', async () => {
   const shots = screenshots('produce-consume');
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+  const page = await suite.browser.newPage({ viewport: { width: 1400, height: 1400 } });
   const ui = new Playground(page);
-  await ui.open(bridge.url);
+  await ui.open(suite.bridge.url);
   await ui.waitServicesUp();
   const topic = unique('e2e-clicks');
 

@@ -2,31 +2,19 @@
 // break the schema the way the seed did, see where, fix it, register it, check an evolution and
 // an incompatible candidate, and look at a record in the wire format.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureStack, launchBrowser, screenshots, startBridge, unique } from '../lib/harness.mjs';
+import { playgroundSuite, screenshots, startBridge, unique } from '../lib/harness.mjs';
 import { Playground } from '../lib/playground.mjs';
 
-let bridge;
-let browser;
-
-before(async () => {
-  ensureStack();
-  bridge = await startBridge();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await bridge?.stop();
-});
+const suite = playgroundSuite();
 
 test('the schema step works end to end by clicking', async () => {
   const shots = screenshots('schema-step');
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const page = await suite.browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const ui = new Playground(page);
   const started = Date.now();
-  await ui.open(bridge.url);
+  await ui.open(suite.bridge.url);
   const interactive = await page.evaluate(() => performance.now());
   console.log(`time to interactive: ${Math.round(interactive)} ms (test clock ${Date.now() - started} ms)`);
   assert.deepEqual(await ui.sectionTitles(), ['schema', 'produce', 'consume', 'batch', 'stream']);
@@ -87,14 +75,14 @@ test('the schema step works end to end by clicking', async () => {
 });
 
 test('a page from another origin cannot open the WebSocket', async () => {
-  const page = await browser.newPage();
-  const wsUrl = bridge.url.replace(/^http/, 'ws').replace(/\/?(\?.*)?$/, '/ws');
+  const page = await suite.browser.newPage();
+  const wsUrl = suite.bridge.url.replace(/^http/, 'ws').replace(/\/?(\?.*)?$/, '/ws');
   const attempt = (url) => new Promise((done) => {
     const socket = new WebSocket(url);
     socket.onopen = () => { socket.close(); done('open'); };
     socket.onerror = () => done('refused');
   });
-  await page.goto(bridge.url);
+  await page.goto(suite.bridge.url);
   assert.equal(await page.evaluate(attempt, wsUrl), 'open', 'the page itself connects');
   await page.goto('data:text/html,<title>elsewhere</title>');
   assert.equal(await page.evaluate(attempt, wsUrl), 'refused', 'a foreign page is refused');
@@ -104,7 +92,7 @@ test('a page from another origin cannot open the WebSocket', async () => {
 test('the page reconnects by itself after a bridge restart and says so', async () => {
   const shots = screenshots('reconnect');
   const own = await startBridge();
-  const page = await browser.newPage();
+  const page = await suite.browser.newPage();
   const ui = new Playground(page);
   await ui.open(own.url);
   await own.stop();

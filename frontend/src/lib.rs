@@ -16,6 +16,7 @@ pub mod schema;
 pub mod status;
 pub mod stream;
 pub mod text;
+pub mod widgets;
 pub mod wire;
 pub mod ws;
 

@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod report;
 
+use crate::widgets::{Step, TextField};
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -90,26 +91,8 @@ pub fn BatchSection() -> impl IntoView {
             }
         });
     };
-    let input = move |label: &'static str,
-                      id: &'static str,
-                      signal: RwSignal<String>,
-                      hint: &'static str| {
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <input
-                    data-testid=id
-                    placeholder=hint
-                    prop:value=move || signal.get()
-                    on:input:target=move |ev| signal.set(ev.target().value())
-                />
-            </label>
-        }
-    };
-
     view! {
-        <section id="section-batch" data-testid="section-batch" class="step">
-            <h2><span class="step-no">"4"</span>"Batch"</h2>
+        <Step id="batch" step=4 title="Batch">
             <p class="lede">
                 "Read the topic as a Spark batch job over Spark Connect. Spark strips the five-byte header, "
                 "decodes each writer schema id's records with from_avro and that schema from the registry, "
@@ -117,10 +100,10 @@ pub fn BatchSection() -> impl IntoView {
                 "Confluent Avro are counted and listed, never turned into silent nulls."
             </p>
             <div class="row controls">
-                {input("topic", "batch-topic", topic, "clicks-avro")}
-                {input("from", "batch-from", from, "oldest (offset, time or RFC 3339)")}
-                {input("to", "batch-to", to, "newest")}
-                {input("top N", "batch-top", top, "10")}
+                <TextField label="topic" testid="batch-topic" value=topic hint="clicks-avro"/>
+                <TextField label="from" testid="batch-from" value=from hint="oldest (offset, time or RFC 3339)"/>
+                <TextField label="to" testid="batch-to" value=to hint="newest"/>
+                <TextField label="top N" testid="batch-top" value=top hint="10"/>
                 <button
                     data-testid="batch-run"
                     class="primary"
@@ -140,7 +123,7 @@ pub fn BatchSection() -> impl IntoView {
                     <p class="error" role="alert" data-testid="batch-error">{e.message}</p>
                 }.into_any(),
             })}
-        </section>
+        </Step>
     }
 }
 

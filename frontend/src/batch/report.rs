@@ -2,6 +2,7 @@
 //! as horizontal bars, the tables, and the poison pills by position.
 
 use super::chart::{bars, ticks};
+use crate::widgets::GridLines;
 use leptos::prelude::*;
 use shared::batch::{BatchReport, Group, Minute};
 
@@ -126,13 +127,7 @@ fn MinuteChart(minutes: Vec<Minute>) -> impl IntoView {
             role="img"
             aria-label=format!("clicks per minute, {count} minutes, {total} clicks")
         >
-            {marks.into_iter().map(|m| {
-                let y = h - m as f64 * h / top as f64;
-                view! {
-                    <line class="grid" x1=AXIS x2=w + AXIS y1=y y2=y/>
-                    <text class="tick" x=AXIS - 6.0 y=y + 4.0 text-anchor="end">{m}</text>
-                }
-            }).collect_view()}
+            <GridLines marks=marks top=top left=AXIS width=w height=h/>
             {laid.into_iter().zip(minutes).map(|(b, m)| view! {
                 <rect class="bar" x=b.x + AXIS y=b.y width=b.width.max(0.5) height=b.height>
                     <title>{format!("{} — {} clicks, cost {}", clock(m.minute_ms, true), m.clicks, money(m.cost_cents))}</title>

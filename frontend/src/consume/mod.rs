@@ -7,6 +7,7 @@ pub mod book;
 pub mod inspector;
 pub mod table;
 
+use crate::widgets::Step;
 use crate::ws::Bridge;
 use book::{Outcome, Row, TailBook, Writer};
 use leptos::prelude::*;
@@ -250,8 +251,7 @@ pub fn ConsumeSection() -> impl IntoView {
     let running = move || state.tail.with(Option::is_some);
 
     view! {
-        <section id="section-consume" data-testid="section-consume" class="step">
-            <h2><span class="step-no">"3"</span>"Consume"</h2>
+        <Step id="consume" step=3 title="Consume">
             <p class="lede">
                 "Tail the topic. The bridge forwards the raw bytes; this page decodes every record "
                 "with the writer schema its header names, fetched from the registry once per id. "
@@ -306,7 +306,7 @@ pub fn ConsumeSection() -> impl IntoView {
                     <inspector::Inspector/>
                 </div>
             </div>
-        </section>
+        </Step>
     }
 }
 

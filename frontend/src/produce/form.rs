@@ -1,6 +1,7 @@
 //! The Produce section's settings: what a person types, and the checked request made of it.
 //! The parsing is plain functions, tested natively; the bridge checks everything again.
 
+use crate::widgets::TextField;
 use leptos::prelude::*;
 use shared::protocol::ProduceSpec;
 use shared::Topic;
@@ -120,27 +121,11 @@ pub fn FormView(
     /// The settings the inputs edit.
     form: Form,
 ) -> impl IntoView {
-    let text_input = move |label: &'static str,
-                           id: &'static str,
-                           signal: RwSignal<String>,
-                           hint: &'static str| {
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <input
-                    data-testid=id
-                    placeholder=hint
-                    prop:value=move || signal.get()
-                    on:input:target=move |ev| signal.set(ev.target().value())
-                />
-            </label>
-        }
-    };
     view! {
         <div class="panel produce-form">
             <h3>"Settings"</h3>
             <div class="grid">
-                {text_input("topic", "produce-topic", form.topic, "clicks-avro")}
+                <TextField label="topic" testid="produce-topic" value=form.topic hint="clicks-avro"/>
                 <label class="field">
                     <span>"writer schema"</span>
                     <select
@@ -152,13 +137,13 @@ pub fn FormView(
                         <option value="editor">"the schema in the editor"</option>
                     </select>
                 </label>
-                {text_input("records", "produce-count", form.count, "until stopped")}
-                {text_input("records per second", "produce-rate", form.rate, "unthrottled")}
-                {text_input("seed", "produce-seed", form.seed, "42")}
-                {text_input("partitions (new topic)", "produce-partitions", form.partitions, "3")}
-                {text_input("poison pills %", "produce-poison", form.poison, "0")}
-                {text_input("duplicates %", "produce-duplicates", form.duplicates, "0")}
-                {text_input("late clicks %", "produce-late", form.late, "0")}
+                <TextField label="records" testid="produce-count" value=form.count hint="until stopped"/>
+                <TextField label="records per second" testid="produce-rate" value=form.rate hint="unthrottled"/>
+                <TextField label="seed" testid="produce-seed" value=form.seed hint="42"/>
+                <TextField label="partitions (new topic)" testid="produce-partitions" value=form.partitions hint="3"/>
+                <TextField label="poison pills %" testid="produce-poison" value=form.poison hint="0"/>
+                <TextField label="duplicates %" testid="produce-duplicates" value=form.duplicates hint="0"/>
+                <TextField label="late clicks %" testid="produce-late" value=form.late hint="0"/>
             </div>
         </div>
     }

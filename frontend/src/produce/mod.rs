@@ -5,6 +5,7 @@
 pub mod form;
 
 use crate::schema::SchemaState;
+use crate::widgets::Step;
 use crate::ws::Bridge;
 use form::{Form, WriterChoice};
 use leptos::prelude::*;
@@ -86,8 +87,7 @@ pub fn ProduceSection() -> impl IntoView {
     };
 
     view! {
-        <section id="section-produce" data-testid="section-produce" class="step">
-            <h2><span class="step-no">"2"</span>"Produce"</h2>
+        <Step id="produce" step=2 title="Produce">
             <p class="lede">
                 "Generate realistic clicks — seeded, so the same settings give the same records — and "
                 "produce them in the Confluent wire format with an idempotent producer (acks=all). "
@@ -114,7 +114,7 @@ pub fn ProduceSection() -> impl IntoView {
                     {move || run.get().map(|r| view! { <RunView run=r update=update/> })}
                 </div>
             </div>
-        </section>
+        </Step>
     }
 }
 

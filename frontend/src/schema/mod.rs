@@ -9,6 +9,7 @@ pub mod editor;
 pub mod fields;
 
 use crate::registry::RegistryPanel;
+use crate::widgets::Step;
 use crate::wire::WirePreview;
 use leptos::prelude::*;
 use shared::protocol::RegisteredSchema;
@@ -95,8 +96,7 @@ fn changed(old: Option<&Checked>, new: Option<&Checked>) -> bool {
 #[component]
 pub fn SchemaSection() -> impl IntoView {
     view! {
-        <section id="section-schema" data-testid="section-schema" class="step">
-            <h2><span class="step-no">"1"</span>"Schema"</h2>
+        <Step id="schema" step=1 title="Schema">
             <p class="lede">
                 "Author the click schema. It is validated as you type, in the page, by apache-avro "
                 "compiled to WebAssembly. Register it as the value schema of a topic (subject "
@@ -112,6 +112,6 @@ pub fn SchemaSection() -> impl IntoView {
                     <WirePreview/>
                 </div>
             </div>
-        </section>
+        </Step>
     }
 }

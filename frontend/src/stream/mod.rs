@@ -6,6 +6,7 @@
 pub mod windows;
 
 use crate::batch::chart::{bars, ticks};
+use crate::widgets::{GridLines, Step, TextField};
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -144,14 +145,6 @@ pub fn StreamSection() -> impl IntoView {
             }
         });
     };
-    let input = move |label: &'static str, id: &'static str, signal: RwSignal<String>| {
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <input data-testid=id prop:value=move || signal.get() on:input:target=move |ev| signal.set(ev.target().value())/>
-            </label>
-        }
-    };
     let windows = Memo::new(move |_| {
         let job = job.get()?;
         live.windows
@@ -164,17 +157,16 @@ pub fn StreamSection() -> impl IntoView {
     });
 
     view! {
-        <section id="section-stream" data-testid="section-stream" class="step">
-            <h2><span class="step-no">"5"</span>"Stream"</h2>
+        <Step id="stream" step=5 title="Stream">
             <p class="lede">
                 "Read the topic with Spark Structured Streaming: records decoded per writer schema as in "
                 "the batch job, tumbling windows of event time with a watermark, clicks and cost per "
                 "creative per window. The query checkpoints, so a stopped one resumes where it was."
             </p>
             <div class="row controls">
-                {input("topic", "stream-topic", topic)}
-                {input("window (s)", "stream-window", window)}
-                {input("watermark (s)", "stream-watermark", watermark)}
+                <TextField label="topic" testid="stream-topic" value=topic/>
+                <TextField label="window (s)" testid="stream-window" value=window/>
+                <TextField label="watermark (s)" testid="stream-watermark" value=watermark/>
                 <label class="field">
                     <span>"trigger"</span>
                     <select data-testid="stream-trigger" on:change:target=move |ev| trigger.set(ev.target().value())>
@@ -217,7 +209,7 @@ pub fn StreamSection() -> impl IntoView {
                 <dt>"windows"</dt><dd data-testid="stream-windows">{move || windows.get().map_or(0, |w| w.window_count())}</dd>
             </dl>
             {move || windows.get().map(|w| view! { <WindowChart windows=w/> })}
-        </section>
+        </Step>
     }
 }
 
@@ -271,13 +263,7 @@ fn WindowChart(windows: Windows) -> impl IntoView {
         .collect::<Vec<_>>();
     view! {
         <svg class="chart" data-testid="stream-chart" data-windows=series.starts.len() viewBox=format!("0 0 {} {}", w + AXIS, h + 8.0) role="img" aria-label="clicks per window">
-            {marks.into_iter().map(|m| {
-                let y = h - m as f64 * h / top as f64;
-                view! {
-                    <line class="grid" x1=AXIS x2=w + AXIS y1=y y2=y/>
-                    <text class="tick" x=AXIS - 6.0 y=y + 4.0 text-anchor="end">{m}</text>
-                }
-            }).collect_view()}
+            <GridLines marks=marks top=top left=AXIS width=w height=h/>
             {laid.into_iter().zip(series.totals.clone()).map(|(b, n)| view! {
                 <rect class="bar soft" x=b.x + AXIS y=b.y width=b.width.max(0.5) height=b.height><title>{format!("{n} clicks")}</title></rect>
             }).collect_view()}
