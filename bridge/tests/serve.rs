@@ -133,6 +133,17 @@ async fn ask(
     }
 }
 
+/// A bridge on the shared test stack and a socket to it, as its own page would open one.
+async fn open_page_socket() -> (Server, Socket) {
+    let config = SHARED.ensure_up().await;
+    let server = start(config, None, no_dist()).await;
+    let own = server.base.clone();
+    let socket = connect(&server, Some(&own), "")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (server, socket)
+}
+
 fn no_dist() -> PathBuf {
     PathBuf::from("/nonexistent/kafka-demo-dist")
 }
@@ -251,12 +262,7 @@ async fn the_page_is_served_or_the_missing_build_explained() {
 
 #[tokio::test]
 async fn the_schema_step_runs_over_the_websocket_against_the_real_registry() {
-    let config = SHARED.ensure_up().await;
-    let server = start(config, None, no_dist()).await;
-    let own = server.base.clone();
-    let mut socket = connect(&server, Some(&own), "")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_server, mut socket) = open_page_socket().await;
     let topic = Topic::new(unique("ws-clicks")).unwrap_or_else(|e| panic!("{e}"));
 
     let seed = match ask(
@@ -473,12 +479,7 @@ fn spec(topic: &Topic, count: u64) -> ProduceSpec {
 
 #[tokio::test]
 async fn the_page_produces_and_tails_over_the_websocket() {
-    let config = SHARED.ensure_up().await;
-    let server = start(config, None, no_dist()).await;
-    let own = server.base.clone();
-    let mut socket = connect(&server, Some(&own), "")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_server, mut socket) = open_page_socket().await;
     let topic = Topic::new(unique("ws-produce")).unwrap_or_else(|e| panic!("{e}"));
     const COUNT: u64 = 5_000;
 
@@ -588,12 +589,7 @@ async fn the_page_produces_and_tails_over_the_websocket() {
 
 #[tokio::test]
 async fn bad_produce_and_tail_requests_are_refused_plainly() {
-    let config = SHARED.ensure_up().await;
-    let server = start(config, None, no_dist()).await;
-    let own = server.base.clone();
-    let mut socket = connect(&server, Some(&own), "")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_server, mut socket) = open_page_socket().await;
     let topic = Topic::new(unique("ws-missing")).unwrap_or_else(|e| panic!("{e}"));
 
     let refused = ask(&mut socket, 1, Request::StartProduce(spec(&topic, 0))).await;
@@ -658,12 +654,7 @@ async fn batch_outcome(socket: &mut Socket, job: JobId) -> (Vec<String>, BatchOu
 
 #[tokio::test]
 async fn the_page_runs_a_batch_job_that_agrees_with_what_it_produced() {
-    let config = SHARED.ensure_up().await;
-    let server = start(config, None, no_dist()).await;
-    let own = server.base.clone();
-    let mut socket = connect(&server, Some(&own), "")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_server, mut socket) = open_page_socket().await;
     let topic = Topic::new(unique("ws-batch")).unwrap_or_else(|e| panic!("{e}"));
     const COUNT: u64 = 2_000;
     let job = match ask(&mut socket, 1, Request::StartProduce(spec(&topic, COUNT))).await {
