@@ -6,7 +6,7 @@ CARGO      ?= cargo
 BIN        := target/debug/kafka-demo
 TEST_STACK := target/tmp/kafka-demo-test-stack-shared
 
-.PHONY: run test lint setup setup-test build frontend e2e stop status wasm-check
+.PHONY: run test lint setup setup-test build frontend e2e bench stop status wasm-check
 
 run: setup build frontend
 	$(BIN) stack up
@@ -27,6 +27,11 @@ test: setup-test wasm-check build frontend
 e2e:
 	cd e2e && node --test --test-concurrency=1 tests/
 	@echo "browser test screenshots: $(CURDIR)/e2e/artifacts"
+
+# Benchmarks, not tests: each prints its ratio to its target from one run (see docs/benchmarks.md).
+bench: setup-test build frontend
+	$(CARGO) build --release -p bridge --bins
+	cd e2e && node bench/all.mjs
 
 lint: setup
 	$(CARGO) fmt --all -- --check
