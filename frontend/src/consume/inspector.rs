@@ -8,7 +8,8 @@ use crate::text::json;
 use crate::wire::hex::annotate;
 use crate::wire::AnnotatedHex;
 use leptos::prelude::*;
-use shared::SchemaId;
+use shared::protocol::SubjectVersion;
+use shared::{SchemaId, Subject};
 
 /// The selected record, or a hint to select one.
 #[component]
@@ -68,14 +69,67 @@ fn Record(row: Row) -> impl IntoView {
     }
 }
 
-/// "subject vN" for a known schema id, as the registry listed it.
+/// "subject vN" for a known schema id: the tailed topic's value subject when the schema is
+/// registered there, otherwise the first few subjects that have it.
 fn subject_of(state: TailState, id: SchemaId) -> String {
+    let own = state.topic.get_untracked().map(|t| t.value_subject());
     state.book.with_value(|b| match b.writer(id) {
-        Some(Writer::Known { versions, .. }) if !versions.is_empty() => versions
-            .iter()
-            .map(|v| format!("{} v{}", v.subject, v.version))
-            .collect::<Vec<_>>()
-            .join(", "),
+        Some(Writer::Known { versions, .. }) => describe_versions(versions, own.as_ref()),
         _ => "no subject version listed".to_owned(),
     })
+}
+
+/// How many other subjects are named when the topic's own is not among them.
+const OTHERS_SHOWN: usize = 3;
+
+fn describe_versions(versions: &[SubjectVersion], own: Option<&Subject>) -> String {
+    let name = |v: &SubjectVersion| format!("{} v{}", v.subject, v.version);
+    if let Some(mine) = versions.iter().find(|v| Some(&v.subject) == own) {
+        let others = versions.len() - 1;
+        return match others {
+            0 => name(mine),
+            n => format!(
+                "{} (and {n} other subject{})",
+                name(mine),
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+    }
+    if versions.is_empty() {
+        return "no subject version listed".to_owned();
+    }
+    let shown: Vec<String> = versions.iter().take(OTHERS_SHOWN).map(name).collect();
+    match versions.len().saturating_sub(OTHERS_SHOWN) {
+        0 => shown.join(", "),
+        n => format!("{} and {n} more", shown.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(subject: &str, version: u32) -> SubjectVersion {
+        SubjectVersion {
+            subject: Subject::new(subject).unwrap_or_else(|e| panic!("{e}")),
+            version,
+        }
+    }
+
+    #[test]
+    fn the_topics_own_subject_comes_first_and_others_are_counted() {
+        let own = Subject::new("t-value").unwrap_or_else(|e| panic!("{e}"));
+        let all = [v("a-value", 1), v("t-value", 2), v("b-value", 1)];
+        assert_eq!(
+            describe_versions(&all, Some(&own)),
+            "t-value v2 (and 2 other subjects)"
+        );
+        assert_eq!(describe_versions(&all[1..2], Some(&own)), "t-value v2");
+        let many: Vec<_> = (0..5).map(|i| v(&format!("s{i}-value"), 1)).collect();
+        assert_eq!(
+            describe_versions(&many, Some(&own)),
+            "s0-value v1, s1-value v1, s2-value v1 and 2 more"
+        );
+        assert_eq!(describe_versions(&[], None), "no subject version listed");
+    }
 }

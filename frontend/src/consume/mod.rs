@@ -30,6 +30,8 @@ pub struct TailState {
     refresh_due: StoredValue<bool, LocalStorage>,
     /// The running tail.
     tail: RwSignal<Option<JobId>>,
+    /// The topic it reads.
+    topic: RwSignal<Option<Topic>>,
     /// Frames that arrived while the bridge's answer to `StartTail` was on its way (the tail
     /// may send before its answer is read); `None` when no start is pending.
     early: StoredValue<Option<Vec<shared::tail::TailFrame>>, LocalStorage>,
@@ -54,6 +56,7 @@ impl TailState {
             tick: RwSignal::new(0),
             refresh_due: StoredValue::new_local(false),
             tail: RwSignal::new(None),
+            topic: RwSignal::new(None),
             early: StoredValue::new_local(None),
             paused: RwSignal::new(false),
             selected: RwSignal::new(None),
@@ -212,6 +215,7 @@ pub fn ConsumeSection() -> impl IntoView {
         busy.set(true);
         state.reset();
         state.early.set_value(Some(Vec::new()));
+        state.topic.set(Some(topic.clone()));
         let spec = TailSpec {
             topic,
             from: from.get_untracked(),
