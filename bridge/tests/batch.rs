@@ -242,17 +242,56 @@ async fn offset_ranges_are_checked_against_the_topic() {
     );
 }
 
-/// Records whose writer schema is registered under another subject: the topic's own subject
-/// does not list it, the pass finds the id in the records, asks the registry for it and reads
-/// the topic again with it.
-#[tokio::test]
-async fn a_writer_registered_under_another_subject_still_decodes() {
+/// Copies the first `count` records of partition 0 of `from` to `to`, bytes unchanged.
+async fn copy_records(kafka: &bridge::config::KafkaConfig, from: &str, to: &str, count: usize) {
     use rdkafka::consumer::{Consumer as _, StreamConsumer};
     use rdkafka::message::Message as _;
     use rdkafka::producer::{FutureProducer, FutureRecord};
     use rdkafka::{Offset, TopicPartitionList};
     use std::time::Duration;
 
+    let consumer: StreamConsumer = bridge::kafka::client_config(kafka)
+        .set("group.id", unique("copier"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(from, 0, Offset::Beginning)
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer.assign(&list).unwrap_or_else(|e| panic!("{e}"));
+    let producer: FutureProducer = bridge::kafka::client_config(kafka)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let copied = tokio::time::timeout(Duration::from_secs(60), async {
+        for _ in 0..count {
+            let message = consumer.recv().await.unwrap_or_else(|e| panic!("{e}"));
+            let value = message.payload().unwrap_or_default().to_vec();
+            let record = FutureRecord::<[u8], [u8]>::to(to).payload(&value);
+            let sent = producer.send(record, Duration::from_secs(30)).await;
+            assert!(sent.is_ok(), "{sent:?}");
+        }
+    })
+    .await;
+    assert!(copied.is_ok(), "copying {from} to {to} did not finish");
+}
+
+fn statuses(doc: &Value) -> Vec<String> {
+    doc["report"]["schemas"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s["status"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Records whose writer schema is registered under another subject: the topic's own subject
+/// does not list it, the pass finds the id in the records, asks the registry for it and reads
+/// the topic again with it.
+#[tokio::test]
+async fn a_writer_registered_under_another_subject_still_decodes() {
     let config = SHARED.ensure_up().await;
     let (topic, other) = (unique("batch-home"), unique("batch-other"));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -264,32 +303,7 @@ async fn a_writer_registered_under_another_subject_still_decodes() {
         "--count", "200", "--seed", "42", "--partitions", "1", "--schema", "schemas/click_v2.avsc",
         "--truncated", "0.02",
     ]);
-
-    // Copy the other topic's records, bytes unchanged, to the end of this one.
-    let consumer: StreamConsumer = bridge::kafka::client_config(&config.kafka)
-        .set("group.id", unique("copier"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut list = TopicPartitionList::new();
-    list.add_partition_offset(&other, 0, Offset::Beginning)
-        .unwrap_or_else(|e| panic!("{e}"));
-    consumer.assign(&list).unwrap_or_else(|e| panic!("{e}"));
-    let producer: FutureProducer = bridge::kafka::client_config(&config.kafka)
-        .set("enable.idempotence", "true")
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let copied = tokio::time::timeout(Duration::from_secs(60), async {
-        for _ in 0..200 {
-            let message = consumer.recv().await.unwrap_or_else(|e| panic!("{e}"));
-            let value = message.payload().unwrap_or_default().to_vec();
-            let record = FutureRecord::<[u8], [u8]>::to(&topic).payload(&value);
-            let sent = producer.send(record, Duration::from_secs(30)).await;
-            assert!(sent.is_ok(), "{sent:?}");
-        }
-    })
-    .await;
-    assert!(copied.is_ok(), "copying {other} did not finish");
+    copy_records(&config.kafka, &other, &topic, 200).await;
 
     #[rustfmt::skip]
     let out = batch(&topic, &[
@@ -298,14 +312,33 @@ async fn a_writer_registered_under_another_subject_still_decodes() {
     assert_ok(&out, "batch --verify");
     let doc = json(&out);
     assert!(checks(&doc).iter().all(|(_, ok)| *ok), "{doc}");
-    let statuses: Vec<&str> = doc["report"]["schemas"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|s| s["status"].as_str()).collect())
-        .unwrap_or_default();
-    assert_eq!(statuses, ["decoded", "decoded"], "{doc}");
+    assert_eq!(statuses(&doc), ["decoded", "decoded"], "{doc}");
     assert!(
         stderr(&out).contains("decoding 2 schema ids"),
         "the second pass uses both writers: {}",
         stderr(&out)
     );
+}
+
+/// A topic with no subject of its own: the ids its records name are the writers.
+#[tokio::test]
+async fn a_topic_without_a_subject_reads_with_the_ids_its_records_name() {
+    let config = SHARED.ensure_up().await;
+    let (topic, source) = (unique("batch-bare"), unique("batch-source"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = dir.path().join("source.json");
+    #[rustfmt::skip]
+    produce(&source, &manifest, &[
+        "--count", "250", "--seed", "51", "--partitions", "1", "--wrong-magic", "0.02",
+    ]);
+    #[rustfmt::skip]
+    assert_ok(&SHARED.run(&["topic", "create", &topic, "--partitions", "1"]), "topic create");
+    copy_records(&config.kafka, &source, &topic, 250).await;
+
+    #[rustfmt::skip]
+    let out = batch(&topic, &["--verify", &path_arg(&manifest), "--no-write", "--format", "json"]);
+    assert_ok(&out, "batch --verify");
+    let doc = json(&out);
+    assert!(checks(&doc).iter().all(|(_, ok)| *ok), "{doc}");
+    assert_eq!(statuses(&doc), ["decoded"], "{doc}");
 }

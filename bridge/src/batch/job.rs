@@ -72,6 +72,12 @@ impl Job<'_> {
         self.load_raw(&report.ranges).await?;
         let registry = registry::Client::new(&self.config.registry)?;
         let mut writers = self.registered_writers(&registry).await?;
+        if writers.is_empty() {
+            // Nothing under the topic's subject (another naming strategy, say): the ids the
+            // records name are the writers, and the newest of them is the reader.
+            let ids = self.framed_ids().await?;
+            writers = self.other_writers(&registry, &ids, &[]).await?;
+        }
         let reader = self.reader(&registry, &writers).await?;
         report.reader_fields = reader.iter().map(|c| c.name.clone()).collect();
         // The subject's versions name the usual writers; a record may still name an id
@@ -197,6 +203,21 @@ impl Job<'_> {
             }
         }
         Ok(found)
+    }
+
+    /// Records per schema id in well-framed headers, without decoding: a pass of its own.
+    async fn framed_ids(&self) -> Result<Vec<(u32, u64)>, BatchError> {
+        let step = "listing schema ids";
+        let batch = self.collect(sql::framed_ids(), step).await?;
+        let t = super::result::Table::new(&batch);
+        let shape = |detail| BatchError::Shape { step, detail };
+        let ids = t.ints("schema_id").map_err(shape)?;
+        let counts = t.counts("records").map_err(shape)?;
+        Ok(ids
+            .into_iter()
+            .zip(counts)
+            .filter_map(|(id, n)| Some((u32::try_from(id?).ok()?, n)))
+            .collect())
     }
 
     /// The latest version registered for the topic's value subject, or, when there is none,

@@ -168,6 +168,15 @@ fn framed() -> String {
     )
 }
 
+/// Records per schema id among the well-framed records.
+pub fn framed_ids() -> String {
+    format!(
+        "WITH framed AS ({}) SELECT schema_id, count(*) AS records FROM framed \
+         WHERE problem IS NULL GROUP BY schema_id ORDER BY schema_id",
+        framed()
+    )
+}
+
 /// Each known writer's `from_avro` result, computed only for its own records (`w<id>`).
 ///
 /// `from_avro` in PERMISSIVE mode turns a body that does not decode into a struct whose
