@@ -449,6 +449,28 @@ mod tests {
     }
 
     #[test]
+    fn only_fields_that_can_be_null_are_counted() {
+        let reader = columns(V2).unwrap_or_else(|e| panic!("{e}"));
+        let writer = Writer {
+            id: 1,
+            text: V1.to_owned(),
+            columns: columns(V1).unwrap_or_else(|e| panic!("{e}")),
+        };
+        let sql = aggregate(&reader, &[writer], 25);
+        assert!(sql.contains("CAST(0 AS BIGINT) AS `null_id`"), "{sql}");
+        assert!(
+            sql.contains("`c_referrer` IS NULL) AS `null_referrer`"),
+            "{sql}"
+        );
+        // v1 has no country: its records are null there.
+        assert!(
+            sql.contains("`c_country` IS NULL) AS `null_country`"),
+            "{sql}"
+        );
+        assert!(sql.contains("pill_rank <= 25"), "{sql}");
+    }
+
+    #[test]
     fn unsupported_types_are_named() {
         let schema = r#"{"type":"record","name":"r","fields":[{"name":"tags","type":{"type":"array","items":"string"}}]}"#;
         assert!(matches!(
