@@ -22,12 +22,19 @@ use spark_connect_rs::SparkSession;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
-/// Runs the job `request` describes, calling `progress` as each stage starts.
+/// How often a long Spark call reports that it is still running.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Runs the job `request` describes, calling `progress` as each stage starts (and every
+/// [`HEARTBEAT`] while Spark works). Cancelling `cancel` interrupts the run's Spark operations
+/// and ends it with [`BatchError::Interrupted`].
 pub async fn run(
     config: &Config,
     request: &BatchRequest,
     progress: &(dyn Fn(&Stage) + Sync),
+    cancel: &CancellationToken,
 ) -> Result<BatchReport, BatchError> {
     let started = Instant::now();
     progress(&Stage::Connecting);
@@ -53,6 +60,7 @@ pub async fn run(
             config,
             request,
             progress,
+            cancel,
         };
         job.analyse(&mut report).await?;
     }
@@ -65,6 +73,7 @@ struct Job<'a> {
     config: &'a Config,
     request: &'a BatchRequest,
     progress: &'a (dyn Fn(&Stage) + Sync),
+    cancel: &'a CancellationToken,
 }
 
 impl Job<'_> {
@@ -284,7 +293,7 @@ impl Job<'_> {
     async fn collect(&self, query: String, step: &'static str) -> Result<RecordBatch, BatchError> {
         tracing::debug!(%query, "Spark SQL");
         let session = self.session.clone();
-        guarded(self.request.step_timeout, async move {
+        let work = guarded(self.request.step_timeout, async move {
             session
                 .sql(&query)
                 .await
@@ -292,9 +301,34 @@ impl Job<'_> {
                 .collect()
                 .await
                 .map_err(spark_error)
+        });
+        tokio::pin!(work);
+        let start = tokio::time::Instant::now() + HEARTBEAT;
+        let mut beat = tokio::time::interval_at(start, HEARTBEAT);
+        loop {
+            tokio::select! {
+                out = &mut work => {
+                    return out.map_err(|e: SparkOpError| BatchError::spark(step, e));
+                }
+                _ = beat.tick() => (self.progress)(&Stage::Working { step }),
+                () = self.cancel.cancelled() => {
+                    self.interrupt().await;
+                    return Err(BatchError::Interrupted);
+                }
+            }
+        }
+    }
+
+    /// Asks Spark to stop every operation of this run's session.
+    async fn interrupt(&self) {
+        let session = self.session.clone();
+        let stopped = guarded(Duration::from_secs(10), async move {
+            session.interrupt_all().await.map_err(spark_error)
         })
-        .await
-        .map_err(|e: SparkOpError| BatchError::spark(step, e))
+        .await;
+        if let Err(e) = stopped {
+            tracing::warn!("could not interrupt the Spark operations: {e}");
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! elapsed time on stderr, the result as tables or one JSON document on stdout, and, with
 //! `--verify`, the comparison with the producer's manifests.
 
-use super::{registry_error, say, NO};
+use super::{registry_error, say, wait_for_signal, INTERRUPTED, NO};
 use crate::batch::result::{Group, Minute};
 use crate::batch::verify::{self, Verification};
 use crate::batch::{self, BatchError, BatchReport, BatchRequest, Bound, Stage};
@@ -13,6 +13,7 @@ use shared::generator::Manifest;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 pub(super) async fn batch(args: &BatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let request = args.validate(&config.stack.data_dir);
@@ -24,9 +25,24 @@ pub(super) async fn batch(args: &BatchArgs, config: &Config) -> anyhow::Result<E
             started.elapsed().as_secs_f64()
         ))
     };
-    let report = batch::run(config, &request, &progress)
-        .await
-        .map_err(batch_error)?;
+    let cancel = CancellationToken::new();
+    let signals = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            cancel.cancel();
+        })
+    };
+    let outcome = batch::run(config, &request, &progress, &cancel).await;
+    signals.abort();
+    let _ = signals.await; // cancelled: nothing to report
+    let report = match outcome {
+        Err(BatchError::Interrupted) => {
+            say("interrupted; the Spark operations of this run were cancelled");
+            return Ok(ExitCode::from(INTERRUPTED));
+        }
+        other => other.map_err(batch_error)?,
+    };
     say(&format!(
         "[{:>6.1}s] done: {} records, {} decoded, {} poison pills",
         started.elapsed().as_secs_f64(),
@@ -291,7 +307,7 @@ async fn bench_batch(args: &BenchBatchArgs, config: &Config) -> anyhow::Result<E
                 })?;
         let count = started.elapsed();
         let started = Instant::now();
-        let report = batch::run(config, &request(None), &|_| {})
+        let report = batch::run(config, &request(None), &|_| {}, &CancellationToken::new())
             .await
             .map_err(batch_error)?;
         let job = started.elapsed();
@@ -307,9 +323,14 @@ async fn bench_batch(args: &BenchBatchArgs, config: &Config) -> anyhow::Result<E
     }
     let out = config.stack.data_dir.join("batch").join("bench");
     let started = Instant::now();
-    batch::run(config, &request(Some(out.clone())), &|_| {})
-        .await
-        .map_err(batch_error)?;
+    batch::run(
+        config,
+        &request(Some(out.clone())),
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .map_err(batch_error)?;
     let with_parquet = started.elapsed();
     let (count, job) = (median(&mut counts), median(&mut jobs));
     let rate = |d: Duration| records as f64 / d.as_secs_f64().max(1e-9);
