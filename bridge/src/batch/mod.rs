@@ -143,7 +143,8 @@ fn plain(message: &str) -> String {
 }
 
 impl BatchError {
-    fn spark(step: &'static str, error: crate::spark::SparkOpError) -> Self {
+    /// The error of a Spark call made while doing `step`.
+    pub fn spark(step: &'static str, error: crate::spark::SparkOpError) -> Self {
         use crate::spark::SparkOpError as E;
         match error {
             E::Unreachable { url, reason } => Self::SparkUnreachable {
