@@ -155,6 +155,9 @@ pub(crate) fn fill(report: &mut BatchReport, rows: &[Row], reader: &[Column], to
         }
     }
     report.poison_complete = report.poison.len() as u64 == report.poison_total();
+    // What Spark read, which is fewer than the offsets spanned when some offsets hold no
+    // record (compacted topics, transaction markers).
+    report.records_read = report.totals.clicks + report.poison_total();
 }
 
 fn add(into: &mut (u64, u64), r: &Row) {
