@@ -342,3 +342,51 @@ async fn a_topic_without_a_subject_reads_with_the_ids_its_records_name() {
     assert!(checks(&doc).iter().all(|(_, ok)| *ok), "{doc}");
     assert_eq!(statuses(&doc), ["decoded"], "{doc}");
 }
+
+/// Values too short for the Confluent header — empty, three bytes, a tombstone with no value
+/// at all — are pills of their own kind, at their offsets.
+#[tokio::test]
+async fn short_and_missing_values_are_too_short_pills() {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use std::time::Duration;
+
+    let config = SHARED.ensure_up().await;
+    let topic = unique("batch-short");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = dir.path().join("m.json");
+    #[rustfmt::skip]
+    produce(&topic, &manifest, &["--count", "100", "--seed", "61", "--partitions", "1"]);
+    let producer: FutureProducer = bridge::kafka::client_config(&config.kafka)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for value in [Some(&b""[..]), Some(&[0u8, 0, 1][..]), None] {
+        let mut record = FutureRecord::<[u8], [u8]>::to(&topic).key(&b"k"[..]);
+        if let Some(value) = value {
+            record = record.payload(value);
+        }
+        let sent = producer.send(record, Duration::from_secs(30)).await;
+        assert!(sent.is_ok(), "{sent:?}");
+    }
+
+    let out = batch(&topic, &["--no-write", "--format", "json"]);
+    assert_ok(&out, "batch");
+    let report = &json(&out)["report"];
+    assert_eq!(report["records_read"], 103, "{report}");
+    assert_eq!(report["totals"]["clicks"], 100, "{report}");
+    assert_eq!(report["poison_counts"]["too_short"], 3, "{report}");
+    let pills: Vec<(i64, String)> = report["poison"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    let offset = p["offset"].as_i64().unwrap_or(-1);
+                    (offset, p["detail"].as_str().unwrap_or_default().to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let offsets: Vec<i64> = pills.iter().map(|(o, _)| *o).collect();
+    assert_eq!(offsets, [100, 101, 102], "{report}");
+    assert!(pills[1].1.starts_with("3 bytes long"), "{pills:?}");
+}
