@@ -161,7 +161,7 @@ fn framed() -> String {
            CASE WHEN length(value) >= 5 \
                 THEN CAST(conv(hex(substring(value, 2, 4)), 16, 10) AS BIGINT) END AS schema_id, \
            coalesce(length(value), 0) AS len, \
-           CASE WHEN length(value) >= 1 \
+           CASE WHEN length(value) >= 1 AND substring(value, 1, 1) <> X'00' \
                 THEN CAST(conv(hex(substring(value, 1, 1)), 16, 10) AS INT) END AS magic, \
            CASE WHEN length(value) >= 5 THEN substring(value, 6) END AS body \
          FROM {RAW}"
@@ -303,11 +303,10 @@ pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> St
     let mut aggs = vec![
         "count(*) AS records".to_owned(),
         "coalesce(sum(cents), 0) AS cost_cents".into(),
-        "min(event_ms) AS first_event_ms".into(),
-        "max(event_ms) AS last_event_ms".into(),
-        "max(len) AS len".into(),
-        // A number, not text: a text maximum would make Spark sort instead of hash.
-        "max(magic) AS magic".into(),
+        // Every aggregate costs an update per row and grouping, so the ones only one
+        // grouping needs take NULL in the others.
+        format!("min(CASE WHEN dim = {r} THEN event_ms END) AS first_event_ms"),
+        format!("max(CASE WHEN dim = {r} THEN event_ms END) AS last_event_ms"),
         // The rank of the hash's bits above the register bits: 1 + their leading zeros.
         format!(
             "max(CASE WHEN dim = {r} AND problem IS NULL THEN \
@@ -347,10 +346,12 @@ pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> St
                 THEN CAST(user_hash & {mask} AS INT) END AS bucket, \
            CASE WHEN problem IS NOT NULL THEN partition END AS pill_partition, \
            CASE WHEN problem IS NOT NULL THEN offset END AS pill_offset, \
+           CASE WHEN problem IS NOT NULL THEN len END AS len, \
+           CASE WHEN problem IS NOT NULL THEN magic END AS magic, \
            {aggs} \
          FROM rows LATERAL VIEW explode(CASE WHEN problem IS NULL \
            THEN array({c}, {p}, {r}) ELSE array({r}) END) d AS dim \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10",
         mask = (1u64 << bits) - 1,
         aggs = aggs.join(", ")
     );
