@@ -294,9 +294,12 @@ pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> St
     };
     let bits = REGISTER_BITS;
     let word = 64 - bits;
+    // Cents rounded half away from zero, as the generator rounds them; Spark's round() goes
+    // through a BigDecimal per row, this arithmetic does not.
     let rows = format!(
         "SELECT *, {event_ms} AS event_ms, \
-           CAST(round(CAST(`c_cost` AS DOUBLE) * 100) AS BIGINT) AS cents, \
+           CAST(signum(`c_cost`) * floor(abs(CAST(`c_cost` AS DOUBLE) * 100) + 0.5) AS BIGINT) \
+             AS cents, \
            xxhash64(`c_ip`, `c_user_agent`) AS user_hash FROM shaped"
     );
     let (c, p, r) = (dim::CREATIVE_MINUTE, dim::PLACEMENT, dim::RECORDS);
