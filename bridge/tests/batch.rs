@@ -54,11 +54,35 @@ fn checks(doc: &Value) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// The sum of a column of a Parquet folder, read back through Spark.
+async fn parquet_sum(config: &bridge::config::Config, folder: &str, column: &str) -> i64 {
+    use arrow::array::{Array as _, Int64Array};
+    let session = bridge::spark::connect(&config.spark, std::time::Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = folder.replace('`', "");
+    let query = format!("SELECT sum({column}) AS n FROM parquet.`{path}`");
+    let batch = session
+        .sql(&query)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sums = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap_or_else(|| panic!("not a BIGINT sum: {batch:?}"));
+    assert_eq!(sums.len(), 1);
+    sums.value(0)
+}
+
 /// A one-partition topic filled by a v1 run with every kind of poison pill and duplicates, then
 /// a v2 run: the batch job decodes both versions and finds every pill where the manifest put it.
 #[tokio::test]
 async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
-    SHARED.ensure_up().await;
+    let config = SHARED.ensure_up().await;
     let topic = unique("batch-mixed");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (m1, m2) = (dir.path().join("v1.json"), dir.path().join("v2.json"));
@@ -125,6 +149,10 @@ async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
             .any(|f| f.file_name().to_string_lossy().ends_with(".parquet"));
         assert!(parquet, "no Parquet file for {table}");
     }
+    // The Parquet copy holds what the report says.
+    let table = out_dir.join("per_creative").display().to_string();
+    let written = parquet_sum(&config, &table, "clicks").await;
+    assert_eq!(Some(written), report["totals"]["clicks"].as_i64());
 
     // The same records checked against the first run only: every difference is reported and
     // the exit code says so.
