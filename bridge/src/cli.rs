@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 mod batch;
+mod bench;
 mod consume;
 mod produce;
 
@@ -34,7 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Produce(args) => produce::produce(&args, &config).await,
         Command::Consume(args) => consume::consume(&args, &config).await,
         Command::Batch(args) => batch::batch(&args, &config).await,
-        Command::Bench(cmd) => batch::bench(cmd, &config).await,
+        Command::Bench(cmd) => bench::bench(cmd, &config).await,
     }
 }
 
