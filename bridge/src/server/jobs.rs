@@ -369,17 +369,12 @@ pub(super) fn start_batch(
             // Stages are news: when the tab is slow to read, one may be skipped.
             let _ = outbox.try_send(Outgoing::Message(ServerMessage::Push(push)));
         };
-        let outcome = tokio::select! {
-            _ = stop.cancelled() => None,
-            result = batch::run(&state.inner.config, &request, &progress) => Some(result),
+        // Stopping (the tab went) interrupts the job's Spark operations too.
+        let outcome = match batch::run(&state.inner.config, &request, &progress, &stop).await {
+            Ok(report) => BatchOutcome::Finished(Box::new(report)),
+            Err(e) => BatchOutcome::Failed(batch_error(e)),
         };
-        if let Some(result) = outcome {
-            let outcome = match result {
-                Ok(report) => BatchOutcome::Finished(Box::new(report)),
-                Err(e) => BatchOutcome::Failed(batch_error(e)),
-            };
-            jobs.push(Push::BatchDone { job, outcome }).await;
-        }
+        jobs.push(Push::BatchDone { job, outcome }).await;
         jobs.forget(job);
     });
     Ok(Response::BatchStarted { job })
