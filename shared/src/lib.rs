@@ -6,6 +6,8 @@
 //! `apache-avro`, for the two sides that parse schemas.
 
 pub mod click;
+#[cfg(feature = "avro")]
+pub mod decode;
 pub mod generator;
 pub mod ids;
 pub mod protocol;
