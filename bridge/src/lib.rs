@@ -1,6 +1,7 @@
 //! kafka-demo's native side: the local stack of real services, the schema registry client, Kafka
 //! and Spark Connect access, and the command line that drives them.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod consume;

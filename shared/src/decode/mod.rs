@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod corpus;
 mod framed;
 mod plan;
 mod reader;
