@@ -53,10 +53,18 @@ async function openPage(corpus) {
       window.wasmBindings.bench_decode(window.benchCorpus, 1, 'planned');
       window.wasmBindings.bench_decode(window.benchCorpus, 1, 'apache');
     }, CORPUS_URL_PATH);
-    const run = (rounds) => page.evaluate((rounds) => ({
-      planned: window.wasmBindings.bench_decode(window.benchCorpus, rounds, 'planned'),
-      apache: window.wasmBindings.bench_decode(window.benchCorpus, rounds, 'apache'),
-    }), rounds);
+    const run = async (rounds) => {
+      const rates = await page.evaluate((rounds) => ({
+        planned: Array.from(window.wasmBindings.bench_decode(window.benchCorpus, rounds, 'planned')),
+        apache: Array.from(window.wasmBindings.bench_decode(window.benchCorpus, rounds, 'apache')),
+      }), rounds);
+      return {
+        planned: median(rates.planned),
+        apache: median(rates.apache),
+        plannedBest: best(rates.planned),
+        apacheBest: best(rates.apache),
+      };
+    };
     return { run, close };
   } catch (e) {
     await close();
@@ -64,6 +72,7 @@ async function openPage(corpus) {
   }
 }
 
+const best = (xs) => Math.max(...xs);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
@@ -91,6 +100,8 @@ const nativeApache = median(pairs.map((p) => p.native.apache_avro_records_per_s)
 const wasmPlanned = median(pairs.map((p) => p.wasm.planned));
 const wasmApache = median(pairs.map((p) => p.wasm.apache));
 const ratio = median(pairs.map((p) => p.wasm.planned / p.native.planned_records_per_s));
+// Best rounds: the least disturbed by other processes on a shared machine.
+const bestRatio = best(pairs.map((p) => p.wasm.plannedBest)) / best(pairs.map((p) => p.native.planned_best_records_per_s));
 const apacheRatio = median(pairs.map((p) => p.wasm.apache / p.native.apache_avro_records_per_s));
 const result = {
   bench: 'browser-decode',
@@ -103,6 +114,7 @@ const result = {
   wasm_apache_avro_records_per_s: wasmApache,
   ratio,
   apache_avro_ratio: apacheRatio,
+  best_round_ratio: bestRatio,
   ratios: pairs.map((p) => p.wasm.planned / p.native.planned_records_per_s),
   target: TARGET,
   verdict: ratio >= TARGET ? 'PASS' : 'BELOW TARGET',
@@ -117,5 +129,6 @@ if (opts.json) {
   console.log(`  native apache-avro          ${f(result.native_apache_avro_records_per_s)} records/s`);
   console.log(`  wasm   apache-avro          ${f(result.wasm_apache_avro_records_per_s)} records/s  (ratio ${result.apache_avro_ratio.toFixed(3)})`);
   console.log(`  ratios per pair (planned)   ${result.ratios.map((r) => r.toFixed(3)).join(' ')}`);
+  console.log(`  best rounds ratio (planned) ${bestRatio.toFixed(3)}`);
   console.log(`  ratio wasm/native (planned) ${ratio.toFixed(3)} (target >= ${TARGET}): ${result.verdict}`);
 }

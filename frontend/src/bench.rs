@@ -3,15 +3,15 @@
 //! returns records per second. The page never calls it; `e2e/bench/decode.mjs` does, through the
 //! bindings trunk exposes as `window.wasmBindings`.
 
-use shared::decode::corpus::{median, Corpus};
+use shared::decode::corpus::Corpus;
 use shared::decode::Row;
 use wasm_bindgen::prelude::*;
 
 /// Decodes every record of `corpus` `rounds` times with the planned decoder (`path` =
-/// `"planned"`) or `apache-avro`'s `from_avro_datum` (`"apache"`), and returns the median
-/// records per second. Fails when the corpus does not parse or a record does not decode.
+/// `"planned"`) or `apache-avro`'s `from_avro_datum` (`"apache"`), and returns the records per
+/// second of each round. Fails when the corpus does not parse or a record does not decode.
 #[wasm_bindgen]
-pub fn bench_decode(corpus: &[u8], rounds: u32, path: &str) -> Result<f64, JsError> {
+pub fn bench_decode(corpus: &[u8], rounds: u32, path: &str) -> Result<Vec<f64>, JsError> {
     let corpus = Corpus::parse(corpus)?;
     let performance = web_sys::window()
         .and_then(|w| w.performance())
@@ -36,5 +36,5 @@ pub fn bench_decode(corpus: &[u8], rounds: u32, path: &str) -> Result<f64, JsErr
         }
         rates.push(n as f64 / (ms.max(1e-3) / 1000.0));
     }
-    Ok(median(&rates))
+    Ok(rates)
 }

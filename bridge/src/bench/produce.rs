@@ -127,6 +127,7 @@ async fn round_of(
             tokio::task::yield_now().await;
         }
     }
+    let sending = start.elapsed();
     let limit = flush_limit(client.get("message.timeout.ms"));
     let flushed = flush(Arc::clone(&producer), limit, &never).await?;
     let elapsed = start.elapsed();
@@ -139,6 +140,7 @@ async fn round_of(
         input.clicks.len(),
         stats.first_error().unwrap_or_default()
     );
+    tracing::info!(?mode, ?sending, ?elapsed, "round done");
     if !args.keep_topics {
         delete_topic(&config.kafka, &topic).await;
     }

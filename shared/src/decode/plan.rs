@@ -105,7 +105,7 @@ impl Prim {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn read(&self, cursor: &mut Cursor<'_>) -> Result<Cell, Fault> {
         Ok(match self {
             Self::Null => Cell::Null,
@@ -172,7 +172,7 @@ impl Step {
     }
 
     /// Reads this field's cell, pushing into `row` what does not fit a cell.
-    #[inline]
+    #[inline(always)]
     pub(super) fn read(&self, cursor: &mut Cursor<'_>, row: &mut Row) -> Result<Cell, StepError> {
         match self {
             Self::Prim(prim) => Ok(prim.read(cursor)?),
