@@ -63,6 +63,7 @@ pub(crate) async fn run(
         })
         .collect();
     let (mut encode, mut pre_encoded) = (Vec::new(), Vec::new());
+    let mut topics = Vec::new();
     for round in 0..input.rounds {
         // Alternate which mode goes first, so neither always meets a warmer broker.
         let order = match round % 2 {
@@ -70,7 +71,16 @@ pub(crate) async fn run(
             _ => [Mode::PreEncoded, Mode::Encode],
         };
         for mode in order {
-            let rps = round_of(config, args, input, &pre, mode, round).await?;
+            let topic = fresh_topic(mode, round)?;
+            let rps = round_of(config, args, input, &pre, mode, &topic).await;
+            topics.push(topic);
+            let rps = match rps {
+                Ok(rps) => rps,
+                Err(e) => {
+                    clean_up(config, args, &topics).await;
+                    return Err(e);
+                }
+            };
             eprintln!("round {}: {mode:?} {rps:.0} records/s", round + 1);
             match mode {
                 Mode::Encode => encode.push(rps),
@@ -78,6 +88,7 @@ pub(crate) async fn run(
             }
         }
     }
+    clean_up(config, args, &topics).await;
     Ok(ProduceReport {
         records: input.clicks.len(),
         rounds: input.rounds,
@@ -95,10 +106,9 @@ async fn round_of(
     input: &Input,
     pre: &[Vec<u8>],
     mode: Mode,
-    round: u32,
+    topic: &Topic,
 ) -> anyhow::Result<f64> {
-    let topic = fresh_topic(mode, round)?;
-    kafka::ensure_topic(&config.kafka, &topic, args.partitions, 1, TIMEOUT).await?;
+    kafka::ensure_topic(&config.kafka, topic, args.partitions, 1, TIMEOUT).await?;
     let stats = Arc::new(Stats::new());
     let client = kafka::client_config_with(&config.kafka, &producer_settings(args.compression));
     let producer: Arc<ThreadedProducer<Reports>> = Arc::new(
@@ -106,7 +116,7 @@ async fn round_of(
             .create_with_context(Reports(Arc::clone(&stats)))
             .context("could not create the producer")?,
     );
-    warm_up(&producer, &topic).await?;
+    warm_up(&producer, topic).await?;
     let never = CancellationToken::new();
     let mut out = Vec::with_capacity(512);
     let start = Instant::now();
@@ -141,9 +151,6 @@ async fn round_of(
         stats.first_error().unwrap_or_default()
     );
     tracing::info!(?mode, ?sending, ?elapsed, "round done");
-    if !args.keep_topics {
-        delete_topic(&config.kafka, &topic).await;
-    }
     Ok(rate(input.clicks.len(), elapsed))
 }
 
@@ -170,6 +177,16 @@ fn fresh_topic(mode: Mode, round: u32) -> anyhow::Result<Topic> {
         std::process::id()
     );
     Topic::new(&name).map_err(|e| anyhow::anyhow!("bench topic name {name}: {e}"))
+}
+
+/// Deletes the bench topics once every round is over (so no deletion runs on the broker while a
+/// round is timed), unless they are to be kept.
+async fn clean_up(config: &Config, args: &ProduceArgs, topics: &[Topic]) {
+    if !args.keep_topics {
+        for topic in topics {
+            delete_topic(&config.kafka, topic).await;
+        }
+    }
 }
 
 /// Deletes a bench topic; a failure only leaves it behind, so it is logged, not returned.
