@@ -2,6 +2,7 @@
 //! and Spark Connect access, and the command line that drives them.
 
 pub mod batch;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod consume;

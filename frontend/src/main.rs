@@ -1,6 +1,9 @@
 //! Entry point of the browser playground: mounts [`frontend::App`] on the page's body.
 
 #[cfg(target_arch = "wasm32")]
+pub mod bench;
+
+#[cfg(target_arch = "wasm32")]
 fn main() {
     leptos::mount::mount_to_body(frontend::App);
 }

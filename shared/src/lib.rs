@@ -7,6 +7,8 @@
 
 pub mod batch;
 pub mod click;
+#[cfg(feature = "avro")]
+pub mod decode;
 pub mod generator;
 pub mod ids;
 pub mod protocol;

@@ -8,84 +8,11 @@
 use crate::registry::{self, RegistryError};
 use apache_avro::types::Value;
 use apache_avro::Schema;
-use shared::wire::{Frame, FrameError};
+use shared::wire::Frame;
 use shared::SchemaId;
 use std::collections::HashMap;
-use std::fmt;
 
-/// Why a record value is a poison pill.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PoisonReason {
-    /// Fewer than five bytes (an empty or null value included).
-    TooShort {
-        /// The value's length.
-        len: usize,
-    },
-    /// The first byte is not the Confluent magic byte `0x00`.
-    WrongMagic {
-        /// The byte found.
-        found: u8,
-    },
-    /// The registry does not know the schema id in the header.
-    UnknownSchemaId {
-        /// The id.
-        id: SchemaId,
-    },
-    /// The body does not decode with the writer schema (or that schema is not usable Avro).
-    Undecodable {
-        /// The writer schema's id.
-        id: SchemaId,
-        /// What the decoder said.
-        detail: String,
-    },
-}
-
-impl PoisonReason {
-    /// Every kind, as [`PoisonReason::kind`] names them, in a fixed order.
-    pub const KINDS: [&'static str; 4] = [
-        "too_short",
-        "wrong_magic",
-        "unknown_schema_id",
-        "undecodable",
-    ];
-
-    /// A stable name for counting and for the dead-letter header.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::TooShort { .. } => "too_short",
-            Self::WrongMagic { .. } => "wrong_magic",
-            Self::UnknownSchemaId { .. } => "unknown_schema_id",
-            Self::Undecodable { .. } => "undecodable",
-        }
-    }
-}
-
-impl fmt::Display for PoisonReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooShort { len } => write!(
-                f,
-                "{len} bytes long; a Confluent-framed record needs at least 5"
-            ),
-            Self::WrongMagic { found } => write!(f, "magic byte is 0x{found:02x}, expected 0x00"),
-            Self::UnknownSchemaId { id } => {
-                write!(f, "schema id {id} is not known to the registry")
-            }
-            Self::Undecodable { id, detail } => {
-                write!(f, "body does not decode with schema id {id}: {detail}")
-            }
-        }
-    }
-}
-
-impl From<FrameError> for PoisonReason {
-    fn from(error: FrameError) -> Self {
-        match error {
-            FrameError::TooShort { len } => Self::TooShort { len },
-            FrameError::BadMagic { found } => Self::WrongMagic { found },
-        }
-    }
-}
+pub use shared::decode::PoisonReason;
 
 /// A decoded record.
 #[derive(Debug, Clone, PartialEq)]

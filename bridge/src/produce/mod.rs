@@ -5,7 +5,7 @@
 //! produces, reports progress about once a second, and flushes before returning, so a caller
 //! learns the fate of every record it sent.
 
-mod delivery;
+pub(crate) mod delivery;
 pub mod encoder;
 pub mod latency;
 pub mod rate;
@@ -13,7 +13,7 @@ pub mod rate;
 pub use delivery::Percentiles;
 pub use encoder::{ClickEncoder, EncoderError};
 
-use crate::config::{Config, KeyField, ProduceConfig};
+use crate::config::{Compression, Config, KeyField, ProduceConfig};
 use crate::kafka::{self, KafkaOpError};
 use crate::registry::{self, Registered, RegistryError};
 use apache_avro::Schema;
@@ -192,7 +192,7 @@ pub async fn prepare(
     )
     .await?;
     let stats = Arc::new(Stats::new());
-    let client = kafka::client_config_with(&config.kafka, &producer_settings(request));
+    let client = kafka::client_config_with(&config.kafka, &producer_settings(request.compression));
     let producer = client
         .create_with_context(Reports(Arc::clone(&stats)))
         .map_err(ProduceError::Producer)?;
@@ -267,18 +267,18 @@ impl Prepared {
 
 /// Settings of the producer: idempotent with `acks=all`, so a retried batch is written once and
 /// an acknowledged record is on every in-sync replica.
-fn producer_settings(request: &ProduceConfig) -> [(&'static str, &'static str); 5] {
+pub(crate) fn producer_settings(compression: Compression) -> [(&'static str, &'static str); 5] {
     [
         ("enable.idempotence", "true"),
         ("acks", "all"),
-        ("compression.type", request.compression.as_str()),
+        ("compression.type", compression.as_str()),
         ("linger.ms", "5"),
         ("message.timeout.ms", MESSAGE_TIMEOUT_MS),
     ]
 }
 
 /// How long to wait for a flush: past the point where librdkafka gives up on every record.
-fn flush_limit(message_timeout_ms: Option<&str>) -> Duration {
+pub(crate) fn flush_limit(message_timeout_ms: Option<&str>) -> Duration {
     let ms = message_timeout_ms
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|ms| *ms > 0)
@@ -468,7 +468,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 /// Hands one record to librdkafka, waiting for room while its queue is full. `Ok(false)` when
 /// stopped while waiting (the record was not sent).
-async fn offer(
+pub(crate) async fn offer(
     producer: &ThreadedProducer<Reports>,
     stats: &Stats,
     topic: &str,
@@ -499,7 +499,7 @@ async fn offer(
 
 /// Waits until every record sent has its delivery report, `limit` passes, or `give_up` is
 /// cancelled. librdkafka's flush blocks, so it runs on the blocking pool in short slices.
-async fn flush(
+pub(crate) async fn flush(
     producer: Arc<ThreadedProducer<Reports>>,
     limit: Duration,
     give_up: &CancellationToken,
