@@ -1,16 +1,17 @@
 //! The tail's memory, socket-free: raw records decoded in the page with the writer schema their
-//! header names, kept in a bounded ring, counted, and classified as poison pills when they do
-//! not decode. Pure; tested natively.
+//! header names (the planned decoder of `shared::decode`: cells point into the record's bytes,
+//! nothing is copied), kept in a bounded ring, counted, and classified as poison pills when they
+//! do not decode. Pure; tested natively.
 //!
 //! A record whose schema id has not been seen waits — with every record after it, so order is
 //! kept — until the page has asked the bridge for that schema once; each schema is asked for
 //! once and kept.
 
-use apache_avro::types::Value;
-use apache_avro::{from_avro_datum, Schema};
+use apache_avro::Schema;
+use shared::decode::{Decoder, PoisonReason, Row as Cells, Writers};
 use shared::protocol::SubjectVersion;
 use shared::tail::RawRecord;
-use shared::wire::{Frame, FrameError};
+use shared::wire::{Frame, HEADER_LEN};
 use shared::SchemaId;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -21,28 +22,8 @@ pub const KEEP: usize = 5_000;
 /// Why a record is a poison pill.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Poison {
-    /// Fewer than five bytes (a null value included).
-    TooShort {
-        /// The value's length.
-        len: usize,
-    },
-    /// The first byte is not `0x00`.
-    WrongMagic {
-        /// The byte found.
-        found: u8,
-    },
-    /// The registry has no schema with the header's id.
-    UnknownSchemaId {
-        /// The id.
-        id: SchemaId,
-    },
-    /// The body does not decode with its writer schema.
-    Undecodable {
-        /// The writer schema's id.
-        id: SchemaId,
-        /// What the decoder said.
-        detail: String,
-    },
+    /// It is not valid Confluent Avro.
+    Invalid(PoisonReason),
     /// The writer schema could not be fetched (the registry did not answer).
     SchemaUnavailable {
         /// The id.
@@ -53,22 +34,10 @@ pub enum Poison {
 }
 
 impl Poison {
-    /// Every kind, as [`Poison::kind`] names them.
-    pub const KINDS: [&'static str; 5] = [
-        "too_short",
-        "wrong_magic",
-        "unknown_schema_id",
-        "undecodable",
-        "schema_unavailable",
-    ];
-
     /// A stable name, for counting and for tests.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::TooShort { .. } => "too_short",
-            Self::WrongMagic { .. } => "wrong_magic",
-            Self::UnknownSchemaId { .. } => "unknown_schema_id",
-            Self::Undecodable { .. } => "undecodable",
+            Self::Invalid(reason) => reason.kind(),
             Self::SchemaUnavailable { .. } => "schema_unavailable",
         }
     }
@@ -76,14 +45,7 @@ impl Poison {
     /// What a person reads.
     pub fn describe(&self) -> String {
         match self {
-            Self::TooShort { len } => {
-                format!("too short: {len} bytes, a Confluent frame needs at least 5")
-            }
-            Self::WrongMagic { found } => format!("wrong magic byte 0x{found:02x} (expected 0x00)"),
-            Self::UnknownSchemaId { id } => format!("schema id {id} is unknown to the registry"),
-            Self::Undecodable { id, detail } => {
-                format!("body does not decode with schema {id}: {detail}")
-            }
+            Self::Invalid(reason) => reason.to_string(),
             Self::SchemaUnavailable { id, why } => {
                 format!("schema {id} could not be fetched: {why}")
             }
@@ -102,15 +64,26 @@ pub struct Row {
     pub outcome: Outcome,
 }
 
+impl Row {
+    /// The Avro body of a decoded record (its value past the header).
+    pub fn body(&self) -> &[u8] {
+        self.record
+            .value
+            .as_deref()
+            .and_then(|v| v.get(HEADER_LEN..))
+            .unwrap_or_default()
+    }
+}
+
 /// A record decoded, or why not.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// The fields, in the writer schema's order.
+    /// Its cells, in the writer schema's field order, pointing into the record's body.
     Decoded {
         /// The writer schema's id.
         id: SchemaId,
-        /// Field names and values.
-        fields: Arc<Vec<(String, Value)>>,
+        /// The cells.
+        cells: Cells,
     },
     /// A poison pill.
     Poison(Poison),
@@ -161,6 +134,7 @@ impl Counts {
 pub struct TailBook {
     rows: VecDeque<Row>,
     writers: HashMap<SchemaId, Writer>,
+    decoders: Writers,
     waiting: VecDeque<RawRecord>,
     columns: Vec<String>,
     /// Writer schemas whose fields are already among the columns.
@@ -197,6 +171,9 @@ impl TailBook {
 
     /// Records the answer for schema `id` and settles the records that waited for it.
     pub fn schema_arrived(&mut self, id: SchemaId, writer: Writer) {
+        if let Writer::Known { schema, .. } = &writer {
+            self.decoders.insert(id, schema);
+        }
         self.writers.insert(id, writer);
         while let Some(front) = self.waiting.front() {
             if !self.ready(front) {
@@ -225,13 +202,17 @@ impl TailBook {
     fn settle(&mut self, record: RawRecord) {
         let outcome = self.decode(record.value.as_deref().unwrap_or_default());
         match &outcome {
-            Outcome::Decoded { id, fields } => {
+            Outcome::Decoded { id, .. } => {
                 self.counts.decoded += 1;
                 if !self.columned.contains(id) {
                     self.columned.push(*id);
-                    for (name, _) in fields.iter() {
-                        if !self.columns.iter().any(|c| c == name) {
-                            self.columns.push(name.clone());
+                    let names = self
+                        .decoders
+                        .get(*id)
+                        .map(|d| d.columns().map(str::to_owned).collect::<Vec<_>>());
+                    for name in names.unwrap_or_default() {
+                        if !self.columns.contains(&name) {
+                            self.columns.push(name);
                         }
                     }
                 }
@@ -250,31 +231,20 @@ impl TailBook {
     }
 
     fn decode(&self, value: &[u8]) -> Outcome {
-        let frame = match Frame::parse(value) {
-            Ok(frame) => frame,
-            Err(FrameError::TooShort { len }) => return Outcome::Poison(Poison::TooShort { len }),
-            Err(FrameError::BadMagic { found }) => {
-                return Outcome::Poison(Poison::WrongMagic { found })
-            }
-        };
-        let id = frame.schema_id;
-        match self.writers.get(&id) {
-            Some(Writer::Known { schema, .. }) => match decode_body(schema, frame.body) {
-                Ok(fields) => Outcome::Decoded {
-                    id,
-                    fields: Arc::new(fields),
-                },
-                Err(detail) => Outcome::Poison(Poison::Undecodable { id, detail }),
+        let mut cells = Cells::new();
+        match self.decoders.decode(value, &mut cells) {
+            Ok(framed) => Outcome::Decoded {
+                id: framed.schema_id,
+                cells,
             },
-            Some(Writer::Missing) => Outcome::Poison(Poison::UnknownSchemaId { id }),
-            Some(Writer::Failed(why)) => Outcome::Poison(Poison::SchemaUnavailable {
-                id,
-                why: why.clone(),
-            }),
-            Some(Writer::Fetching) | None => Outcome::Poison(Poison::SchemaUnavailable {
-                id,
-                why: "not fetched yet".into(),
-            }),
+            Err(PoisonReason::UnknownSchemaId { id }) => match self.writers.get(&id) {
+                Some(Writer::Failed(why)) => Outcome::Poison(Poison::SchemaUnavailable {
+                    id,
+                    why: why.clone(),
+                }),
+                _ => Outcome::Poison(Poison::Invalid(PoisonReason::UnknownSchemaId { id })),
+            },
+            Err(reason) => Outcome::Poison(Poison::Invalid(reason)),
         }
     }
 
@@ -302,49 +272,48 @@ impl TailBook {
     pub fn writer(&self, id: SchemaId) -> Option<&Writer> {
         self.writers.get(&id)
     }
-}
 
-/// Decodes an Avro body into its top-level fields; the whole body must be used.
-pub fn decode_body(schema: &Schema, body: &[u8]) -> Result<Vec<(String, Value)>, String> {
-    let mut rest = body;
-    let value = from_avro_datum(schema, &mut rest, None).map_err(|e| e.to_string())?;
-    if !rest.is_empty() {
-        return Err(format!("{} bytes left over after the record", rest.len()));
+    /// Field `name` of a row as text, if the row is decoded and has that field.
+    pub fn cell(&self, row: &Row, name: &str) -> Option<String> {
+        let Outcome::Decoded { id, cells } = &row.outcome else {
+            return None;
+        };
+        let decoder = self.decoders.get(*id)?;
+        let column = decoder.columns().position(|c| c == name)?;
+        Some(decoder.text(cells, row.body(), column))
     }
-    Ok(match value {
-        Value::Record(fields) => fields,
-        other => vec![("value".to_owned(), other)],
-    })
-}
 
-/// A value as one table cell.
-pub fn cell(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Boolean(b) => b.to_string(),
-        Value::Int(n) | Value::Date(n) | Value::TimeMillis(n) => n.to_string(),
-        Value::Long(n)
-        | Value::TimeMicros(n)
-        | Value::TimestampMillis(n)
-        | Value::TimestampMicros(n)
-        | Value::LocalTimestampMillis(n)
-        | Value::LocalTimestampMicros(n) => n.to_string(),
-        Value::Float(x) => x.to_string(),
-        Value::Double(x) => x.to_string(),
-        Value::String(s) | Value::Enum(_, s) => s.clone(),
-        Value::Union(_, inner) => cell(inner),
-        Value::Bytes(b) | Value::Fixed(_, b) => format!("{} bytes", b.len()),
-        other => {
-            let text = crate::text::json::pretty(&crate::text::json::from_avro(other));
-            text.split_whitespace().collect::<Vec<_>>().join(" ")
-        }
+    /// Every field of a decoded row as (name, text), in the writer's order.
+    pub fn fields(&self, row: &Row) -> Vec<(String, String)> {
+        let Outcome::Decoded { id, cells } = &row.outcome else {
+            return Vec::new();
+        };
+        self.decoder(*id).map_or_else(Vec::new, |d| {
+            d.columns()
+                .enumerate()
+                .map(|(i, name)| (name.to_owned(), d.text(cells, row.body(), i)))
+                .collect()
+        })
+    }
+
+    /// A decoded row as pretty JSON, for the inspector.
+    pub fn json(&self, row: &Row) -> Option<String> {
+        let Outcome::Decoded { id, cells } = &row.outcome else {
+            return None;
+        };
+        let json = self.decoder(*id)?.to_json(cells, row.body());
+        serde_json::to_string_pretty(&json).ok()
+    }
+
+    fn decoder(&self, id: SchemaId) -> Option<&Decoder> {
+        self.decoders.get(id)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use apache_avro::to_avro_datum;
+    use apache_avro::{to_avro_datum, Schema};
 
     const V1: &str = include_str!("../../../schemas/click_v1.avsc");
     const V2: &str = include_str!("../../../schemas/click_v2.avsc");
@@ -482,13 +451,22 @@ mod tests {
     }
 
     #[test]
-    fn cells_read_plainly() {
-        assert_eq!(
-            cell(&Value::Union(1, Box::new(Value::String("a".into())))),
-            "a"
-        );
-        assert_eq!(cell(&Value::Union(0, Box::new(Value::Null))), "null");
-        assert_eq!(cell(&Value::Double(0.25)), "0.25");
-        assert_eq!(cell(&Value::Bytes(vec![1, 2])), "2 bytes");
+    fn decoded_rows_read_as_fields_and_json() {
+        let mut book = TailBook::new();
+        book.schema_arrived(SchemaId(1), known(V1));
+        book.feed([record(0, Some(framed(V1, 1)))]);
+        let row = book
+            .rows()
+            .front()
+            .cloned()
+            .unwrap_or_else(|| panic!("no row"));
+        let fields = book.fields(&row);
+        assert_eq!(fields.len(), 9);
+        let id = book.cell(&row, "id").unwrap_or_else(|| panic!("no id"));
+        assert!(fields.contains(&("id".to_owned(), id.clone())));
+        assert!(book
+            .json(&row)
+            .is_some_and(|j| j.contains(&format!("\"{id}\""))));
+        assert_eq!(book.cell(&row, "country"), None);
     }
 }

@@ -4,7 +4,6 @@
 
 use super::book::{Outcome, Row, Writer};
 use super::TailState;
-use crate::text::json;
 use crate::wire::hex::annotate;
 use crate::wire::AnnotatedHex;
 use leptos::prelude::*;
@@ -40,15 +39,18 @@ fn Record(row: Row) -> impl IntoView {
         .as_string()
         .unwrap_or_default();
     let body = match &row.outcome {
-        Outcome::Decoded { id, fields } => {
-            let object = apache_avro::types::Value::Record(fields.as_ref().clone());
+        Outcome::Decoded { id, .. } => {
+            let fields = state
+                .book
+                .with_value(|b| b.json(&row))
+                .unwrap_or_else(|| "(the writer schema is no longer known)".into());
             view! {
                 <p data-testid="inspector-schema">
                     "schema id " <code data-testid="inspector-schema-id">{id.to_string()}</code>
                     " → " <span data-testid="inspector-subject">{subject_of(state, *id)}</span>
                 </p>
                 <h4>"Decoded fields"</h4>
-                <pre class="code" data-testid="inspector-fields">{json::pretty(&json::from_avro(&object))}</pre>
+                <pre class="code" data-testid="inspector-fields">{fields}</pre>
             }
             .into_any()
         }

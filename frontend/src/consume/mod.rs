@@ -374,18 +374,21 @@ fn filtered(book: &TailBook, field: &str, text: &str, poison_only: bool) -> Vec<
         .filter(|i| {
             rows.get(*i).is_some_and(|row| {
                 (!poison_only || matches!(row.outcome, Outcome::Poison(_)))
-                    && (text.is_empty() && field.is_empty() || matches(row, field, text))
+                    && (text.is_empty() && field.is_empty() || matches(book, row, field, text))
             })
         })
         .collect()
 }
 
-fn matches(row: &Row, field: &str, text: &str) -> bool {
+fn matches(book: &TailBook, row: &Row, field: &str, text: &str) -> bool {
     match &row.outcome {
-        Outcome::Decoded { fields, .. } => fields
+        Outcome::Decoded { .. } if field.is_empty() => book
+            .fields(row)
             .iter()
-            .filter(|(name, _)| field.is_empty() || name == field)
-            .any(|(_, value)| text.is_empty() || book::cell(value).contains(text)),
+            .any(|(_, value)| value.contains(text)),
+        Outcome::Decoded { .. } => book
+            .cell(row, field)
+            .is_some_and(|value| value.contains(text)),
         Outcome::Poison(p) => field.is_empty() && p.describe().contains(text),
     }
 }
@@ -444,6 +447,13 @@ mod tests {
     #[test]
     fn filters_pick_fields_texts_and_poison() {
         let book = book();
+        let id = book
+            .rows()
+            .front()
+            .and_then(|r| book.cell(r, "id"))
+            .unwrap_or_default();
+        // Both sample records carry the same id; the poison pill has no fields.
+        assert_eq!(filtered(&book, "id", &id, false), vec![1, 0]);
         assert_eq!(filtered(&book, "", "", false), vec![2, 1, 0]);
         assert_eq!(
             filtered(&book, "country", "", false),

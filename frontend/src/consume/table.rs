@@ -1,7 +1,7 @@
 //! The tail's table: only the rows in view are drawn, so it stays smooth however fast records
 //! arrive; newest first; filtered by a field's value.
 
-use super::book::{cell, Outcome, Row};
+use super::book::{Outcome, Row};
 use super::{filtered, TailState};
 use leptos::prelude::*;
 
@@ -82,17 +82,26 @@ pub fn VirtualTable() -> impl IntoView {
             .unwrap_or_default()
     });
     let first = move || ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
+    // The rows in view with their cells as text, one per column.
     let visible = move || {
         let first = first();
         let count = (VIEW_HEIGHT / ROW_HEIGHT) as usize + 2 * OVERSCAN;
         let positions: Vec<usize> =
             matching.with(|m| m.iter().skip(first).take(count).copied().collect());
+        let columns = columns.get();
         state
             .with_book(|b| {
                 positions
                     .iter()
-                    .filter_map(|i| b.rows().get(*i).cloned())
-                    .collect::<Vec<Row>>()
+                    .filter_map(|i| b.rows().get(*i))
+                    .map(|row| {
+                        let cells = columns
+                            .iter()
+                            .map(|c| b.cell(row, c).unwrap_or_default())
+                            .collect();
+                        (row.clone(), cells)
+                    })
+                    .collect::<Vec<(Row, Vec<String>)>>()
             })
             .unwrap_or_default()
     };
@@ -111,10 +120,7 @@ pub fn VirtualTable() -> impl IntoView {
             >
                 <div class="vt-space" style=move || format!("height: {}px", matching.with(Vec::len) as f64 * ROW_HEIGHT)>
                     <div class="vt-rows" style=move || format!("top: {}px", first() as f64 * ROW_HEIGHT)>
-                        {move || {
-                            let columns = columns.get();
-                            visible().into_iter().map(|row| view! { <RowView row=row columns=columns.clone()/> }).collect_view()
-                        }}
+                        {move || visible().into_iter().map(|(row, cells)| view! { <RowView row=row cells=cells/> }).collect_view()}
                     </div>
                 </div>
             </div>
@@ -127,7 +133,7 @@ pub fn VirtualTable() -> impl IntoView {
 
 /// One row: its place, its key, then its fields or why it is a poison pill.
 #[component]
-fn RowView(row: Row, columns: Vec<String>) -> impl IntoView {
+fn RowView(row: Row, cells: Vec<String>) -> impl IntoView {
     let state = expect_context::<TailState>();
     let key = row
         .record
@@ -139,12 +145,11 @@ fn RowView(row: Row, columns: Vec<String>) -> impl IntoView {
         Outcome::Poison(_) => None,
     };
     let (kind, cells) = match &row.outcome {
-        Outcome::Decoded { fields, .. } => (
+        Outcome::Decoded { .. } => (
             "decoded",
-            columns
-                .iter()
-                .map(|c| {
-                    let text = fields.iter().find(|(n, _)| n == c).map_or_else(String::new, |(_, v)| cell(v));
+            cells
+                .into_iter()
+                .map(|text| {
                     let title = text.clone();
                     view! { <span class="c-field" title=title>{text}</span> }.into_any()
                 })

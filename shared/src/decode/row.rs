@@ -77,7 +77,7 @@ pub enum Cell {
 }
 
 /// A decoded record: its cells, plus the `apache-avro` values of fields outside the plan.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
     pub(super) cells: Vec<Cell>,
     pub(super) values: Vec<Value>,
