@@ -12,5 +12,5 @@ pub mod registry;
 pub mod schema_step;
 pub mod server;
 pub mod spark;
-pub mod stream;
 pub mod stack;
+pub mod stream;

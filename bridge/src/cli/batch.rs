@@ -76,7 +76,7 @@ async fn read_manifests(paths: &[PathBuf]) -> anyhow::Result<Vec<Manifest>> {
     Ok(manifests)
 }
 
-fn batch_error(error: BatchError) -> anyhow::Error {
+pub(super) fn batch_error(error: BatchError) -> anyhow::Error {
     match error {
         BatchError::Registry(e) => registry_error(e),
         BatchError::Range(batch::RangeError::Kafka { .. }) => anyhow::anyhow!(
@@ -99,13 +99,13 @@ fn describe_range(request: &BatchRequest) -> String {
     )
 }
 
-fn time(ms: i64) -> String {
+pub(super) fn time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_else(|| format!("{ms} ms"))
 }
 
-fn money(cents: u64) -> String {
+pub(super) fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 

@@ -89,22 +89,32 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Reads one `StreamingQueryProgress` JSON object.
+    /// Reads one `StreamingQueryProgress` JSON object. Spark 4 reports the row counts and
+    /// rates per source only, so they are summed over the sources when the top level lacks them.
     pub fn from_json(query: QueryKind, json: &Value) -> Option<Self> {
         let int = |v: &Value| v.as_u64().or_else(|| v.as_f64().map(|f| f.max(0.0) as u64));
-        let operators = json["stateOperators"].as_array().cloned().unwrap_or_default();
-        let sum = |key: &str| -> u64 { operators.iter().filter_map(|o| int(&o[key])).sum() };
+        let list = |key: &str| json[key].as_array().cloned().unwrap_or_default();
+        let (operators, sources) = (list("stateOperators"), list("sources"));
+        let sum =
+            |items: &[Value], key: &str| -> u64 { items.iter().filter_map(|o| int(&o[key])).sum() };
+        let rate = |key: &str| {
+            json[key]
+                .as_f64()
+                .unwrap_or_else(|| sources.iter().filter_map(|s| s[key].as_f64()).sum())
+        };
         Some(Self {
             query,
             batch_id: json["batchId"].as_i64()?,
             timestamp: json["timestamp"].as_str().unwrap_or_default().to_owned(),
-            input_rows: int(&json["numInputRows"]).unwrap_or(0),
-            input_rows_per_second: json["inputRowsPerSecond"].as_f64().unwrap_or(0.0),
-            processed_rows_per_second: json["processedRowsPerSecond"].as_f64().unwrap_or(0.0),
-            batch_duration_ms: int(&json["durationMs"]["triggerExecution"]).unwrap_or(0),
+            input_rows: int(&json["numInputRows"]).unwrap_or_else(|| sum(&sources, "numInputRows")),
+            input_rows_per_second: rate("inputRowsPerSecond"),
+            processed_rows_per_second: rate("processedRowsPerSecond"),
+            batch_duration_ms: int(&json["durationMs"]["triggerExecution"])
+                .or_else(|| int(&json["batchDuration"]))
+                .unwrap_or(0),
             watermark: json["eventTime"]["watermark"].as_str().map(str::to_owned),
-            dropped_by_watermark: sum("numRowsDroppedByWatermark"),
-            state_rows: sum("numRowsTotal"),
+            dropped_by_watermark: sum(&operators, "numRowsDroppedByWatermark"),
+            state_rows: sum(&operators, "numRowsTotal"),
         })
     }
 }
@@ -237,7 +247,10 @@ mod tests {
         let w = ResultRow::parse(
             br#"{"kind":"window","window_start_ms":60000,"window_end_ms":120000,"creative_id":"cr-1","clicks":3,"cost_cents":42}"#,
         );
-        assert!(matches!(w, Ok(ResultRow::Window(ref r)) if r.clicks == 3), "{w:?}");
+        assert!(
+            matches!(w, Ok(ResultRow::Window(ref r)) if r.clicks == 3),
+            "{w:?}"
+        );
         let r = ResultRow::parse(br#"{"kind":"records","outcome":"wrong_magic","records":2}"#);
         assert!(
             matches!(r, Ok(ResultRow::Records(ref c)) if c.schema_id.is_none() && c.records == 2),
@@ -249,16 +262,22 @@ mod tests {
     #[test]
     fn progress_reads_rates_watermark_and_drops() {
         let json: Value = serde_json::json!({
-            "batchId": 4, "timestamp": "2026-01-01T00:00:00.000Z", "numInputRows": 1200,
-            "inputRowsPerSecond": 600.0, "processedRowsPerSecond": 1500.5,
+            "batchId": 4, "timestamp": "2026-01-01T00:00:00.000Z",
+            "sources": [{"numInputRows": 1000, "inputRowsPerSecond": 500.0,
+                         "processedRowsPerSecond": 1500.5},
+                        {"numInputRows": 200, "inputRowsPerSecond": 100.0}],
             "durationMs": {"triggerExecution": 800},
             "eventTime": {"watermark": "2024-01-01T00:00:30.000Z"},
             "stateOperators": [{"numRowsTotal": 50, "numRowsDroppedByWatermark": 7}]
         });
         let p = Progress::from_json(QueryKind::Windows, &json);
         let p = p.unwrap_or_else(|| panic!("no progress"));
-        assert_eq!((p.batch_id, p.input_rows, p.batch_duration_ms), (4, 1200, 800));
+        assert_eq!(
+            (p.batch_id, p.input_rows, p.batch_duration_ms),
+            (4, 1200, 800)
+        );
         assert_eq!((p.dropped_by_watermark, p.state_rows), (7, 50));
+        assert_eq!(p.input_rows_per_second, 600.0);
         assert_eq!(p.watermark.as_deref(), Some("2024-01-01T00:00:30.000Z"));
         assert!(Progress::from_json(QueryKind::Windows, &serde_json::json!({})).is_none());
     }

@@ -169,9 +169,12 @@ pub(crate) async fn state(
         return Ok(true);
     }
     let q = query.clone();
-    let exception = guarded(timeout, async move { q.exception().await.map_err(spark_error) })
-        .await
-        .unwrap_or_default();
+    let exception = guarded(
+        timeout,
+        async move { q.exception().await.map_err(spark_error) },
+    )
+    .await
+    .unwrap_or_default();
     if exception.is_empty() || exception.starts_with("No exception") {
         Ok(false)
     } else {
@@ -190,8 +193,11 @@ pub(crate) async fn last_progress(
     timeout: Duration,
 ) -> Option<Progress> {
     let q = query.clone();
-    let json = guarded(timeout, async move { q.last_progress().await.map_err(spark_error) })
-        .await
-        .ok()?;
+    let json = guarded(timeout, async move {
+        q.last_progress().await.map_err(spark_error)
+    })
+    .await
+    .ok()?;
+    tracing::trace!(%json, "streaming query progress");
     Progress::from_json(kind, &json)
 }

@@ -395,7 +395,8 @@ impl Watch<'_> {
     /// Why the queries need a restart: a writer schema they cannot decode yet.
     async fn new_writers(&mut self) -> Result<Option<String>, StreamError> {
         let known: Vec<u32> = self.plan.writers.iter().map(|w| w.id).collect();
-        let registered = batch::job::registered_writers(&self.registry, &self.request.topic).await?;
+        let registered =
+            batch::job::registered_writers(&self.registry, &self.request.topic).await?;
         let mut new: Vec<_> = registered
             .into_iter()
             .filter(|w| !known.contains(&w.id))
@@ -432,7 +433,8 @@ impl Watch<'_> {
 
     /// Reads the results topic up to its end: everything the stopped queries wrote.
     async fn drain(&mut self) -> Result<(), StreamError> {
-        let end = results::end_offset(&self.config.kafka, &self.plan.results_topic, secs(30)).await?;
+        let end =
+            results::end_offset(&self.config.kafka, &self.plan.results_topic, secs(30)).await?;
         let deadline = Instant::now() + secs(60);
         while self.tail.next < end {
             let row = tokio::time::timeout_at(deadline, self.tail.next())

@@ -103,14 +103,10 @@ pub(crate) struct Tail {
 impl Tail {
     /// The next row; a value that is not a result row is skipped with a warning. Cancel-safe.
     pub(crate) async fn next(&mut self) -> Result<Option<ResultRow>, StreamError> {
-        let message = self
-            .consumer
-            .recv()
-            .await
-            .map_err(|e| StreamError::Kafka {
-                action: "reading the results topic",
-                reason: e.to_string(),
-            })?;
+        let message = self.consumer.recv().await.map_err(|e| StreamError::Kafka {
+            action: "reading the results topic",
+            reason: e.to_string(),
+        })?;
         self.next = message.offset() + 1;
         let Some(payload) = message.payload() else {
             return Ok(None);

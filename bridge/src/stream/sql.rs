@@ -112,7 +112,10 @@ mod tests {
     #[test]
     fn windows_alias_the_count_and_quote_the_size() {
         let sql = windows(Duration::from_secs(60));
-        assert!(sql.contains("window(event_time, '60000 milliseconds')"), "{sql}");
+        assert!(
+            sql.contains("window(event_time, '60000 milliseconds')"),
+            "{sql}"
+        );
         assert!(sql.contains("count(*) AS clicks"), "{sql}");
         assert!(sql.contains(&format!("FROM {CLICKS}")), "{sql}");
     }

@@ -1,0 +1,102 @@
+//! Flags of `kafka-demo stream`, validated into a [`StreamRequest`](crate::stream::StreamRequest).
+
+use super::parse_duration;
+use crate::stream::{StartAt, StreamRequest, Trigger};
+use clap::{Args, ValueEnum};
+use shared::Topic;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// `kafka-demo stream …`
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// Topic to read
+    #[arg(long, default_value = "clicks-avro")]
+    pub topic: Topic,
+    /// Tumbling event-time window size, e.g. 1m, 30s
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub window: Duration,
+    /// How far the watermark trails the newest event time seen; older clicks are dropped
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub watermark: Duration,
+    /// Stop after this long [default: run until Ctrl-C, or until drained with available-now]
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// processing: a micro-batch every --interval until stopped; available-now: process what
+    /// the topic holds, then stop
+    #[arg(long, value_enum, default_value_t = TriggerArg::Processing)]
+    pub trigger: TriggerArg,
+    /// Trigger interval of processing mode; progress is polled at least this often
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Where a new checkpoint starts reading (a resumed one carries on where it stopped)
+    #[arg(long, value_enum, default_value_t = StartArg::Earliest)]
+    pub starting_offsets: StartArg,
+    /// Checkpoint and state folder [default: DATA_DIR/stream/TOPIC]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Delete the checkpoint first and start over
+    #[arg(long)]
+    pub fresh: bool,
+    /// How to print: lines for a terminal, or one JSON event per line
+    #[arg(long, value_enum, default_value_t = StreamFormat::Text)]
+    pub format: StreamFormat,
+    /// Longest any single Spark call may take
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub step_timeout: Duration,
+}
+
+/// `--trigger`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TriggerArg {
+    /// A micro-batch every interval.
+    Processing,
+    /// Everything available now, then stop.
+    AvailableNow,
+}
+
+/// `--starting-offsets`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StartArg {
+    /// The oldest records.
+    Earliest,
+    /// Only new records.
+    Latest,
+}
+
+/// How `stream` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamFormat {
+    /// Lines for reading in a terminal.
+    Text,
+    /// One JSON event per line; the last line is the summary.
+    Json,
+}
+
+impl StreamArgs {
+    /// The request these flags describe; `data_dir` holds the default state folder.
+    pub fn validate(&self, data_dir: &Path) -> StreamRequest {
+        StreamRequest {
+            topic: self.topic.clone(),
+            window: self.window,
+            watermark: self.watermark,
+            trigger: match self.trigger {
+                TriggerArg::Processing => Trigger::Processing,
+                TriggerArg::AvailableNow => Trigger::AvailableNow,
+            },
+            interval: self.interval,
+            duration: self.duration,
+            start_at: match self.starting_offsets {
+                StartArg::Earliest => StartAt::Earliest,
+                StartArg::Latest => StartAt::Latest,
+            },
+            state_dir: self
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| StreamRequest::state_dir_for(data_dir, &self.topic)),
+            fresh: self.fresh,
+            step_timeout: self.step_timeout,
+            registry_poll: Duration::from_secs(3),
+        }
+    }
+}
