@@ -82,7 +82,9 @@ pub struct Progress {
     pub batch_duration_ms: u64,
     /// The event-time watermark after it (ISO 8601), when there is one.
     pub watermark: Option<String>,
-    /// Rows its stateful operators dropped for being behind the watermark.
+    /// Rows its stateful operators dropped for being behind the watermark (Spark's
+    /// `numRowsDroppedByWatermark`). Spark aggregates each partition's rows before the shuffle,
+    /// so this counts late (window, creative) groups per input partition, not clicks.
     pub dropped_by_watermark: u64,
     /// Rows held in state (open windows and creatives).
     pub state_rows: u64,
@@ -171,7 +173,8 @@ pub struct StreamSummary {
     pub windows: Vec<WindowResult>,
     /// Records by outcome and schema id.
     pub records: Vec<RecordCount>,
-    /// Rows dropped by the watermark, summed over the micro-batches whose progress was seen.
+    /// Rows dropped by the watermark, summed over the micro-batches whose progress was seen
+    /// (late groups, see [`Progress::dropped_by_watermark`]; `late_clicks` counts clicks).
     pub dropped_by_watermark: u64,
     /// Decoded clicks that are in no window: dropped for being late (decoded records minus the
     /// windows' clicks; exact once both queries have caught up).

@@ -1,0 +1,279 @@
+//! Seed step 5 from the command line against the real stack: `kafka-demo stream` reads what
+//! `kafka-demo produce` wrote — v1 and v2 records and poison pills together — and its final
+//! event-time windows equal the batch job's counts and the producer's manifests exactly; a run
+//! resumed from its checkpoint counts nothing twice and drops (and counts) clicks behind the
+//! watermark; bad input fails with a clear message.
+
+mod common;
+
+use common::{stderr, stdout, unique, SHARED};
+use serde_json::Value;
+use shared::generator::Manifest;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+
+const MINUTE_MS: i64 = 60_000;
+
+fn path_arg(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\n{}\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+}
+
+fn produce(topic: &str, manifest: &Path, extra: &[&str]) -> Manifest {
+    let path = path_arg(manifest);
+    let mut args = vec!["produce", "--topic", topic, "--manifest", &path];
+    args.extend_from_slice(extra);
+    assert_ok(&SHARED.run(&args), "produce");
+    let text = std::fs::read_to_string(manifest).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("manifest: {e}"))
+}
+
+/// Runs `stream --trigger available-now --format json` and returns its events and summary.
+fn stream(topic: &str, state: &Path, extra: &[&str]) -> (Vec<Value>, Value) {
+    let state = path_arg(state);
+    #[rustfmt::skip]
+    let mut args = vec!["stream", "--topic", topic, "--trigger", "available-now", "--format",
+                        "json", "--state-dir", &state, "--interval", "100ms"];
+    args.extend_from_slice(extra);
+    let out = SHARED.run(&args);
+    assert_ok(&out, "stream");
+    let mut events: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let summary = events
+        .pop()
+        .filter(|s| s["type"] == "summary")
+        .unwrap_or_else(|| panic!("no summary last in {}\n{}", stdout(&out), stderr(&out)));
+    (events, summary["data"].clone())
+}
+
+/// (clicks, cost in cents) keyed by `key` over the summary's windows.
+fn windows_by<K: Ord>(summary: &Value, key: impl Fn(&Value) -> K) -> BTreeMap<K, (u64, u64)> {
+    let mut map = BTreeMap::new();
+    for w in summary["windows"].as_array().into_iter().flatten() {
+        let entry = map.entry(key(w)).or_insert((0, 0));
+        entry.0 += w["clicks"].as_u64().unwrap_or(0);
+        entry.1 += w["cost_cents"].as_u64().unwrap_or(0);
+    }
+    map
+}
+
+fn minute_of(w: &Value) -> i64 {
+    let start = w["window_start_ms"].as_i64().unwrap_or(-1);
+    start.div_euclid(MINUTE_MS) * MINUTE_MS
+}
+
+fn creative_of(w: &Value) -> String {
+    w["creative_id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Records on the topic per minute and per creative, from the manifests of the runs that
+/// filled it: first deliveries and duplicates, with their cost.
+type Tallies<K> = BTreeMap<K, (u64, u64)>;
+
+fn expected(manifests: &[&Manifest]) -> (Tallies<i64>, Tallies<String>) {
+    let (mut minutes, mut creatives) = (BTreeMap::new(), BTreeMap::new());
+    for m in manifests {
+        for (minute, t) in &m.per_minute {
+            let e = minutes.entry(*minute).or_insert((0, 0));
+            e.0 += t.clicks + t.duplicates;
+            e.1 += t.cost_cents + t.duplicate_cost_cents;
+        }
+        for (creative, t) in &m.per_creative {
+            let e = creatives.entry(creative.clone()).or_insert((0, 0));
+            e.0 += t.clicks + t.duplicates;
+            e.1 += t.cost_cents + t.duplicate_cost_cents;
+        }
+    }
+    (minutes, creatives)
+}
+
+/// The summary's record counts by outcome, over all schema ids.
+fn outcomes(summary: &Value) -> BTreeMap<String, u64> {
+    let mut map = BTreeMap::new();
+    for r in summary["records"].as_array().into_iter().flatten() {
+        let outcome = r["outcome"].as_str().unwrap_or_default().to_owned();
+        *map.entry(outcome).or_insert(0) += r["records"].as_u64().unwrap_or(0);
+    }
+    map
+}
+
+/// The batch job's per-minute and per-creative tables over the same topic.
+fn batch_tables(topic: &str) -> (Tallies<i64>, Tallies<String>, Value) {
+    let out = SHARED.run(&["batch", "--topic", topic, "--no-write", "--format", "json"]);
+    assert_ok(&out, "batch");
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
+    let report = doc["report"].clone();
+    let pair = |v: &Value| {
+        (
+            v["clicks"].as_u64().unwrap_or(0),
+            v["cost_cents"].as_u64().unwrap_or(0),
+        )
+    };
+    let minutes = report["per_minute"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| (m["minute_ms"].as_i64().unwrap_or(-1), pair(m)))
+        .collect();
+    let creatives = report["per_creative"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (c["key"].as_str().unwrap_or_default().to_owned(), pair(c)))
+        .collect();
+    (minutes, creatives, report)
+}
+
+/// A three-partition topic filled by a v1 run with every kind of poison pill and duplicates,
+/// then a v2 run, streamed with `available-now`: the final windows equal the batch job's
+/// per-minute and per-creative tables and the manifests, and the pills are counted, not fatal.
+#[tokio::test]
+async fn drained_windows_equal_the_batch_job_and_the_manifests() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-mixed");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    #[rustfmt::skip]
+    let m1 = produce(&topic, &dir.path().join("v1.json"), &[
+        "--count", "6000", "--seed", "41", "--partitions", "3", "--duplicates", "0.02",
+        "--wrong-magic", "0.005", "--unknown-schema-id", "0.005", "--truncated", "0.005",
+    ]);
+    #[rustfmt::skip]
+    let m2 = produce(&topic, &dir.path().join("v2.json"), &[
+        "--count", "2000", "--seed", "42", "--schema", "schemas/click_v2.avsc",
+    ]);
+    let (events, summary) = stream(&topic, &dir.path().join("state"), &["--window", "1m"]);
+
+    let started = events.iter().find(|e| e["type"] == "started");
+    let started = started.unwrap_or_else(|| panic!("no started event in {events:?}"));
+    assert_eq!(started["data"]["resumed"], false, "{started}");
+    assert_eq!(
+        started["data"]["schema_ids"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(events.iter().any(|e| e["type"] == "progress"), "{events:?}");
+
+    let (minutes, creatives) = expected(&[&m1, &m2]);
+    assert_eq!(windows_by(&summary, minute_of), minutes);
+    assert_eq!(windows_by(&summary, creative_of), creatives);
+    let (batch_minutes, batch_creatives, report) = batch_tables(&topic);
+    assert_eq!(windows_by(&summary, minute_of), batch_minutes);
+    assert_eq!(windows_by(&summary, creative_of), batch_creatives);
+
+    let counts = outcomes(&summary);
+    assert_eq!(
+        counts.get("decoded").copied(),
+        report["totals"]["clicks"].as_u64(),
+        "{counts:?}"
+    );
+    for (reason, n) in report["poison_counts"].as_object().into_iter().flatten() {
+        assert_eq!(
+            counts.get(reason).copied(),
+            n.as_u64(),
+            "{reason}: {counts:?}"
+        );
+    }
+    assert_eq!(
+        counts.get("wrong_magic").copied(),
+        Some(m1.poison.wrong_magic.len() as u64)
+    );
+    assert_eq!(summary["dropped_by_watermark"], 0, "{summary}");
+    assert_eq!(summary["late_clicks"], 0, "{summary}");
+    assert_eq!(summary["stopped"], "drained");
+}
+
+/// A run resumed from its checkpoint reads only what came after it and counts nothing twice;
+/// clicks whose windows the watermark has closed are dropped and counted.
+#[tokio::test]
+async fn a_resumed_run_counts_nothing_twice_and_drops_clicks_behind_the_watermark() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-resume");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let state = dir.path().join("state");
+    // 6000 clicks at 100/s of event time span a minute: the watermark ends 30 s in.
+    #[rustfmt::skip]
+    let first = produce(&topic, &dir.path().join("a.json"), &[
+        "--count", "6000", "--seed", "51", "--partitions", "1",
+    ]);
+    let window = ["--window", "10s"];
+    let (_, before) = stream(&topic, &state, &window);
+    let (minutes, creatives) = expected(&[&first]);
+    assert_eq!(windows_by(&before, minute_of), minutes);
+    assert_eq!(windows_by(&before, creative_of), creatives);
+    assert_eq!(before["late_clicks"], 0, "{before}");
+
+    // A second run starts its event time where the first did, in windows that closed, and
+    // some of its clicks are later still.
+    #[rustfmt::skip]
+    let late = produce(&topic, &dir.path().join("b.json"), &[
+        "--count", "300", "--seed", "52", "--late", "0.2", "--late-by-ms", "600000",
+    ]);
+    let late_records = late.totals.clicks + late.totals.duplicates;
+    let (events, after) = stream(&topic, &state, &window);
+    let started = events.iter().find(|e| e["type"] == "started");
+    let started = started.unwrap_or_else(|| panic!("no started event in {events:?}"));
+    assert_eq!(started["data"]["resumed"], true, "{started}");
+    assert_eq!(windows_by(&after, minute_of), minutes, "{after}");
+    assert_eq!(windows_by(&after, creative_of), creatives);
+    assert_eq!(
+        outcomes(&after).get("decoded").copied(),
+        Some(6000 + late_records)
+    );
+    assert_eq!(after["late_clicks"].as_u64(), Some(late_records), "{after}");
+    // Spark counts the rows that reach its state store, after the partial aggregation before
+    // the shuffle: groups of late clicks, not clicks.
+    let dropped = after["dropped_by_watermark"].as_u64().unwrap_or(0);
+    assert!(dropped > 0 && dropped <= late_records, "{after}");
+}
+
+#[tokio::test]
+async fn an_unknown_topic_is_a_clear_error() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-missing");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    #[rustfmt::skip]
+    let out = SHARED.run(&["stream", "--topic", &topic, "--trigger", "available-now",
+                           "--state-dir", &path_arg(dir.path())]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("topic {topic} does not exist")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn spark_connect_down_is_one_clear_line() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-nospark");
+    assert_ok(&SHARED.run(&["topic", "create", &topic]), "topic create");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The listener is dropped: nothing answers on the port now.
+    let url = format!("sc://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    #[rustfmt::skip]
+    let out = SHARED.run(&["stream", "--topic", &topic, "--spark-url", &url,
+                           "--state-dir", &path_arg(dir.path())]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(&format!("cannot reach Spark Connect at {url}"))
+            && last.contains("--spark-url"),
+        "{err}"
+    );
+}
