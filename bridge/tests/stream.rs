@@ -277,3 +277,164 @@ async fn spark_connect_down_is_one_clear_line() {
         "{err}"
     );
 }
+
+/// A running `kafka-demo stream --format json`, its events read as they come.
+struct Running {
+    child: tokio::process::Child,
+    events: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    errors: tokio::task::JoinHandle<String>,
+    seen: Vec<Value>,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Self {
+        use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
+        let mut cmd = tokio::process::Command::from(common::command(&SHARED.flags(), args));
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{e}"));
+        let (Some(out), Some(mut err)) = (child.stdout.take(), child.stderr.take()) else {
+            panic!("no pipes")
+        };
+        let errors = tokio::spawn(async move {
+            let mut text = String::new();
+            let _ = err.read_to_string(&mut text).await;
+            text
+        });
+        Self {
+            child,
+            events: BufReader::new(out).lines(),
+            errors,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first event from now on that `matches`, within `secs` seconds.
+    async fn until(&mut self, what: &str, secs: u64, matches: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Duration::from_secs(secs);
+        let found = tokio::time::timeout(deadline, async {
+            while let Ok(Some(line)) = self.events.next_line().await {
+                let event: Value =
+                    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                self.seen.push(event.clone());
+                if matches(&event) {
+                    return Some(event);
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(event)) => event,
+            _ => panic!("no {what} within {secs} s; events so far: {:?}", self.seen),
+        }
+    }
+
+    fn interrupt(&self) {
+        let pid = self.child.id().and_then(|id| i32::try_from(id).ok());
+        let pid = pid.unwrap_or_else(|| panic!("stream already exited"));
+        let signal = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGINT,
+        );
+        assert!(signal.is_ok(), "{signal:?}");
+    }
+
+    /// Waits for the exit; its code and everything it wrote to stderr.
+    async fn finish(mut self, secs: u64) -> (Option<i32>, String, Vec<Value>) {
+        let deadline = std::time::Duration::from_secs(secs);
+        let status = tokio::time::timeout(deadline, async {
+            while let Ok(Some(line)) = self.events.next_line().await {
+                if let Ok(event) = serde_json::from_str(&line) {
+                    self.seen.push(event);
+                }
+            }
+            self.child.wait().await
+        })
+        .await;
+        let Ok(Ok(status)) = status else {
+            panic!("stream did not exit within {secs} s: {:?}", self.seen)
+        };
+        let errors = self.errors.await.unwrap_or_default();
+        (status.code(), errors, self.seen)
+    }
+}
+
+fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
+    move |e| e["type"] == kind
+}
+
+/// A processing-time run: results and progress flow while it runs; a writer schema registered
+/// meanwhile restarts the queries from their checkpoint to decode it; Ctrl-C stops them
+/// cleanly; and a later run resumes with nothing lost or counted twice.
+#[tokio::test]
+async fn a_live_run_picks_up_a_new_schema_stops_on_ctrl_c_and_resumes() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-live");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let state = path_arg(&dir.path().join("state"));
+    #[rustfmt::skip]
+    let m1 = produce(&topic, &dir.path().join("v1.json"), &[
+        "--count", "2000", "--seed", "61", "--partitions", "1", "--wrong-magic", "0.01",
+    ]);
+    #[rustfmt::skip]
+    let mut run = Running::start(&["stream", "--topic", &topic, "--trigger", "processing",
+        "--interval", "500ms", "--format", "json", "--state-dir", &state]);
+    let started = run.until("start", 180, is("started")).await;
+    assert_eq!(
+        started["data"]["schema_ids"].as_array().map(Vec::len),
+        Some(1)
+    );
+    run.until("window result", 180, is("window")).await;
+    run.until("progress", 60, is("progress")).await;
+
+    #[rustfmt::skip]
+    let out = SHARED.run(&["schema", "register", "schemas/click_v2.avsc", "--topic", &topic]);
+    assert_ok(&out, "schema register");
+    let (_, _, v2) = common::registered(&out);
+    run.until("restart", 60, is("restarting")).await;
+    let again = run.until("restarted", 120, is("started")).await;
+    assert_eq!(again["data"]["resumed"], true, "{again}");
+    let ids = again["data"]["schema_ids"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(ids.contains(&Value::from(v2)), "{again}");
+
+    #[rustfmt::skip]
+    let m2 = produce(&topic, &dir.path().join("v2.json"), &[
+        "--count", "1000", "--seed", "62", "--schema", "schemas/click_v2.avsc",
+    ]);
+    run.until("v2 records decoded", 120, |e| {
+        e["type"] == "records"
+            && e["data"]["outcome"] == "decoded"
+            && e["data"]["schema_id"] == v2
+            && e["data"]["records"] == 1000
+    })
+    .await;
+    run.interrupt();
+    let (code, errors, events) = run.finish(120).await;
+    assert_eq!(code, Some(0), "{errors}");
+    let summary = events
+        .last()
+        .filter(|e| e["type"] == "summary")
+        .unwrap_or_else(|| panic!("no summary: {events:?}\n{errors}"));
+    assert_eq!(summary["data"]["stopped"], "cancelled", "{summary}");
+    assert_eq!(summary["data"]["restarts"], 1, "{summary}");
+
+    // Resumed and drained: exactly the manifests, nothing lost, nothing twice.
+    let (events, after) = stream(&topic, &dir.path().join("state"), &[]);
+    assert!(events
+        .iter()
+        .any(|e| e["type"] == "started" && e["data"]["resumed"] == true));
+    let (minutes, creatives) = expected(&[&m1, &m2]);
+    assert_eq!(windows_by(&after, minute_of), minutes);
+    assert_eq!(windows_by(&after, creative_of), creatives);
+    let counts = outcomes(&after);
+    assert_eq!(
+        counts.get("wrong_magic").copied(),
+        Some(m1.poison.wrong_magic.len() as u64)
+    );
+    assert_eq!(after["late_clicks"], 0, "{after}");
+}

@@ -14,8 +14,11 @@ pub(super) async fn stream(args: &StreamArgs, config: &Config) -> anyhow::Result
     let stop = shutdown.clone();
     let signals = tokio::spawn(async move {
         wait_for_signal().await;
-        say("stopping the streaming queries…");
+        say("stopping the streaming queries… (Ctrl-C again to leave them running on Spark)");
         stop.cancel();
+        wait_for_signal().await;
+        say("left without stopping; the queries stop when Spark Connect ends the session");
+        std::process::exit(i32::from(super::INTERRUPTED));
     });
     let (events, mut received) = tokio::sync::mpsc::channel(1024);
     let format = args.format;
