@@ -257,6 +257,7 @@ fn verification_table(v: &Verification) -> String {
 pub(super) async fn bench(cmd: BenchCommand, config: &Config) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Batch(args) => bench_batch(&args, config).await,
+        BenchCommand::Stream(args) => super::stream::bench(&args, config).await,
     }
 }
 

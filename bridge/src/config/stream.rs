@@ -100,3 +100,23 @@ impl StreamArgs {
         }
     }
 }
+
+/// `kafka-demo bench stream …`
+#[derive(Debug, Args)]
+pub struct BenchStreamArgs {
+    /// Records per second produced while measuring
+    #[arg(long, default_value_t = 10_000.0)]
+    pub rate: f64,
+    /// How long to produce while measuring
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Trigger interval of the streaming queries
+    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Records produced and processed before measuring (the first micro-batches plan the query)
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub warmup: u64,
+    /// Seed of the generated records
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}

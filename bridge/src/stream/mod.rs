@@ -30,6 +30,7 @@
 
 pub mod event;
 mod job;
+pub mod latency;
 mod results;
 pub mod sql;
 
