@@ -242,8 +242,13 @@ async fn collect(
     let mut windows = std::collections::HashMap::new();
     let (mut sum, mut samples) = (0u64, Vec::new());
     while let Some(event) = events.recv().await {
-        let StreamEvent::Window(w) = event else {
-            continue;
+        let w = match event {
+            StreamEvent::Window(w) => w,
+            StreamEvent::Progress(p) => {
+                print_event(&StreamEvent::Progress(p), StreamFormat::Text);
+                continue;
+            }
+            _ => continue,
         };
         let old = windows.insert((w.window_start_ms, w.creative_id), w.clicks);
         sum = sum.saturating_sub(old.unwrap_or(0)) + w.clicks;

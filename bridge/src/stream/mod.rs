@@ -315,7 +315,11 @@ impl Watch<'_> {
         shutdown: &CancellationToken,
     ) -> Result<StopReason, StreamError> {
         let deadline = self.request.duration.map(|d| Instant::now() + d);
-        let poll = self.request.interval.min(Duration::from_millis(500));
+        // Each poll is a few calls to the Spark Connect server, which shares the driver's cores.
+        let poll = self
+            .request
+            .interval
+            .clamp(Duration::from_millis(100), Duration::from_millis(500));
         let mut progress = tokio::time::interval(poll);
         let mut registry = tokio::time::interval(self.request.registry_poll);
         registry.tick().await;

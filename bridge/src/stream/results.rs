@@ -79,6 +79,9 @@ pub(crate) fn tail(kafka: &KafkaConfig, topic: &str, from: i64) -> Result<Tail, 
             ("group.id", group.as_str()),
             ("enable.auto.commit", "false"),
             ("auto.offset.reset", "earliest"),
+            // Results come in bursts, one per micro-batch: answer a fetch as soon as a burst
+            // starts instead of after librdkafka's default 500 ms wait.
+            ("fetch.wait.max.ms", "10"),
         ],
     )
     .create()
