@@ -39,7 +39,7 @@ pub(crate) struct Queries {
 }
 
 /// Shuffle partitions of a new checkpoint: each is a state store committed every micro-batch.
-const SHUFFLE_PARTITIONS: &str = "2";
+const SHUFFLE_PARTITIONS: &str = "1";
 
 fn fail(step: &'static str) -> impl Fn(SparkOpError) -> StreamError {
     move |e| StreamError::Batch(BatchError::spark(step, e))
@@ -112,7 +112,7 @@ async fn start_one(
         // The record counts are a side table: a slower trigger leaves the cores to the windows,
         // whose latency people watch (each micro-batch has a fixed cost on the driver).
         Trigger::Processing if name == "records" => SparkTrigger::ProcessingTimeInterval(
-            sql::interval((plan.interval * 5).max(Duration::from_secs(1))),
+            sql::interval((plan.interval * 10).max(Duration::from_secs(2))),
         ),
         Trigger::Processing => SparkTrigger::ProcessingTimeInterval(sql::interval(plan.interval)),
     };
