@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 mod batch;
+mod bench;
 mod consume;
 mod produce;
 mod stream;
@@ -36,7 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Consume(args) => consume::consume(&args, &config).await,
         Command::Batch(args) => batch::batch(&args, &config).await,
         Command::Stream(args) => stream::stream(&args, &config).await,
-        Command::Bench(cmd) => batch::bench(cmd, &config).await,
+        Command::Bench(cmd) => bench::bench(cmd, &config).await,
     }
 }
 

@@ -54,11 +54,35 @@ fn checks(doc: &Value) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// The sum of a column of a Parquet folder, read back through Spark.
+async fn parquet_sum(config: &bridge::config::Config, folder: &str, column: &str) -> i64 {
+    use arrow::array::{Array as _, Int64Array};
+    let session = bridge::spark::connect(&config.spark, std::time::Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = folder.replace('`', "");
+    let query = format!("SELECT sum({column}) AS n FROM parquet.`{path}`");
+    let batch = session
+        .sql(&query)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sums = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap_or_else(|| panic!("not a BIGINT sum: {batch:?}"));
+    assert_eq!(sums.len(), 1);
+    sums.value(0)
+}
+
 /// A one-partition topic filled by a v1 run with every kind of poison pill and duplicates, then
 /// a v2 run: the batch job decodes both versions and finds every pill where the manifest put it.
 #[tokio::test]
 async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
-    SHARED.ensure_up().await;
+    let config = SHARED.ensure_up().await;
     let topic = unique("batch-mixed");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (m1, m2) = (dir.path().join("v1.json"), dir.path().join("v2.json"));
@@ -116,7 +140,8 @@ async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
         "per_creative",
         "per_minute",
         "poison",
-        "null_counts",
+        "null_rates",
+        "schema_ids",
     ] {
         let parquet = std::fs::read_dir(out_dir.join(table))
             .unwrap_or_else(|e| panic!("{table}: {e}"))
@@ -124,6 +149,10 @@ async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
             .any(|f| f.file_name().to_string_lossy().ends_with(".parquet"));
         assert!(parquet, "no Parquet file for {table}");
     }
+    // The Parquet copy holds what the report says.
+    let table = out_dir.join("per_creative").display().to_string();
+    let written = parquet_sum(&config, &table, "clicks").await;
+    assert_eq!(Some(written), report["totals"]["clicks"].as_i64());
 
     // The same records checked against the first run only: every difference is reported and
     // the exit code says so.
@@ -239,4 +268,166 @@ async fn offset_ranges_are_checked_against_the_topic() {
         "{}",
         stdout(&future)
     );
+}
+
+/// Copies the first `count` records of partition 0 of `from` to `to`, bytes unchanged.
+async fn copy_records(kafka: &bridge::config::KafkaConfig, from: &str, to: &str, count: usize) {
+    use rdkafka::consumer::{Consumer as _, StreamConsumer};
+    use rdkafka::message::Message as _;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::time::Duration;
+
+    let consumer: StreamConsumer = bridge::kafka::client_config(kafka)
+        .set("group.id", unique("copier"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(from, 0, Offset::Beginning)
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer.assign(&list).unwrap_or_else(|e| panic!("{e}"));
+    let producer: FutureProducer = bridge::kafka::client_config(kafka)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let copied = tokio::time::timeout(Duration::from_secs(60), async {
+        for _ in 0..count {
+            let message = consumer.recv().await.unwrap_or_else(|e| panic!("{e}"));
+            let value = message.payload().unwrap_or_default().to_vec();
+            let record = FutureRecord::<[u8], [u8]>::to(to).payload(&value);
+            let sent = producer.send(record, Duration::from_secs(30)).await;
+            assert!(sent.is_ok(), "{sent:?}");
+        }
+    })
+    .await;
+    assert!(copied.is_ok(), "copying {from} to {to} did not finish");
+}
+
+fn statuses(doc: &Value) -> Vec<String> {
+    doc["report"]["schemas"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s["status"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Records whose writer schema is registered under another subject: the topic's own subject
+/// does not list it, the pass finds the id in the records, asks the registry for it and reads
+/// the topic again with it.
+#[tokio::test]
+async fn a_writer_registered_under_another_subject_still_decodes() {
+    let config = SHARED.ensure_up().await;
+    let (topic, other) = (unique("batch-home"), unique("batch-other"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (m1, m2) = (dir.path().join("home.json"), dir.path().join("other.json"));
+    #[rustfmt::skip]
+    produce(&topic, &m1, &["--count", "300", "--seed", "41", "--partitions", "1"]);
+    #[rustfmt::skip]
+    produce(&other, &m2, &[
+        "--count", "200", "--seed", "42", "--partitions", "1", "--schema", "schemas/click_v2.avsc",
+        "--truncated", "0.02",
+    ]);
+    copy_records(&config.kafka, &other, &topic, 200).await;
+
+    #[rustfmt::skip]
+    let out = batch(&topic, &[
+        "--verify", &path_arg(&m1), "--verify", &path_arg(&m2), "--no-write", "--format", "json",
+    ]);
+    assert_ok(&out, "batch --verify");
+    let doc = json(&out);
+    assert!(checks(&doc).iter().all(|(_, ok)| *ok), "{doc}");
+    assert_eq!(statuses(&doc), ["decoded", "decoded"], "{doc}");
+    assert!(
+        stderr(&out).contains("decoding 2 schema ids"),
+        "the second pass uses both writers: {}",
+        stderr(&out)
+    );
+}
+
+/// A topic with no subject of its own: the ids its records name are the writers.
+#[tokio::test]
+async fn a_topic_without_a_subject_reads_with_the_ids_its_records_name() {
+    let config = SHARED.ensure_up().await;
+    let (topic, source) = (unique("batch-bare"), unique("batch-source"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = dir.path().join("source.json");
+    #[rustfmt::skip]
+    produce(&source, &manifest, &[
+        "--count", "250", "--seed", "51", "--partitions", "1", "--wrong-magic", "0.02",
+    ]);
+    #[rustfmt::skip]
+    assert_ok(&SHARED.run(&["topic", "create", &topic, "--partitions", "1"]), "topic create");
+    copy_records(&config.kafka, &source, &topic, 250).await;
+
+    #[rustfmt::skip]
+    let out = batch(&topic, &["--verify", &path_arg(&manifest), "--no-write", "--format", "json"]);
+    assert_ok(&out, "batch --verify");
+    let doc = json(&out);
+    assert!(checks(&doc).iter().all(|(_, ok)| *ok), "{doc}");
+    assert_eq!(statuses(&doc), ["decoded"], "{doc}");
+}
+
+/// Values too short for the Confluent header — empty, three bytes, a tombstone with no value
+/// at all — are pills of their own kind, at their offsets.
+#[tokio::test]
+async fn short_and_missing_values_are_too_short_pills() {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use std::time::Duration;
+
+    let config = SHARED.ensure_up().await;
+    let topic = unique("batch-short");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = dir.path().join("m.json");
+    #[rustfmt::skip]
+    produce(&topic, &manifest, &["--count", "100", "--seed", "61", "--partitions", "1"]);
+    let producer: FutureProducer = bridge::kafka::client_config(&config.kafka)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for value in [Some(&b""[..]), Some(&[0u8, 0, 1][..]), None] {
+        let mut record = FutureRecord::<[u8], [u8]>::to(&topic).key(&b"k"[..]);
+        if let Some(value) = value {
+            record = record.payload(value);
+        }
+        let sent = producer.send(record, Duration::from_secs(30)).await;
+        assert!(sent.is_ok(), "{sent:?}");
+    }
+
+    let out = batch(&topic, &["--no-write", "--format", "json"]);
+    assert_ok(&out, "batch");
+    let report = &json(&out)["report"];
+    assert_eq!(report["records_read"], 103, "{report}");
+    assert_eq!(report["totals"]["clicks"], 100, "{report}");
+    assert_eq!(report["poison_counts"]["too_short"], 3, "{report}");
+    let pills: Vec<(i64, String)> = report["poison"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    let offset = p["offset"].as_i64().unwrap_or(-1);
+                    (offset, p["detail"].as_str().unwrap_or_default().to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let offsets: Vec<i64> = pills.iter().map(|(o, _)| *o).collect();
+    assert_eq!(offsets, [100, 101, 102], "{report}");
+    assert!(pills[1].1.starts_with("3 bytes long"), "{pills:?}");
+}
+
+/// The benchmark's code path on a small topic (the numbers themselves are not checked).
+#[tokio::test]
+async fn the_bench_runs_on_a_small_topic() {
+    SHARED.ensure_up().await;
+    let topic = unique("batch-bench");
+    #[rustfmt::skip]
+    let out = SHARED.run(&["bench", "batch", "--topic", &topic, "--records", "2000", "--runs", "1"]);
+    assert_ok(&out, "bench batch");
+    let text = stdout(&out);
+    assert!(text.contains("records            2000 in"), "{text}");
+    assert!(text.contains("ratio"), "{text}");
 }

@@ -22,12 +22,19 @@ use spark_connect_rs::SparkSession;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
-/// Runs the job `request` describes, calling `progress` as each stage starts.
+/// How often a long Spark call reports that it is still running.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Runs the job `request` describes, calling `progress` as each stage starts (and every
+/// [`HEARTBEAT`] while Spark works). Cancelling `cancel` interrupts the run's Spark operations
+/// and ends it with [`BatchError::Interrupted`].
 pub async fn run(
     config: &Config,
     request: &BatchRequest,
     progress: &(dyn Fn(&Stage) + Sync),
+    cancel: &CancellationToken,
 ) -> Result<BatchReport, BatchError> {
     let started = Instant::now();
     progress(&Stage::Connecting);
@@ -53,6 +60,7 @@ pub async fn run(
             config,
             request,
             progress,
+            cancel,
         };
         job.analyse(&mut report).await?;
     }
@@ -65,6 +73,7 @@ struct Job<'a> {
     config: &'a Config,
     request: &'a BatchRequest,
     progress: &'a (dyn Fn(&Stage) + Sync),
+    cancel: &'a CancellationToken,
 }
 
 impl Job<'_> {
@@ -72,6 +81,12 @@ impl Job<'_> {
         self.load_raw(&report.ranges).await?;
         let registry = registry::Client::new(&self.config.registry)?;
         let mut writers = self.registered_writers(&registry).await?;
+        if writers.is_empty() {
+            // Nothing under the topic's subject (another naming strategy, say): the ids the
+            // records name are the writers, and the newest of them is the reader.
+            let ids = self.framed_ids().await?;
+            writers = self.other_writers(&registry, &ids, &[]).await?;
+        }
         let reader = self.reader(&registry, &writers).await?;
         report.reader_fields = reader.iter().map(|c| c.name.clone()).collect();
         // The subject's versions name the usual writers; a record may still name an id
@@ -162,6 +177,21 @@ impl Job<'_> {
         other_writers(registry, &ids, known).await
     }
 
+    /// Records per schema id in well-framed headers, without decoding: a pass of its own.
+    async fn framed_ids(&self) -> Result<Vec<(u32, u64)>, BatchError> {
+        let step = "listing schema ids";
+        let batch = self.collect(sql::framed_ids(), step).await?;
+        let t = super::result::Table::new(&batch);
+        let shape = |detail| BatchError::Shape { step, detail };
+        let ids = t.ints("schema_id").map_err(shape)?;
+        let counts = t.counts("records").map_err(shape)?;
+        Ok(ids
+            .into_iter()
+            .zip(counts)
+            .filter_map(|(id, n)| Some((u32::try_from(id?).ok()?, n)))
+            .collect())
+    }
+
     async fn reader(
         &self,
         registry: &registry::Client,
@@ -203,7 +233,7 @@ impl Job<'_> {
     async fn collect(&self, query: String, step: &'static str) -> Result<RecordBatch, BatchError> {
         tracing::debug!(%query, "Spark SQL");
         let session = self.session.clone();
-        guarded(self.request.step_timeout, async move {
+        let work = guarded(self.request.step_timeout, async move {
             session
                 .sql(&query)
                 .await
@@ -211,9 +241,34 @@ impl Job<'_> {
                 .collect()
                 .await
                 .map_err(spark_error)
+        });
+        tokio::pin!(work);
+        let start = tokio::time::Instant::now() + HEARTBEAT;
+        let mut beat = tokio::time::interval_at(start, HEARTBEAT);
+        loop {
+            tokio::select! {
+                out = &mut work => {
+                    return out.map_err(|e: SparkOpError| BatchError::spark(step, e));
+                }
+                _ = beat.tick() => (self.progress)(&Stage::Working { step }),
+                () = self.cancel.cancelled() => {
+                    self.interrupt().await;
+                    return Err(BatchError::Interrupted);
+                }
+            }
+        }
+    }
+
+    /// Asks Spark to stop every operation of this run's session.
+    async fn interrupt(&self) {
+        let session = self.session.clone();
+        let stopped = guarded(Duration::from_secs(10), async move {
+            session.interrupt_all().await.map_err(spark_error)
         })
-        .await
-        .map_err(|e: SparkOpError| BatchError::spark(step, e))
+        .await;
+        if let Err(e) = stopped {
+            tracing::warn!("could not interrupt the Spark operations: {e}");
+        }
     }
 }
 

@@ -55,6 +55,11 @@ pub enum Stage {
         /// Writer schemas known for the topic.
         ids: usize,
     },
+    /// Still waiting for Spark (reported every few seconds of a long call).
+    Working {
+        /// What Spark is doing.
+        step: &'static str,
+    },
     /// Computing the aggregates.
     Aggregating,
     /// Writing the Parquet tables.
@@ -74,6 +79,7 @@ impl std::fmt::Display for Stage {
                 "reading {records} records, decoding {ids} schema id{}…",
                 if *ids == 1 { "" } else { "s" }
             ),
+            Self::Working { step } => write!(f, "still {step}…"),
             Self::Aggregating => write!(f, "summing the aggregates…"),
             Self::Writing { path } => write!(f, "writing Parquet to {}…", path.display()),
         }
@@ -107,6 +113,9 @@ pub enum BatchError {
         /// What was wrong.
         detail: String,
     },
+    /// The run was cancelled (Ctrl-C); its Spark operations were interrupted.
+    #[error("interrupted; the run's Spark operations were cancelled")]
+    Interrupted,
     /// The offsets could not be resolved.
     #[error(transparent)]
     Range(#[from] RangeError),
@@ -138,7 +147,8 @@ fn plain(message: &str) -> String {
 }
 
 impl BatchError {
-    pub(crate) fn spark(step: &'static str, error: crate::spark::SparkOpError) -> Self {
+    /// The error of a Spark call made while doing `step`.
+    pub fn spark(step: &'static str, error: crate::spark::SparkOpError) -> Self {
         use crate::spark::SparkOpError as E;
         match error {
             E::Unreachable { url, reason } => Self::SparkUnreachable {

@@ -88,7 +88,7 @@ pub struct BatchReport {
     pub topic: String,
     /// The offsets read, per partition.
     pub ranges: Vec<PartitionRange>,
-    /// Kafka records in the ranges.
+    /// Kafka records read (the offsets spanned until Spark has read them).
     pub records_read: u64,
     /// The reader's fields, in order.
     pub reader_fields: Vec<String>,

@@ -155,6 +155,9 @@ pub(crate) fn fill(report: &mut BatchReport, rows: &[Row], reader: &[Column], to
         }
     }
     report.poison_complete = report.poison.len() as u64 == report.poison_total();
+    // What Spark read, which is fewer than the offsets spanned when some offsets hold no
+    // record (compacted topics, transaction markers).
+    report.records_read = report.totals.clicks + report.poison_total();
 }
 
 fn add(into: &mut (u64, u64), r: &Row) {
@@ -307,6 +310,94 @@ mod tests {
             assert!(error < 0.05, "{n} distinct estimated as {e}");
         }
         assert_eq!(estimate(&registers(hashes(0))), 0);
+    }
+
+    fn row(dim: i32, records: u64, cost_cents: u64) -> Row {
+        Row {
+            dim: i64::from(dim),
+            records,
+            cost_cents,
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn tables_are_sums_of_the_partial_rows() {
+        let reader = crate::batch::sql::columns(include_str!("../../../schemas/click_v1.avsc"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let creative = |key: &str, minute: i64, n: u64, rank: i64| Row {
+            key: Some(key.into()),
+            minute_ms: Some(minute),
+            rank_by_clicks: Some(rank),
+            rank_by_cost: Some(rank),
+            ..row(dim::CREATIVE_MINUTE, n, n * 10)
+        };
+        let mut nulls = vec![0; reader.len()];
+        nulls[5] = 2;
+        let clean = |id: i64, n: u64| Row {
+            schema_id: Some(id),
+            bucket: Some(7),
+            user_rank: Some(1),
+            first_event_ms: Some(60_000),
+            last_event_ms: Some(200_000),
+            nulls: nulls.clone(),
+            ..row(dim::RECORDS, n, n * 10)
+        };
+        let pill = Row {
+            problem: Some("wrong_magic".into()),
+            schema_id: Some(1),
+            magic: Some(0x7b),
+            pill_partition: Some(2),
+            pill_offset: Some(40),
+            problem_records: Some(1),
+            ..row(dim::RECORDS, 1, 0)
+        };
+        let rows = vec![
+            creative("cr-1", 60_000, 3, 1),
+            creative("cr-1", 120_000, 2, 1),
+            creative("cr-2", 60_000, 1, 2),
+            Row {
+                key: Some("pl-1".into()),
+                ..row(dim::PLACEMENT, 6, 60)
+            },
+            clean(1, 4),
+            clean(2, 2),
+            pill,
+        ];
+        let mut report = BatchReport::empty("t".into(), Vec::new());
+        fill(&mut report, &rows, &reader, 1);
+        let keys = |g: &[Group]| -> Vec<(String, u64)> {
+            g.iter().map(|g| (g.key.clone(), g.clicks)).collect()
+        };
+        assert_eq!(
+            keys(&report.per_creative),
+            [("cr-1".into(), 5), ("cr-2".into(), 1)]
+        );
+        assert_eq!(keys(&report.top_by_clicks), [("cr-1".into(), 5)]);
+        assert_eq!(keys(&report.per_placement), [("pl-1".into(), 6)]);
+        let minutes: Vec<(i64, u64)> = report
+            .per_minute
+            .iter()
+            .map(|m| (m.minute_ms, m.clicks))
+            .collect();
+        assert_eq!(minutes, [(60_000, 4), (120_000, 2)]);
+        assert_eq!((report.totals.clicks, report.totals.cost_cents), (6, 60));
+        assert_eq!(report.totals.first_event_ms, Some(60_000));
+        assert_eq!(report.null_rates[5].nulls, 4);
+        assert_eq!(report.poison_counts.get("wrong_magic"), Some(&1));
+        assert_eq!(
+            report
+                .poison
+                .first()
+                .map(|p| (p.partition, p.offset, p.detail.as_str())),
+            Some((2, 40, "magic byte is 0x7b, expected 0x00"))
+        );
+        assert!(report.poison_complete);
+        assert_eq!(
+            schema_ids(&rows),
+            [(1, 4), (2, 2)],
+            "a wrong magic byte names no schema"
+        );
     }
 
     #[test]

@@ -161,10 +161,19 @@ fn framed(source: &str) -> String {
            CASE WHEN length(value) >= 5 \
                 THEN CAST(conv(hex(substring(value, 2, 4)), 16, 10) AS BIGINT) END AS schema_id, \
            coalesce(length(value), 0) AS len, \
-           CASE WHEN length(value) >= 1 \
+           CASE WHEN length(value) >= 1 AND substring(value, 1, 1) <> X'00' \
                 THEN CAST(conv(hex(substring(value, 1, 1)), 16, 10) AS INT) END AS magic, \
            CASE WHEN length(value) >= 5 THEN substring(value, 6) END AS body \
          FROM {source}"
+    )
+}
+
+/// Records per schema id among the well-framed records.
+pub fn framed_ids() -> String {
+    format!(
+        "WITH framed AS ({}) SELECT schema_id, count(*) AS records FROM framed \
+         WHERE problem IS NULL GROUP BY schema_id ORDER BY schema_id",
+        framed(RAW)
     )
 }
 
@@ -299,20 +308,22 @@ pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> St
     };
     let bits = REGISTER_BITS;
     let word = 64 - bits;
+    // Cents rounded half away from zero, as the generator rounds them; Spark's round() goes
+    // through a BigDecimal per row, this arithmetic does not.
     let rows = format!(
         "SELECT *, {event_ms} AS event_ms, \
-           CAST(round(CAST(`c_cost` AS DOUBLE) * 100) AS BIGINT) AS cents, \
+           CAST(signum(`c_cost`) * floor(abs(CAST(`c_cost` AS DOUBLE) * 100) + 0.5) AS BIGINT) \
+             AS cents, \
            xxhash64(`c_ip`, `c_user_agent`) AS user_hash FROM shaped"
     );
     let (c, p, r) = (dim::CREATIVE_MINUTE, dim::PLACEMENT, dim::RECORDS);
     let mut aggs = vec![
         "count(*) AS records".to_owned(),
         "coalesce(sum(cents), 0) AS cost_cents".into(),
-        "min(event_ms) AS first_event_ms".into(),
-        "max(event_ms) AS last_event_ms".into(),
-        "max(len) AS len".into(),
-        // A number, not text: a text maximum would make Spark sort instead of hash.
-        "max(magic) AS magic".into(),
+        // Every aggregate costs an update per row and grouping, so the ones only one
+        // grouping needs take NULL in the others.
+        format!("min(CASE WHEN dim = {r} THEN event_ms END) AS first_event_ms"),
+        format!("max(CASE WHEN dim = {r} THEN event_ms END) AS last_event_ms"),
         // The rank of the hash's bits above the register bits: 1 + their leading zeros.
         format!(
             "max(CASE WHEN dim = {r} AND problem IS NULL THEN \
@@ -352,10 +363,12 @@ pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> St
                 THEN CAST(user_hash & {mask} AS INT) END AS bucket, \
            CASE WHEN problem IS NOT NULL THEN partition END AS pill_partition, \
            CASE WHEN problem IS NOT NULL THEN offset END AS pill_offset, \
+           CASE WHEN problem IS NOT NULL THEN len END AS len, \
+           CASE WHEN problem IS NOT NULL THEN magic END AS magic, \
            {aggs} \
          FROM rows LATERAL VIEW explode(CASE WHEN problem IS NULL \
            THEN array({c}, {p}, {r}) ELSE array({r}) END) d AS dim \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10",
         mask = (1u64 << bits) - 1,
         aggs = aggs.join(", ")
     );
@@ -451,6 +464,28 @@ mod tests {
             sql.contains(r#"from_avro(body, '{\n  "type": "record""#),
             "{sql}"
         );
+    }
+
+    #[test]
+    fn only_fields_that_can_be_null_are_counted() {
+        let reader = columns(V2).unwrap_or_else(|e| panic!("{e}"));
+        let writer = Writer {
+            id: 1,
+            text: V1.to_owned(),
+            columns: columns(V1).unwrap_or_else(|e| panic!("{e}")),
+        };
+        let sql = aggregate(&reader, &[writer], 25);
+        assert!(sql.contains("CAST(0 AS BIGINT) AS `null_id`"), "{sql}");
+        assert!(
+            sql.contains("`c_referrer` IS NULL) AS `null_referrer`"),
+            "{sql}"
+        );
+        // v1 has no country: its records are null there.
+        assert!(
+            sql.contains("`c_country` IS NULL) AS `null_country`"),
+            "{sql}"
+        );
+        assert!(sql.contains("pill_rank <= 25"), "{sql}");
     }
 
     #[test]

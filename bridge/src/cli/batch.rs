@@ -1,59 +1,92 @@
-//! `kafka-demo batch` and `kafka-demo bench batch`: seed step 4 for people — progress with the
+//! `kafka-demo batch`: seed step 4 for people — progress with the
 //! elapsed time on stderr, the result as tables or one JSON document on stdout, and, with
 //! `--verify`, the comparison with the producer's manifests.
 
-use super::{registry_error, say, NO};
+use super::{registry_error, say, wait_for_signal, INTERRUPTED, NO};
 use crate::batch::result::{Group, Minute};
 use crate::batch::verify::{self, Verification};
 use crate::batch::{self, BatchError, BatchReport, BatchRequest, Bound, Stage};
-use crate::config::{BatchArgs, BatchFormat, BenchBatchArgs, BenchCommand, Cli, Config};
+use crate::config::{BatchArgs, BatchFormat, Config};
 use anyhow::Context as _;
-use clap::Parser as _;
 use shared::generator::Manifest;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 pub(super) async fn batch(args: &BatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let request = args.validate(&config.stack.data_dir);
     let manifests = read_manifests(&args.verify).await?;
     let started = Instant::now();
-    let progress = |stage: &Stage| {
-        say(&format!(
-            "[{:>6.1}s] {stage}",
-            started.elapsed().as_secs_f64()
-        ))
+    let progress = |stage: &Stage| say(&format!("[{:>6.1}s] {stage}", secs(started)));
+    let report = match run_until_signal(config, &request, &progress).await {
+        Err(BatchError::Interrupted) => {
+            say("interrupted; the Spark operations of this run were cancelled");
+            return Ok(ExitCode::from(INTERRUPTED));
+        }
+        other => other.map_err(batch_error)?,
     };
-    let report = batch::run(config, &request, &progress)
-        .await
-        .map_err(batch_error)?;
     say(&format!(
         "[{:>6.1}s] done: {} records, {} decoded, {} poison pills",
-        started.elapsed().as_secs_f64(),
+        secs(started),
         report.records_read,
         report.totals.clicks,
         report.poison_total()
     ));
     let verification = (!manifests.is_empty()).then(|| verify::verify(&report, &manifests));
-    match args.format {
-        BatchFormat::Json => {
-            let doc = Document {
-                report: &report,
-                verification: verification.as_ref(),
-            };
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        BatchFormat::Table => {
-            print!("{}", tables(&report, &request));
-            if let Some(v) = &verification {
-                print!("{}", verification_table(v));
-            }
-        }
-    }
+    print_result(args.format, &report, &request, verification.as_ref())?;
     Ok(match verification {
         Some(v) if !v.passed() => ExitCode::from(NO),
         _ => ExitCode::SUCCESS,
     })
+}
+
+fn secs(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64()
+}
+
+/// Runs the job; Ctrl-C or SIGTERM interrupts it.
+async fn run_until_signal(
+    config: &Config,
+    request: &BatchRequest,
+    progress: &(dyn Fn(&Stage) + Sync),
+) -> Result<BatchReport, BatchError> {
+    let cancel = CancellationToken::new();
+    let signals = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            cancel.cancel();
+        })
+    };
+    let outcome = batch::run(config, request, progress, &cancel).await;
+    signals.abort();
+    let _ = signals.await; // cancelled: nothing to report
+    outcome
+}
+
+fn print_result(
+    format: BatchFormat,
+    report: &BatchReport,
+    request: &BatchRequest,
+    verification: Option<&Verification>,
+) -> anyhow::Result<()> {
+    match format {
+        BatchFormat::Json => {
+            let doc = Document {
+                report,
+                verification,
+            };
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        BatchFormat::Table => {
+            print!("{}", tables(report, request));
+            if let Some(v) = verification {
+                print!("{}", verification_table(v));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What `--format json` prints.
@@ -252,146 +285,4 @@ fn verification_table(v: &Verification) -> String {
         "  result: DIFFERENCES FOUND\n"
     };
     out
-}
-
-pub(super) async fn bench(cmd: BenchCommand, config: &Config) -> anyhow::Result<ExitCode> {
-    match cmd {
-        BenchCommand::Batch(args) => bench_batch(&args, config).await,
-        BenchCommand::Stream(args) => super::stream::bench(&args, config).await,
-    }
-}
-
-/// Fills the topic once, then times the batch job and a plain count over the same records.
-async fn bench_batch(args: &BenchBatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let held = held(config, args).await?;
-    if held < args.records {
-        fill(config, args, args.records - held).await?;
-    }
-    let records = held.max(args.records);
-    let timeout = Duration::from_secs(1800);
-    let request = |out: Option<PathBuf>| BatchRequest {
-        topic: args.topic.clone(),
-        from: Bound::Edge,
-        to: Bound::Edge,
-        top: 10,
-        out,
-        step_timeout: timeout,
-        poison_limit: 1000,
-    };
-    let (mut counts, mut jobs) = (Vec::new(), Vec::new());
-    for run in 1..=args.runs {
-        let started = Instant::now();
-        let n =
-            crate::spark::kafka_record_count(&config.spark, &config.kafka, &args.topic, timeout)
-                .await
-                .map_err(|e| {
-                    batch_error(BatchError::Spark {
-                        step: "counting",
-                        message: e.to_string(),
-                    })
-                })?;
-        let count = started.elapsed();
-        let started = Instant::now();
-        let report = batch::run(config, &request(None), &|_| {})
-            .await
-            .map_err(batch_error)?;
-        let job = started.elapsed();
-        say(&format!(
-            "run {run}: count() {n} records in {:.2} s; decode+aggregate {} records ({} decoded) in {:.2} s",
-            count.as_secs_f64(),
-            report.records_read,
-            report.totals.clicks,
-            job.as_secs_f64()
-        ));
-        counts.push(count);
-        jobs.push(job);
-    }
-    let out = config.stack.data_dir.join("batch").join("bench");
-    let started = Instant::now();
-    batch::run(config, &request(Some(out.clone())), &|_| {})
-        .await
-        .map_err(batch_error)?;
-    let with_parquet = started.elapsed();
-    let (count, job) = (median(&mut counts), median(&mut jobs));
-    let rate = |d: Duration| records as f64 / d.as_secs_f64().max(1e-9);
-    println!("records            {records} in {}", args.topic);
-    println!(
-        "plain count()      median {:>6.2} s  {:>10.0} records/s",
-        count.as_secs_f64(),
-        rate(count)
-    );
-    println!(
-        "decode+aggregate   median {:>6.2} s  {:>10.0} records/s",
-        job.as_secs_f64(),
-        rate(job)
-    );
-    println!(
-        "  with Parquet     once   {:>6.2} s  {:>10.0} records/s (tables in {})",
-        with_parquet.as_secs_f64(),
-        rate(with_parquet),
-        out.display()
-    );
-    println!(
-        "ratio              {:.2} (decode+aggregate throughput / count() throughput; target 0.5)",
-        count.as_secs_f64() / job.as_secs_f64().max(1e-9)
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times.get(times.len() / 2).copied().unwrap_or_default()
-}
-
-/// Records the bench topic holds now (none when it does not exist yet).
-async fn held(config: &Config, args: &BenchBatchArgs) -> anyhow::Result<u64> {
-    let ranges = batch::range::resolve(
-        &config.kafka,
-        &args.topic,
-        Bound::Edge,
-        Bound::Edge,
-        Duration::from_secs(30),
-    )
-    .await;
-    match ranges {
-        Ok(ranges) => Ok(ranges.iter().map(|r| r.len() as u64).sum()),
-        Err(batch::RangeError::UnknownTopic(_)) => Ok(0),
-        Err(e) => Err(batch_error(e.into())),
-    }
-}
-
-/// Produces `count` generated clicks to the bench topic, as `kafka-demo produce` would.
-async fn fill(config: &Config, args: &BenchBatchArgs, count: u64) -> anyhow::Result<()> {
-    say(&format!(
-        "producing {count} records to {} (once; later runs reuse them)…",
-        args.topic
-    ));
-    let argv = [
-        "kafka-demo".to_owned(),
-        "produce".into(),
-        "--topic".into(),
-        args.topic.to_string(),
-        "--count".into(),
-        count.to_string(),
-        "--seed".into(),
-        args.seed.to_string(),
-        "--compression".into(),
-        "lz4".into(),
-    ];
-    let cli = Cli::try_parse_from(argv)?;
-    let crate::config::Command::Produce(produce) = cli.command else {
-        anyhow::bail!("the produce flags did not parse as produce");
-    };
-    let request = produce.validate()?;
-    let prepared = crate::produce::prepare(config, &request, crate::produce::DEFAULT_SCHEMA)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let report = prepared
-        .run(&crate::produce::Shutdown::default(), |_| {})
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if report.not_delivered() > 0 {
-        anyhow::bail!("{} records were not delivered", report.not_delivered());
-    }
-    Ok(())
 }
