@@ -438,3 +438,54 @@ async fn a_live_run_picks_up_a_new_schema_stops_on_ctrl_c_and_resumes() {
     );
     assert_eq!(after["late_clicks"], 0, "{after}");
 }
+
+/// Text output for people: window lines as they update, then the final windows and counts.
+#[tokio::test]
+async fn text_output_ends_with_the_final_windows() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-text");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    #[rustfmt::skip]
+    produce(&topic, &dir.path().join("m.json"), &[
+        "--count", "500", "--seed", "71", "--partitions", "1", "--truncated", "0.02",
+    ]);
+    #[rustfmt::skip]
+    let out = SHARED.run(&["stream", "--topic", &topic, "--trigger", "available-now",
+                           "--state-dir", &path_arg(&dir.path().join("state"))]);
+    assert_ok(&out, "stream");
+    let text = stdout(&out);
+    assert!(text.contains("window 2024-01-01T00:00:00.000Z"), "{text}");
+    assert!(text.contains("final windows ("), "{text}");
+    assert!(text.contains("undecodable"), "{text}");
+    assert!(text.contains("dropped by watermark 0"), "{text}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("started streaming queries") && err.contains("batch"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// The latency bench on a small rate: every produced record is measured.
+#[tokio::test]
+async fn the_latency_bench_measures_every_record() {
+    SHARED.ensure_up().await;
+    #[rustfmt::skip]
+    let out = SHARED.run(&["bench", "stream", "--rate", "1000", "--duration", "3s",
+                           "--warmup", "100", "--seed", "81"]);
+    assert_ok(&out, "bench stream");
+    let text = stdout(&out);
+    let measured = text
+        .lines()
+        .find_map(|l| l.strip_prefix("records measured"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let numbers: Vec<u64> = measured
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        numbers.len() >= 2 && numbers[0] == numbers[1] && numbers[0] > 0,
+        "{text}"
+    );
+    assert!(text.contains("end-to-end ms     p50 "), "{text}");
+}

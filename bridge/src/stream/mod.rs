@@ -327,11 +327,13 @@ impl Watch<'_> {
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(StopReason::Cancelled),
                 () = sleep_until(deadline) => return Ok(StopReason::Duration),
-                row = self.tail.next() => {
-                    if let Some(row) = row? {
-                        self.take(row).await;
-                    }
-                }
+                row = self.tail.next() => match row {
+                    Ok(Some(row)) => self.take(row).await,
+                    Ok(None) => {}
+                    // librdkafka reconnects by itself; the queries keep writing meanwhile and
+                    // nothing is lost, since the reader keeps its position.
+                    Err(e) => tracing::warn!("{e}"),
+                },
                 _ = progress.tick() => {
                     self.poll_progress(queries).await;
                     if !self.running(queries).await? {
