@@ -111,7 +111,7 @@ pub struct BenchStreamArgs {
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Trigger interval of the streaming queries
-    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
     pub interval: Duration,
     /// Records produced and processed before measuring (the first micro-batches plan the query)
     #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
