@@ -209,3 +209,44 @@ pub(crate) async fn last_progress(
     tracing::trace!(%json, "streaming query progress");
     Progress::from_json(kind, &json)
 }
+
+/// The schema ids the topic's well-framed records name now, read as one batch: the writers of
+/// a topic with no subject of its own.
+pub(crate) async fn ids_in_topic(
+    session: &SparkSession,
+    plan: &Plan,
+) -> Result<Vec<u32>, StreamError> {
+    let (session, bootstrap, topic) = (session.clone(), plan.bootstrap.clone(), plan.topic.clone());
+    let step = "listing the schema ids in the topic";
+    let batch = guarded(plan.timeout, async move {
+        session
+            .read()
+            .format("kafka")
+            .option("kafka.bootstrap.servers", &bootstrap)
+            .option("subscribe", &topic)
+            .option("startingOffsets", "earliest")
+            .option("endingOffsets", "latest")
+            .load(Vec::<&str>::new())
+            .map_err(spark_error)?
+            .create_or_replace_temp_view(crate::batch::sql::RAW)
+            .await
+            .map_err(spark_error)?;
+        session
+            .sql(&crate::batch::sql::framed_ids())
+            .await
+            .map_err(spark_error)?
+            .collect()
+            .await
+            .map_err(spark_error)
+    })
+    .await
+    .map_err(fail(step))?;
+    let ids = crate::batch::result::Table::new(&batch)
+        .ints("schema_id")
+        .map_err(|detail| StreamError::Batch(BatchError::Shape { step, detail }))?;
+    Ok(ids
+        .into_iter()
+        .flatten()
+        .filter_map(|id| u32::try_from(id).ok())
+        .collect())
+}

@@ -181,7 +181,6 @@ pub async fn run(
         .map_err(|e| BatchError::spark("connecting", e))?;
     let registry = registry::Client::new(&config.registry).map_err(BatchError::from)?;
     let writers = batch::job::registered_writers(&registry, &request.topic).await?;
-    let reader = batch::job::reader(&registry, &request.topic, &writers).await?;
     crate::kafka::ensure_topic(kafka, &results_topic, 1, 1, secs(30))
         .await
         .map_err(|e| StreamError::Kafka {
@@ -196,14 +195,14 @@ pub async fn run(
         resumed,
     )
     .await?;
-    let plan = Plan {
+    let mut plan = Plan {
         bootstrap: kafka.bootstrap_servers.clone(),
         topic: request.topic.to_string(),
         starting_offsets: match request.start_at {
             StartAt::Earliest => "earliest",
             StartAt::Latest => "latest",
         },
-        reader,
+        reader: Vec::new(),
         writers,
         window: request.window,
         watermark: request.watermark,
@@ -213,6 +212,13 @@ pub async fn run(
         results_topic: results_topic.to_string(),
         timeout: request.step_timeout,
     };
+    if plan.writers.is_empty() {
+        // Nothing under the topic's subject (another naming strategy, say): the ids the records
+        // name are the writers, and the newest of them is the reader.
+        let ids = job::ids_in_topic(&session, &plan).await?;
+        plan.writers = batch::job::other_writers(&registry, &ids, &[]).await?;
+    }
+    plan.reader = batch::job::reader(&registry, &request.topic, &plan.writers).await?;
     let tail = results::tail(kafka, results_topic.as_str(), results_from)?;
     let mut watch = Watch {
         config,
