@@ -177,7 +177,8 @@ pub struct StreamSummary {
     /// (late groups, see [`Progress::dropped_by_watermark`]; `late_clicks` counts clicks).
     pub dropped_by_watermark: u64,
     /// Decoded clicks that are in no window: dropped for being late (decoded records minus the
-    /// windows' clicks; exact once both queries have caught up).
+    /// windows' clicks). Exact when both queries processed the same records, as after an
+    /// `available-now` run; a processing run's two queries may stop a micro-batch apart.
     pub late_clicks: u64,
     /// Micro-batches of the windows query seen.
     pub batches: u64,
