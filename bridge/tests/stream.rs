@@ -544,3 +544,33 @@ async fn a_topic_without_a_subject_streams_with_the_ids_its_records_name() {
     let wrong = manifest.poison.wrong_magic.len() as u64;
     assert_eq!(outcomes(&summary).get("wrong_magic").copied(), Some(wrong));
 }
+
+/// `--duration` ends a processing-time run by itself, with its results.
+#[tokio::test]
+async fn a_processing_run_ends_after_its_duration() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-duration");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    #[rustfmt::skip]
+    let manifest = produce(&topic, &dir.path().join("m.json"), &[
+        "--count", "300", "--seed", "95", "--partitions", "1",
+    ]);
+    let state = path_arg(&dir.path().join("state"));
+    #[rustfmt::skip]
+    let mut run = Running::start(&["stream", "--topic", &topic, "--duration", "20s",
+        "--interval", "500ms", "--format", "json", "--state-dir", &state]);
+    // Results arrive while it runs; then it stops by itself.
+    run.until("all 300 clicks in windows", 120, |e| {
+        e["type"] == "records" && e["data"]["outcome"] == "decoded" && e["data"]["records"] == 300
+    })
+    .await;
+    let (code, errors, events) = run.finish(120).await;
+    assert_eq!(code, Some(0), "{errors}");
+    let summary = events
+        .last()
+        .filter(|e| e["type"] == "summary")
+        .unwrap_or_else(|| panic!("no summary: {events:?}\n{errors}"));
+    assert_eq!(summary["data"]["stopped"], "duration", "{summary}");
+    let (minutes, _) = expected(&[&manifest]);
+    assert_eq!(windows_by(&summary["data"], minute_of), minutes);
+}

@@ -120,3 +120,65 @@ pub struct BenchStreamArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Cli, Command};
+    use crate::stream::{StartAt, Trigger};
+    use clap::Parser as _;
+    use std::path::Path;
+    use std::time::Duration;
+
+    fn parse(args: &[&str]) -> Result<super::StreamArgs, clap::Error> {
+        let argv = ["kafka-demo", "stream"].iter().chain(args).copied();
+        match Cli::try_parse_from(argv)?.command {
+            Command::Stream(args) => Ok(*args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_issue() {
+        let args = parse(&[]).unwrap_or_else(|e| panic!("{e}"));
+        let r = args.validate(Path::new("/data"));
+        assert_eq!(r.topic.as_str(), "clicks-avro");
+        assert_eq!(
+            (r.window, r.watermark),
+            (Duration::from_secs(60), Duration::from_secs(30))
+        );
+        assert_eq!(
+            (r.trigger, r.start_at),
+            (Trigger::Processing, StartAt::Earliest)
+        );
+        assert_eq!(r.interval, Duration::from_secs(1));
+        assert_eq!(r.duration, None);
+        assert_eq!(r.state_dir, Path::new("/data/stream/clicks-avro"));
+    }
+
+    #[test]
+    fn flags_become_the_request() {
+        #[rustfmt::skip]
+        let args = parse(&["--topic", "t1", "--window", "10s", "--watermark", "5s",
+                           "--trigger", "available-now", "--duration", "2m", "--interval", "250ms"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = args.validate(Path::new("/data"));
+        assert_eq!(
+            (r.window, r.watermark),
+            (Duration::from_secs(10), Duration::from_secs(5))
+        );
+        assert_eq!(r.trigger, Trigger::AvailableNow);
+        assert_eq!(r.duration, Some(Duration::from_secs(120)));
+        assert_eq!(r.interval, Duration::from_millis(250));
+        assert_eq!(
+            r.results_topic().map(|t| t.to_string()).ok().as_deref(),
+            Some("t1-windows")
+        );
+    }
+
+    #[test]
+    fn bad_topics_and_durations_are_refused() {
+        assert!(parse(&["--topic", "bad topic"]).is_err());
+        assert!(parse(&["--window", "0s"]).is_err());
+        assert!(parse(&["--trigger", "continuous"]).is_err());
+    }
+}
