@@ -331,6 +331,19 @@ impl Running {
         }
     }
 
+    /// An event seen already or coming within `secs` seconds that `matches`.
+    async fn seen_or_until(
+        &mut self,
+        what: &str,
+        secs: u64,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        match self.seen.iter().find(|e| matches(e)) {
+            Some(event) => event.clone(),
+            None => self.until(what, secs, matches).await,
+        }
+    }
+
     fn interrupt(&self) {
         let pid = self.child.id().and_then(|id| i32::try_from(id).ok());
         let pid = pid.unwrap_or_else(|| panic!("stream already exited"));
@@ -386,8 +399,8 @@ async fn a_live_run_picks_up_a_new_schema_stops_on_ctrl_c_and_resumes() {
         started["data"]["schema_ids"].as_array().map(Vec::len),
         Some(1)
     );
-    run.until("window result", 180, is("window")).await;
-    run.until("progress", 60, is("progress")).await;
+    run.seen_or_until("window result", 180, is("window")).await;
+    run.seen_or_until("progress", 60, is("progress")).await;
 
     #[rustfmt::skip]
     let out = SHARED.run(&["schema", "register", "schemas/click_v2.avsc", "--topic", &topic]);

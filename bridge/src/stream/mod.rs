@@ -98,6 +98,24 @@ pub struct StreamRequest {
 }
 
 impl StreamRequest {
+    /// A processing-time run of `topic` with the command line's defaults: 1 minute windows, a
+    /// 30 s watermark, a trigger every second, the checkpoint under `data_dir`.
+    pub fn with_defaults(topic: Topic, data_dir: &std::path::Path) -> Self {
+        Self {
+            window: Duration::from_secs(60),
+            watermark: Duration::from_secs(30),
+            trigger: Trigger::Processing,
+            interval: Duration::from_secs(1),
+            duration: None,
+            start_at: StartAt::Earliest,
+            state_dir: Self::state_dir_for(data_dir, &topic),
+            fresh: false,
+            step_timeout: Duration::from_secs(300),
+            registry_poll: Duration::from_secs(3),
+            topic,
+        }
+    }
+
     /// `<data_dir>/stream/<topic>`.
     pub fn state_dir_for(data_dir: &std::path::Path, topic: &Topic) -> PathBuf {
         data_dir.join("stream").join(topic.as_str())
