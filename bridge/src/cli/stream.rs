@@ -148,13 +148,7 @@ pub(super) async fn bench(
     say(&format!("warm-up: {} records to {topic}…", args.warmup));
     produce_into(config, &topic, args, &["--count", &args.warmup.to_string()]).await?;
     let request = stream::StreamRequest {
-        topic: topic.clone(),
-        window: Duration::from_secs(60),
-        watermark: Duration::from_secs(30),
-        trigger: stream::Trigger::Processing,
         interval: args.interval,
-        duration: None,
-        start_at: stream::StartAt::Earliest,
         state_dir: config
             .stack
             .data_dir
@@ -162,8 +156,8 @@ pub(super) async fn bench(
             .join("stream")
             .join(topic.as_str()),
         fresh: true,
-        step_timeout: Duration::from_secs(300),
         registry_poll: Duration::from_secs(3600),
+        ..stream::StreamRequest::with_defaults(topic.clone(), &config.stack.data_dir)
     };
     let shutdown = CancellationToken::new();
     let (events, received) = tokio::sync::mpsc::channel(65_536);

@@ -76,8 +76,8 @@ pub enum StreamFormat {
 impl StreamArgs {
     /// The request these flags describe; `data_dir` holds the default state folder.
     pub fn validate(&self, data_dir: &Path) -> StreamRequest {
+        let defaults = StreamRequest::with_defaults(self.topic.clone(), data_dir);
         StreamRequest {
-            topic: self.topic.clone(),
             window: self.window,
             watermark: self.watermark,
             trigger: match self.trigger {
@@ -90,13 +90,10 @@ impl StreamArgs {
                 StartArg::Earliest => StartAt::Earliest,
                 StartArg::Latest => StartAt::Latest,
             },
-            state_dir: self
-                .state_dir
-                .clone()
-                .unwrap_or_else(|| StreamRequest::state_dir_for(data_dir, &self.topic)),
+            state_dir: self.state_dir.clone().unwrap_or(defaults.state_dir.clone()),
             fresh: self.fresh,
             step_timeout: self.step_timeout,
-            registry_poll: Duration::from_secs(3),
+            ..defaults
         }
     }
 }
