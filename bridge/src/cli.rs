@@ -16,6 +16,7 @@ mod batch;
 mod bench;
 mod consume;
 mod produce;
+mod stream;
 
 /// Exit code for "ran fine, but the answer is no" (invalid schema, incompatible, stack down).
 const NO: u8 = 1;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Produce(args) => produce::produce(&args, &config).await,
         Command::Consume(args) => consume::consume(&args, &config).await,
         Command::Batch(args) => batch::batch(&args, &config).await,
+        Command::Stream(args) => stream::stream(&args, &config).await,
         Command::Bench(cmd) => bench::bench(cmd, &config).await,
     }
 }

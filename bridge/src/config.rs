@@ -12,6 +12,8 @@ use std::time::Duration;
 
 pub mod batch;
 pub use batch::{BatchArgs, BatchFormat, BenchBatchArgs, BenchCommand};
+pub mod stream;
+pub use stream::{StreamArgs, StreamFormat};
 
 /// Default ports of the local stack. They sit away from the usual 9092/8081/15002 so that
 /// another Kafka, registry or Spark on the machine does not stop the playground from starting.
@@ -149,6 +151,8 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Read a topic as a Spark batch job: decode, aggregate, write Parquet (seed step 4)
     Batch(Box<BatchArgs>),
+    /// Read a topic with Spark Structured Streaming: event-time windows per creative (seed step 5)
+    Stream(Box<StreamArgs>),
     /// Measure the pipeline's steps on the running stack
     #[command(subcommand)]
     Bench(BenchCommand),

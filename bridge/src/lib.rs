@@ -14,4 +14,5 @@ pub mod schema_step;
 pub mod server;
 pub mod spark;
 pub mod stack;
+pub mod stream;
 pub mod tail;

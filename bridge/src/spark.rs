@@ -36,12 +36,33 @@ pub enum SparkOpError {
     Client(String),
 }
 
+/// Keeps the client library's panics off the terminal: they are caught by [`guarded`] and
+/// reported as errors, so the default hook's message and backtrace would only alarm people.
+/// Other panics still go to the previous hook.
+fn quiet_library_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_client = info
+                .location()
+                .is_some_and(|l| l.file().contains("spark-connect-rs"));
+            if in_client {
+                tracing::debug!("Spark Connect client panicked (caught): {info}");
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs `work` in its own task with a deadline, turning a library panic into an error.
 pub(crate) async fn guarded<T, F>(timeout: Duration, work: F) -> Result<T, SparkOpError>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, SparkOpError>> + Send + 'static,
 {
+    quiet_library_panics();
     let task = tokio::spawn(work);
     let abort = task.abort_handle();
     match tokio::time::timeout(timeout, task).await {

@@ -16,7 +16,7 @@ use crate::registry::{self, RegistryError};
 use crate::spark::{self, guarded, spark_error, SparkOpError};
 use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
-use shared::{SchemaId, Subject};
+use shared::{SchemaId, Subject, Topic};
 use spark_connect_rs::dataframe::SaveMode;
 use spark_connect_rs::SparkSession;
 use std::path::Path;
@@ -160,58 +160,21 @@ impl Job<'_> {
         .map_err(|e| BatchError::spark("opening the topic", e))
     }
 
-    /// Every version registered under the topic's value subject, oldest first.
     async fn registered_writers(
         &self,
         registry: &registry::Client,
     ) -> Result<Vec<Writer>, BatchError> {
-        let subject = self.request.topic.value_subject();
-        let versions = match registry.versions(&subject).await {
-            Ok(versions) => versions,
-            Err(e) if not_found(&e) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        };
-        let mut writers: Vec<Writer> = Vec::with_capacity(versions.len());
-        for version in versions {
-            let registered = registry.version(&subject, &version.to_string()).await?;
-            let id = registered.id.0;
-            if writers.iter().any(|w| w.id == id) {
-                continue;
-            }
-            match sql::columns(&registered.schema) {
-                Ok(columns) => writers.push(Writer {
-                    id,
-                    text: registered.schema,
-                    columns,
-                }),
-                Err(e) => tracing::warn!(schema_id = id, "writer schema not usable: {e}"),
-            }
-        }
-        Ok(writers)
+        registered_writers(registry, &self.request.topic).await
     }
 
-    /// Writers of ids the records name that are not among `known` but that the registry knows.
     async fn other_writers(
         &self,
         registry: &registry::Client,
         ids: &[(u32, u64)],
         known: &[Writer],
     ) -> Result<Vec<Writer>, BatchError> {
-        let mut found = Vec::new();
-        for &(id, _) in ids {
-            if known.iter().any(|w| w.id == id) {
-                continue;
-            }
-            match registry.schema_by_id(SchemaId(id)).await {
-                Ok(text) => match sql::columns(&text) {
-                    Ok(columns) => found.push(Writer { id, text, columns }),
-                    Err(e) => tracing::warn!(schema_id = id, "writer schema not usable: {e}"),
-                },
-                Err(e) if not_found(&e) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(found)
+        let ids: Vec<u32> = ids.iter().map(|&(id, _)| id).collect();
+        other_writers(registry, &ids, known).await
     }
 
     /// Records per schema id in well-framed headers, without decoding: a pass of its own.
@@ -229,35 +192,12 @@ impl Job<'_> {
             .collect())
     }
 
-    /// The latest version registered for the topic's value subject, or, when there is none,
-    /// the newest writer schema seen.
     async fn reader(
         &self,
         registry: &registry::Client,
         writers: &[Writer],
     ) -> Result<Vec<Column>, BatchError> {
-        let subject: Subject = self.request.topic.value_subject();
-        let fail = |detail: String| BatchError::Reader {
-            subject: subject.to_string(),
-            detail,
-        };
-        let columns = match registry.version(&subject, "latest").await {
-            Ok(latest) => sql::columns(&latest.schema).map_err(|e| fail(e.to_string()))?,
-            Err(e) if not_found(&e) => writers
-                .last()
-                .map(|w| w.columns.clone())
-                .ok_or_else(|| fail("nothing is registered under it".into()))?,
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(missing) = sql::NEEDED
-            .iter()
-            .find(|n| !columns.iter().any(|c| c.name == **n))
-        {
-            return Err(fail(format!(
-                "it has no field {missing}, which the aggregations need"
-            )));
-        }
-        Ok(columns)
+        reader(registry, &self.request.topic, writers).await
     }
 
     /// The report's tables as Parquet, one folder each, written at once.
@@ -330,6 +270,90 @@ impl Job<'_> {
             tracing::warn!("could not interrupt the Spark operations: {e}");
         }
     }
+}
+
+/// Every version registered under `topic`'s value subject, oldest first, as writers.
+pub(crate) async fn registered_writers(
+    registry: &registry::Client,
+    topic: &Topic,
+) -> Result<Vec<Writer>, BatchError> {
+    let subject = topic.value_subject();
+    let versions = match registry.versions(&subject).await {
+        Ok(versions) => versions,
+        Err(e) if not_found(&e) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let mut writers: Vec<Writer> = Vec::with_capacity(versions.len());
+    for version in versions {
+        let registered = registry.version(&subject, &version.to_string()).await?;
+        let id = registered.id.0;
+        if writers.iter().any(|w| w.id == id) {
+            continue;
+        }
+        match sql::columns(&registered.schema) {
+            Ok(columns) => writers.push(Writer {
+                id,
+                text: registered.schema,
+                columns,
+            }),
+            Err(e) => tracing::warn!(schema_id = id, "writer schema not usable: {e}"),
+        }
+    }
+    Ok(writers)
+}
+
+/// Writers of the `ids` that are not among `known` but that the registry knows.
+pub(crate) async fn other_writers(
+    registry: &registry::Client,
+    ids: &[u32],
+    known: &[Writer],
+) -> Result<Vec<Writer>, BatchError> {
+    let mut found = Vec::new();
+    for &id in ids {
+        if known.iter().any(|w| w.id == id) {
+            continue;
+        }
+        match registry.schema_by_id(SchemaId(id)).await {
+            Ok(text) => match sql::columns(&text) {
+                Ok(columns) => found.push(Writer { id, text, columns }),
+                Err(e) => tracing::warn!(schema_id = id, "writer schema not usable: {e}"),
+            },
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(found)
+}
+
+/// The latest version registered for `topic`'s value subject, or, when there is none, the
+/// newest writer schema seen; it must hold every field the aggregations need.
+pub(crate) async fn reader(
+    registry: &registry::Client,
+    topic: &Topic,
+    writers: &[Writer],
+) -> Result<Vec<Column>, BatchError> {
+    let subject: Subject = topic.value_subject();
+    let fail = |detail: String| BatchError::Reader {
+        subject: subject.to_string(),
+        detail,
+    };
+    let columns = match registry.version(&subject, "latest").await {
+        Ok(latest) => sql::columns(&latest.schema).map_err(|e| fail(e.to_string()))?,
+        Err(e) if not_found(&e) => writers
+            .last()
+            .map(|w| w.columns.clone())
+            .ok_or_else(|| fail("nothing is registered under it".into()))?,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(missing) = sql::NEEDED
+        .iter()
+        .find(|n| !columns.iter().any(|c| c.name == **n))
+    {
+        return Err(fail(format!(
+            "it has no field {missing}, which the aggregations need"
+        )));
+    }
+    Ok(columns)
 }
 
 fn not_found(error: &RegistryError) -> bool {

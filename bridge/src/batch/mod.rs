@@ -7,7 +7,7 @@
 //! position, never turned into silent nulls. The aggregate tables are written as Parquet and
 //! collected into a [`BatchReport`].
 
-mod job;
+pub(crate) mod job;
 pub mod range;
 pub mod result;
 mod rows;
@@ -133,6 +133,10 @@ pub enum BatchError {
 }
 
 /// Spark's first line, short enough to read.
+pub(crate) fn plain_message(message: &str) -> String {
+    plain(message)
+}
+
 fn plain(message: &str) -> String {
     let first = message.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut text: String = first.chars().take(600).collect();

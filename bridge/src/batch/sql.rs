@@ -152,8 +152,8 @@ pub struct Writer {
 }
 
 /// The Confluent framing checked in SQL: position, the problem with the header (`too_short`,
-/// `wrong_magic`) or NULL, the schema id and the Avro body.
-fn framed() -> String {
+/// `wrong_magic`) or NULL, the schema id and the Avro body, of the records in the view `source`.
+fn framed(source: &str) -> String {
     format!(
         "SELECT partition, offset, \
            CASE WHEN value IS NULL OR length(value) < 5 THEN 'too_short' \
@@ -164,7 +164,7 @@ fn framed() -> String {
            CASE WHEN length(value) >= 1 AND substring(value, 1, 1) <> X'00' \
                 THEN CAST(conv(hex(substring(value, 1, 1)), 16, 10) AS INT) END AS magic, \
            CASE WHEN length(value) >= 5 THEN substring(value, 6) END AS body \
-         FROM {RAW}"
+         FROM {source}"
     )
 }
 
@@ -173,7 +173,7 @@ pub fn framed_ids() -> String {
     format!(
         "WITH framed AS ({}) SELECT schema_id, count(*) AS records FROM framed \
          WHERE problem IS NULL GROUP BY schema_id ORDER BY schema_id",
-        framed()
+        framed(RAW)
     )
 }
 
@@ -242,6 +242,20 @@ fn shaped(reader: &[Column], writers: &[Writer]) -> String {
         ));
     }
     format!("SELECT {} FROM decoded", list.join(", "))
+}
+
+/// Every record of the view `source` (Kafka's columns) in the reader's shape: `partition`,
+/// `offset`, `schema_id`, `len`, `magic`, `problem` (NULL for a clean record) and the reader's
+/// fields as `c_<field>`. `source` must be a checked view name, never user text. The streaming
+/// job reads its records through this.
+pub fn records(reader: &[Column], writers: &[Writer], source: &str) -> String {
+    format!(
+        "WITH framed AS ({framed}), decoded AS ({decoded}), shaped AS ({shaped}) \
+         SELECT * FROM shaped",
+        framed = framed(source),
+        decoded = decoded(writers),
+        shaped = shaped(reader, writers),
+    )
 }
 
 /// The fields the aggregations need.
@@ -373,7 +387,7 @@ pub fn aggregate(reader: &[Column], writers: &[Writer], poison_limit: u32) -> St
            CASE WHEN problem IS NOT NULL THEN row_number() OVER \
              (PARTITION BY dim, problem ORDER BY pill_partition, pill_offset) END AS pill_rank \
          FROM totals) WHERE pill_rank IS NULL OR pill_rank <= {poison_limit}",
-        framed = framed(),
+        framed = framed(RAW),
         decoded = decoded(writers),
         shaped = shaped(reader, writers),
     )

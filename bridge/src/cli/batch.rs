@@ -132,13 +132,13 @@ fn describe_range(request: &BatchRequest) -> String {
     )
 }
 
-fn time(ms: i64) -> String {
+pub(super) fn time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_else(|| format!("{ms} ms"))
 }
 
-fn money(cents: u64) -> String {
+pub(super) fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 

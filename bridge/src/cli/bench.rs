@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 pub(super) async fn bench(cmd: BenchCommand, config: &Config) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Batch(args) => bench_batch(&args, config).await,
+        BenchCommand::Stream(args) => super::stream::bench(&args, config).await,
     }
 }
 

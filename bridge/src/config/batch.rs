@@ -102,6 +102,8 @@ pub fn run_name(topic: &Topic) -> String {
 pub enum BenchCommand {
     /// Time the batch job against a plain Spark count over the same Kafka records
     Batch(BenchBatchArgs),
+    /// End-to-end latency of the streaming job (produce → window result read back) at a rate
+    Stream(super::stream::BenchStreamArgs),
 }
 
 /// `kafka-demo bench batch …`
