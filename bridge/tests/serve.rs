@@ -9,7 +9,8 @@ use common::{unique, SHARED};
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{
     BatchOutcome, BatchSpec, ClientMessage, ErrorCode, Example, JobId, ProduceSpec, Push, Request,
-    RequestId, Response, ServerMessage, TailFrom, TailSpec, PROTOCOL_VERSION,
+    RequestId, Response, ServerMessage, StreamSpec, StreamTrigger, TailFrom, TailSpec,
+    PROTOCOL_VERSION,
 };
 use shared::Topic;
 use std::path::PathBuf;
@@ -723,6 +724,74 @@ async fn the_page_runs_a_batch_job_that_agrees_with_what_it_produced() {
     .await;
     assert!(
         matches!(&refused, Err(e) if e.code == ErrorCode::BadRequest),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_page_streams_windows_that_add_up_to_what_it_produced() {
+    let (_server, mut socket) = open_page_socket().await;
+    let topic = Topic::new(unique("ws-stream")).unwrap_or_else(|e| panic!("{e}"));
+    const COUNT: u64 = 2_000;
+    let job = match ask(&mut socket, 1, Request::StartProduce(spec(&topic, COUNT))).await {
+        Ok(Response::ProduceStarted { job, .. }) => job,
+        other => panic!("{other:?}"),
+    };
+    let finished = loop {
+        if let Incoming::Message(ServerMessage::Push(Push::Produce(u))) =
+            receive_any(&mut socket).await
+        {
+            if let (true, Some(f)) = (u.job == job, u.finished) {
+                break f;
+            }
+        }
+    };
+    let stream = StreamSpec {
+        topic: topic.clone(),
+        window_secs: 60,
+        watermark_secs: 3600,
+        trigger: StreamTrigger::AvailableNow,
+    };
+    let job = match ask(&mut socket, 2, Request::StartStream(stream)).await {
+        Ok(Response::StreamStarted { job, checkpoint }) => {
+            assert!(checkpoint.contains(topic.as_str()), "{checkpoint}");
+            job
+        }
+        other => panic!("{other:?}"),
+    };
+    let mut latest = std::collections::BTreeMap::new();
+    let mut progress = None;
+    loop {
+        match receive_any(&mut socket).await {
+            Incoming::Message(ServerMessage::Push(Push::StreamWindows { job: of, windows }))
+                if of == job =>
+            {
+                for w in windows {
+                    latest.insert((w.start_ms, w.creative_id.clone()), w.clicks);
+                }
+            }
+            Incoming::Message(ServerMessage::Push(Push::StreamProgress(p))) if p.job == job => {
+                progress = Some(p)
+            }
+            Incoming::Message(ServerMessage::Push(Push::StreamEnded { job: of, error }))
+                if of == job =>
+            {
+                assert_eq!(error, None);
+                break;
+            }
+            _ => continue,
+        }
+    }
+    assert_eq!(
+        latest.values().sum::<u64>(),
+        finished.records + finished.duplicates,
+        "every decoded click is in a window, once"
+    );
+    let progress = progress.unwrap_or_else(|| panic!("no progress was pushed"));
+    assert_eq!(progress.dropped_late, 0);
+    let refused = ask(&mut socket, 3, Request::StopStream { job }).await;
+    assert!(
+        matches!(&refused, Err(e) if e.code == ErrorCode::NoSuchJob),
         "{refused:?}"
     );
 }

@@ -52,6 +52,8 @@ async fn respond(
         Request::PauseTail { tail, paused } => jobs::pause_tail(tail, paused, jobs),
         Request::StopTail { tail } => jobs::stop_tail(tail, jobs),
         Request::RunBatch(spec) => jobs::start_batch(spec, state, jobs),
+        Request::StartStream(spec) => jobs::start_stream(spec, state, jobs),
+        Request::StopStream { job } => jobs::stop_stream(job, jobs),
         other => registry_request(other, state).await,
     }
 }

@@ -7,10 +7,12 @@ use super::AppState;
 use crate::batch;
 use crate::config::ProduceConfig;
 use crate::produce::{self, ProduceError, ProduceReport, Progress, Stopped};
+use crate::stream::{self, StreamEvent};
 use crate::tail::{self, TailError, TailOutput};
 use shared::protocol::{
     BatchOutcome, BatchSpec, ErrorCode, ErrorInfo, JobId, ProduceFinished, ProduceSpec,
-    ProduceUpdate, Push, Response, ServerMessage, TailSpec,
+    ProduceUpdate, Push, Response, ServerMessage, StreamProgress, StreamSpec, StreamTrigger,
+    TailSpec, WindowCount,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +43,7 @@ enum Kind {
     Produce,
     Tail(watch::Sender<bool>),
     Batch,
+    Stream,
 }
 
 impl Jobs {
@@ -391,5 +394,196 @@ fn batch_error(e: batch::BatchError) -> ErrorInfo {
     ErrorInfo {
         code,
         message: crate::cli::describe(&anyhow::Error::from(e)),
+    }
+}
+
+/// Starts a streaming query; answers at once, its windows, progress and end arrive as pushes.
+pub(super) fn start_stream(
+    spec: StreamSpec,
+    state: &AppState,
+    jobs: &Arc<Jobs>,
+) -> Result<Response, ErrorInfo> {
+    let request = stream_request(&spec, &state.inner.config.stack.data_dir);
+    let checkpoint = request.state_dir.display().to_string();
+    let (job, stop) = jobs.admit(Kind::Stream)?;
+    let (state, jobs) = (state.clone(), Arc::clone(jobs));
+    state.inner.sessions.clone().spawn(async move {
+        let (events, mut heard) = mpsc::channel::<StreamEvent>(256);
+        let forward = async {
+            let mut watch = StreamWatch::default();
+            while let Some(first) = heard.recv().await {
+                // Window rows come in bursts: one push carries every row already waiting.
+                let mut batch = vec![first];
+                while let Ok(more) = heard.try_recv() {
+                    batch.push(more);
+                }
+                for push in watch.hear(job, batch) {
+                    jobs.push(push).await;
+                }
+            }
+        };
+        let (ended, ()) = tokio::join!(
+            stream::run(&state.inner.config, &request, stop, events),
+            forward
+        );
+        let error = ended.err().map(|e| ErrorInfo {
+            code: ErrorCode::SparkError,
+            message: crate::cli::describe(&anyhow::Error::from(e)),
+        });
+        jobs.push(Push::StreamEnded { job, error }).await;
+        jobs.forget(job);
+    });
+    Ok(Response::StreamStarted { job, checkpoint })
+}
+
+/// Stops a streaming query of this tab (its checkpoint stays).
+pub(super) fn stop_stream(job: JobId, jobs: &Jobs) -> Result<Response, ErrorInfo> {
+    jobs.stop(job, |k| matches!(k, Kind::Stream))
+}
+
+/// The page's settings as a run of the streaming job, from the oldest record, checkpointed per
+/// topic under the data folder.
+fn stream_request(spec: &StreamSpec, data_dir: &std::path::Path) -> stream::StreamRequest {
+    let mut request = stream::StreamRequest::with_defaults(spec.topic.clone(), data_dir);
+    request.window = Duration::from_secs(u64::from(spec.window_secs.max(1)));
+    request.watermark = Duration::from_secs(u64::from(spec.watermark_secs));
+    match spec.trigger {
+        StreamTrigger::ProcessingTime(ms) => {
+            request.trigger = stream::Trigger::Processing;
+            request.interval = Duration::from_millis(ms.clamp(100, 60_000));
+        }
+        StreamTrigger::AvailableNow => request.trigger = stream::Trigger::AvailableNow,
+    }
+    request
+}
+
+/// What the page is told of a running query, built from the job's events.
+#[derive(Debug, Default)]
+struct StreamWatch {
+    /// Rows dropped by the watermark so far, summed over micro-batches.
+    dropped: u64,
+    /// Latest record counts by (outcome, schema id).
+    outcomes: HashMap<(String, Option<u32>), u64>,
+}
+
+impl StreamWatch {
+    fn hear(&mut self, job: JobId, events: Vec<StreamEvent>) -> Vec<Push> {
+        let mut pushes = Vec::new();
+        let mut windows = Vec::new();
+        for event in events {
+            match event {
+                StreamEvent::Window(w) => windows.push(WindowCount {
+                    start_ms: w.window_start_ms,
+                    end_ms: w.window_end_ms,
+                    creative_id: w.creative_id,
+                    clicks: w.clicks,
+                    cost_cents: w.cost_cents,
+                }),
+                StreamEvent::Records(r) => {
+                    self.outcomes.insert((r.outcome, r.schema_id), r.records);
+                }
+                StreamEvent::Progress(p) => {
+                    self.dropped += p.dropped_by_watermark;
+                    if p.query == stream::QueryKind::Windows {
+                        pushes.push(Push::StreamProgress(StreamProgress {
+                            job,
+                            batch_id: p.batch_id,
+                            input_rows: p.input_rows,
+                            input_rows_per_sec: p.input_rows_per_second,
+                            processed_rows_per_sec: p.processed_rows_per_second,
+                            batch_duration_ms: p.batch_duration_ms,
+                            watermark: p.watermark,
+                            dropped_late: self.dropped,
+                            poison: self.poison(),
+                        }));
+                    }
+                }
+                StreamEvent::Restarting { reason } => pushes.push(Push::StreamNotice {
+                    job,
+                    message: format!("restarting from the checkpoint: {reason}"),
+                }),
+                StreamEvent::Started { resumed: true, .. } => pushes.push(Push::StreamNotice {
+                    job,
+                    message: "resumed from its checkpoint".into(),
+                }),
+                StreamEvent::Started { .. } | StreamEvent::Stopped { .. } => {}
+            }
+        }
+        if !windows.is_empty() {
+            pushes.insert(0, Push::StreamWindows { job, windows });
+        }
+        pushes
+    }
+
+    fn poison(&self) -> u64 {
+        self.outcomes
+            .iter()
+            .filter(|((outcome, _), _)| outcome != "decoded")
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{Progress, QueryKind, RecordCount, WindowResult};
+
+    fn progress(query: QueryKind, dropped: u64) -> StreamEvent {
+        StreamEvent::Progress(Progress {
+            query,
+            batch_id: 4,
+            timestamp: String::new(),
+            input_rows: 10,
+            input_rows_per_second: 5.0,
+            processed_rows_per_second: 9.0,
+            batch_duration_ms: 300,
+            watermark: Some("w".into()),
+            dropped_by_watermark: dropped,
+            state_rows: 0,
+        })
+    }
+
+    #[test]
+    fn events_become_pushes_with_running_totals() {
+        let mut watch = StreamWatch::default();
+        let window = |clicks| {
+            StreamEvent::Window(WindowResult {
+                window_start_ms: 0,
+                window_end_ms: 60_000,
+                creative_id: "cr-1".into(),
+                clicks,
+                cost_cents: 5,
+            })
+        };
+        let records = |outcome: &str, records| {
+            StreamEvent::Records(RecordCount {
+                outcome: outcome.into(),
+                schema_id: None,
+                records,
+            })
+        };
+        let pushes = watch.hear(
+            JobId(3),
+            vec![
+                window(1),
+                window(2),
+                records("decoded", 10),
+                records("wrong_magic", 2),
+                records("wrong_magic", 3),
+                progress(QueryKind::Records, 1),
+                progress(QueryKind::Windows, 2),
+            ],
+        );
+        assert!(matches!(&pushes[0], Push::StreamWindows { windows, .. } if windows.len() == 2));
+        match &pushes[1] {
+            Push::StreamProgress(p) => assert_eq!((p.dropped_late, p.poison), (3, 3)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            pushes.len(),
+            2,
+            "a records-query progress is folded in, not pushed"
+        );
     }
 }
