@@ -221,4 +221,28 @@ export class Playground {
       stages: await this.page.locator(`${id('batch-stages')} li`).allTextContents(),
     };
   }
+
+  // Stream section.
+
+  async startStream(topic, { window = 60, watermark = 30, trigger = 'processing' } = {}) {
+    await this.fill('stream-topic', topic);
+    await this.fill('stream-window', window);
+    await this.fill('stream-watermark', watermark);
+    await this.page.selectOption(id('stream-trigger'), trigger);
+    await this.page.click(id('stream-start'));
+    await this.page.waitForFunction((sel) => document.querySelector(sel)?.textContent.trim() === 'running', id('stream-state'), WAIT);
+  }
+
+  /** Waits until the clicks in windows exceed `above`; returns the new total. */
+  async waitStreamTotal(above, timeout = 180_000) {
+    await this.page.waitForFunction(
+      ([sel, n]) => Number(document.querySelector(sel)?.textContent) > n, [id('stream-total'), above], { timeout });
+    return this.number('stream-total');
+  }
+
+  async stopStream() {
+    await this.page.click(id('stream-stop'));
+    await this.page.waitForFunction((sel) => ['ended', 'failed'].includes(document.querySelector(sel)?.textContent.trim()), id('stream-state'), { timeout: 120_000 });
+    return (await this.page.textContent(id('stream-state'))).trim();
+  }
 }

@@ -123,7 +123,7 @@ fn MinuteChart(minutes: Vec<Minute>) -> impl IntoView {
             data-testid="batch-minute-chart"
             data-minutes=count
             data-total=total
-            viewBox=format!("0 0 {} {}", w + AXIS, h + 22.0)
+            viewBox=format!("0 -10 {} {}", w + AXIS, h + 32.0)
             role="img"
             aria-label=format!("clicks per minute, {count} minutes, {total} clicks")
         >

@@ -262,7 +262,7 @@ fn WindowChart(windows: Windows) -> impl IntoView {
         .map(|(c, _)| c.clone())
         .collect::<Vec<_>>();
     view! {
-        <svg class="chart" data-testid="stream-chart" data-windows=series.starts.len() viewBox=format!("0 0 {} {}", w + AXIS, h + 8.0) role="img" aria-label="clicks per window">
+        <svg class="chart" data-testid="stream-chart" data-windows=series.starts.len() viewBox=format!("0 -10 {} {}", w + AXIS, h + 18.0) role="img" aria-label="clicks per window">
             <GridLines marks=marks top=top left=AXIS width=w height=h/>
             {laid.into_iter().zip(series.totals.clone()).map(|(b, n)| view! {
                 <rect class="bar soft" x=b.x + AXIS y=b.y width=b.width.max(0.5) height=b.height><title>{format!("{n} clicks")}</title></rect>
