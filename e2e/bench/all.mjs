@@ -8,6 +8,7 @@
 // 3. decode, WASM vs native   bench/decode.mjs                target ≥ 0.8
 // 4. live tail in the page    bench/tail.mjs                  target ≥ 50,000 records/s
 // 5. Spark batch              kafka-demo bench batch          target ≥ 0.5 of a plain count
+// 6. streaming latency        kafka-demo bench stream         target p99 ≤ 1.5 s at 10k/s
 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -27,3 +28,4 @@ step('produce: encoding on the fly vs pre-encoded bytes', release('kafka-demo-be
 step('decode: WASM in Chromium vs native', process.execPath, ['bench/decode.mjs']);
 step('live tail in the page', process.execPath, ['bench/tail.mjs']);
 step('Spark batch: decode and aggregate vs a plain count', release('kafka-demo'), [...stackFlags(), 'bench', 'batch']);
+step('Spark streaming: end-to-end latency at 10k events/s', release('kafka-demo'), [...stackFlags(), 'bench', 'stream']);
