@@ -16,7 +16,9 @@ pub mod protocol;
 pub mod schema;
 pub mod tail;
 pub mod wire;
+pub mod workshop;
 
 pub use click::Click;
 pub use ids::{IdError, SchemaId, Subject, Topic};
 pub use wire::{Frame, FrameError};
+pub use workshop::AttendeeName;

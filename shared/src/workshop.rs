@@ -1,0 +1,327 @@
+//! Workshop namespaces: an attendee's validated name and the rules that keep each attendee's
+//! topics and subjects under their own prefix `<name>.`.
+//!
+//! The rules are pure so the bridge, its tests and the page agree on them: a topic or subject
+//! that already starts with the attendee's prefix is theirs; a name holding no `.` is a short
+//! name and is moved into the namespace; any other dotted name belongs to someone else (or to
+//! nobody) and is refused. Attendee names cannot hold `.`, so no prefix is a prefix of another.
+
+use crate::ids::{IdError, Subject, Topic};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The longest attendee name accepted.
+pub const MAX_ATTENDEE_NAME_LEN: usize = 32;
+
+/// Why an attendee name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The name was empty.
+    #[error("a name cannot be empty")]
+    Empty,
+    /// The name was too long.
+    #[error("the name is {len} characters long; at most {MAX_ATTENDEE_NAME_LEN} are allowed")]
+    TooLong {
+        /// Length of the refused name, in characters.
+        len: usize,
+    },
+    /// The name does not start with a lowercase letter.
+    #[error("the name {name:?} must start with a lowercase letter (a-z)")]
+    FirstCharacter {
+        /// The refused name.
+        name: String,
+    },
+    /// The name holds a character outside `[a-z0-9_-]`.
+    #[error(
+        "the name {name:?} contains {bad:?}; only lowercase letters, digits, '_' and '-' are allowed"
+    )]
+    Character {
+        /// The refused name.
+        name: String,
+        /// The first character that is not allowed.
+        bad: char,
+    },
+}
+
+/// Why a topic or subject cannot be used by an attendee.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    /// The name lies in another namespace (or names one that does not exist).
+    #[error("{what} {name:?} is outside your namespace {prefix:?}; use a name without '.' or one starting with {prefix:?}")]
+    Outside {
+        /// "topic" or "subject".
+        what: &'static str,
+        /// The refused name.
+        name: String,
+        /// The attendee's prefix.
+        prefix: String,
+    },
+    /// The prefixed topic is not a valid topic name (too long).
+    #[error(transparent)]
+    Invalid(#[from] IdError),
+}
+
+/// A workshop attendee's name: 1–32 characters of `[a-z0-9_-]`, starting with a letter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AttendeeName(String);
+
+impl AttendeeName {
+    /// Checks `name` against the rules for attendee names.
+    pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
+        let name = name.into();
+        let len = name.chars().count();
+        if len == 0 {
+            return Err(NameError::Empty);
+        }
+        if len > MAX_ATTENDEE_NAME_LEN {
+            return Err(NameError::TooLong { len });
+        }
+        let allowed =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
+        if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
+            return Err(NameError::Character { name, bad });
+        }
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err(NameError::FirstCharacter { name });
+        }
+        Ok(Self(name))
+    }
+
+    /// The name's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What every topic and subject of this attendee starts with: `<name>.`.
+    pub fn prefix(&self) -> String {
+        format!("{}.", self.0)
+    }
+
+    /// Whether `topic` lies in this attendee's namespace.
+    pub fn owns_topic(&self, topic: &Topic) -> bool {
+        self.owns(topic.as_str())
+    }
+
+    /// Whether `subject` lies in this attendee's namespace.
+    pub fn owns_subject(&self, subject: &Subject) -> bool {
+        self.owns(subject.as_str())
+    }
+
+    /// The topic as this attendee may use it: their own topics unchanged, a short name
+    /// (no `.`) moved under the prefix, anything else refused.
+    pub fn scope_topic(&self, topic: &Topic) -> Result<Topic, ScopeError> {
+        match self.scoped_text(topic.as_str(), "topic")? {
+            Some(scoped) => Ok(Topic::new(scoped)?),
+            None => Ok(topic.clone()),
+        }
+    }
+
+    /// The subject as this attendee may use it, by the same rule as [`Self::scope_topic`].
+    pub fn scope_subject(&self, subject: &Subject) -> Result<Subject, ScopeError> {
+        match self.scoped_text(subject.as_str(), "subject")? {
+            Some(scoped) => Ok(Subject::new(scoped)?),
+            None => Ok(subject.clone()),
+        }
+    }
+
+    fn owns(&self, name: &str) -> bool {
+        name.strip_prefix(self.0.as_str())
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|rest| !rest.is_empty())
+    }
+
+    /// `None` when `name` is already this attendee's, the prefixed name when it is short.
+    fn scoped_text(&self, name: &str, what: &'static str) -> Result<Option<String>, ScopeError> {
+        if self.owns(name) {
+            Ok(None)
+        } else if name.contains('.') {
+            Err(ScopeError::Outside {
+                what,
+                name: name.to_owned(),
+                prefix: self.prefix(),
+            })
+        } else {
+            Ok(Some(format!("{}{name}", self.prefix())))
+        }
+    }
+}
+
+impl TryFrom<String> for AttendeeName {
+    type Error = NameError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<AttendeeName> for String {
+    fn from(value: AttendeeName) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for AttendeeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> AttendeeName {
+        AttendeeName::new(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn topic(text: &str) -> Topic {
+        Topic::new(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn subject(text: &str) -> Subject {
+        Subject::new(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn accepts_plain_names() {
+        let longest = format!("a{}", "9".repeat(MAX_ATTENDEE_NAME_LEN - 1));
+        for text in ["a", "ada", "team_7", "x-y", longest.as_str()] {
+            assert_eq!(AttendeeName::new(text).map(String::from), Ok(text.into()));
+        }
+    }
+
+    #[test]
+    fn refuses_names_that_could_escape_or_collide() {
+        assert_eq!(AttendeeName::new(""), Err(NameError::Empty));
+        let long = "a".repeat(MAX_ATTENDEE_NAME_LEN + 1);
+        assert_eq!(
+            AttendeeName::new(long),
+            Err(NameError::TooLong {
+                len: MAX_ATTENDEE_NAME_LEN + 1
+            })
+        );
+        for (text, bad) in [
+            ("a.b", '.'),
+            ("..", '.'),
+            (".", '.'),
+            ("Ada", 'A'),
+            ("ada lovelace", ' '),
+            ("a/b", '/'),
+            ("é", 'é'),
+        ] {
+            assert_eq!(
+                AttendeeName::new(text),
+                Err(NameError::Character {
+                    name: text.into(),
+                    bad
+                }),
+                "{text}"
+            );
+        }
+        for text in ["1ada", "_ada", "-ada"] {
+            assert_eq!(
+                AttendeeName::new(text),
+                Err(NameError::FirstCharacter { name: text.into() })
+            );
+        }
+    }
+
+    #[test]
+    fn errors_say_what_is_allowed() {
+        let message = AttendeeName::new("A.b").map_err(|e| e.to_string());
+        assert!(
+            message
+                .as_ref()
+                .is_err_and(|m| m.contains("only lowercase letters, digits")),
+            "{message:?}"
+        );
+    }
+
+    #[test]
+    fn serde_refuses_invalid_names() {
+        assert!(serde_json::from_str::<AttendeeName>("\"a.b\"").is_err());
+        let ok: Result<AttendeeName, _> = serde_json::from_str("\"ada\"");
+        assert_eq!(ok.ok().map(String::from), Some("ada".to_owned()));
+    }
+
+    #[test]
+    fn short_topics_move_into_the_namespace() {
+        let ada = name("ada");
+        assert_eq!(
+            ada.scope_topic(&topic("clicks-avro")),
+            Ok(topic("ada.clicks-avro"))
+        );
+        assert_eq!(
+            ada.scope_topic(&topic("ada.clicks-avro")),
+            Ok(topic("ada.clicks-avro")),
+            "scoping twice changes nothing"
+        );
+        assert_eq!(
+            ada.scope_topic(&topic("clicks-avro"))
+                .map(|t| t.value_subject()),
+            Ok(subject("ada.clicks-avro-value"))
+        );
+    }
+
+    #[test]
+    fn another_attendees_topics_and_subjects_are_refused() {
+        let ada = name("ada");
+        for other in [
+            "bob.clicks-avro",
+            "adam.clicks-avro",
+            "ad.clicks-avro",
+            ".ada.clicks",
+            "..",
+            "x.ada.clicks",
+        ] {
+            let as_topic = Topic::new(other).ok();
+            if let Some(t) = as_topic {
+                assert!(!ada.owns_topic(&t), "{other}");
+                assert!(
+                    matches!(ada.scope_topic(&t), Err(ScopeError::Outside { .. })),
+                    "{other}"
+                );
+            }
+            let s = subject(&format!("{other}-value"));
+            assert!(!ada.owns_subject(&s), "{other}");
+            assert!(
+                matches!(ada.scope_subject(&s), Err(ScopeError::Outside { .. })),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_bare_prefix_is_nobodys_topic() {
+        let ada = name("ada");
+        assert!(!ada.owns_topic(&topic("ada.")));
+        assert!(matches!(
+            ada.scope_topic(&topic("ada.")),
+            Err(ScopeError::Outside { .. })
+        ));
+    }
+
+    #[test]
+    fn own_subjects_are_kept_and_short_ones_prefixed() {
+        let ada = name("ada");
+        assert!(ada.owns_subject(&subject("ada.clicks-avro-value")));
+        assert_eq!(
+            ada.scope_subject(&subject("clicks-avro-value")),
+            Ok(subject("ada.clicks-avro-value"))
+        );
+        assert_eq!(
+            ada.scope_subject(&subject("ada.clicks-avro-value")),
+            Ok(subject("ada.clicks-avro-value"))
+        );
+    }
+
+    #[test]
+    fn a_topic_too_long_once_prefixed_is_refused() {
+        let ada = name("ada");
+        let long = topic(&"t".repeat(crate::ids::MAX_TOPIC_LEN));
+        assert!(matches!(
+            ada.scope_topic(&long),
+            Err(ScopeError::Invalid(IdError::TopicTooLong { .. }))
+        ));
+    }
+}
