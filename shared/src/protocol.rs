@@ -7,10 +7,11 @@
 
 use crate::batch::BatchReport;
 use crate::ids::{SchemaId, Subject, Topic};
+use crate::workshop::AttendeeName;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape; the bridge refuses a browser speaking another.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Names a running job of a session (a produce run or a tail), chosen by the bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,6 +43,12 @@ pub enum Request {
     },
     /// Whether each service of the stack answers.
     StackStatus,
+    /// Workshop mode: take a name; the session's topics and subjects then live under
+    /// `<name>.` (see [`crate::workshop`]). Refused when the bridge is not in workshop mode.
+    Join {
+        /// The attendee's name, checked by the bridge against [`AttendeeName`]'s rules.
+        name: String,
+    },
     /// One of the schema files shipped with kafka-demo.
     Example {
         /// Which one.
@@ -375,6 +382,13 @@ pub enum Response {
         /// The bridge's version.
         bridge_version: String,
     },
+    /// Answer to `Join`.
+    Joined {
+        /// The name taken.
+        name: AttendeeName,
+        /// What the attendee's topics and subjects start with (`<name>.`).
+        prefix: String,
+    },
     /// Answer to `StackStatus`.
     Stack(StackView),
     /// Answer to `Example`.
@@ -649,6 +663,11 @@ pub enum ErrorCode {
     NoSuchJob,
     /// The page is not connected to the bridge.
     NotConnected,
+    /// Workshop mode: the request reaches outside the attendee's namespace, or comes before
+    /// `Join`.
+    Forbidden,
+    /// Workshop mode: another connected tab already uses that name.
+    NameTaken,
     /// Something inside the bridge failed.
     Internal,
 }
@@ -680,6 +699,7 @@ mod tests {
                 protocol: PROTOCOL_VERSION,
             },
             Request::StackStatus,
+            Request::Join { name: "ada".into() },
             Request::Example {
                 example: Example::ClickSeed,
             },
@@ -770,6 +790,10 @@ mod tests {
                 bridge_version: "0.1.0".into(),
             },
             Response::Stack(stack.clone()),
+            Response::Joined {
+                name: AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}")),
+                prefix: "ada.".into(),
+            },
             Response::Example {
                 example: Example::ClickV1,
                 file: "click_v1.avsc".into(),
@@ -1024,6 +1048,45 @@ mod tests {
                 json!({"type": "failed", "data": {"id": 4, "error": {"code": "invalid_schema", "message": "bad"}}})
             )
         );
+    }
+
+    #[test]
+    fn join_shapes_are_pinned() {
+        let join = ClientMessage {
+            id: RequestId(1),
+            request: Request::Join { name: "ada".into() },
+        };
+        assert_eq!(
+            serde_json::to_value(&join).ok(),
+            Some(json!({"id": 1, "request": {"type": "join", "data": {"name": "ada"}}}))
+        );
+        let joined = ServerMessage::Reply {
+            id: RequestId(1),
+            response: Response::Joined {
+                name: AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}")),
+                prefix: "ada.".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&joined).ok(),
+            Some(
+                json!({"type": "reply", "data": {"id": 1, "response": {"type": "joined", "data": {"name": "ada", "prefix": "ada."}}}})
+            )
+        );
+        assert_eq!(
+            serde_json::to_value(ErrorCode::Forbidden).ok(),
+            Some(json!("forbidden"))
+        );
+        assert_eq!(
+            serde_json::to_value(ErrorCode::NameTaken).ok(),
+            Some(json!("name_taken"))
+        );
+    }
+
+    #[test]
+    fn an_invalid_attendee_name_in_a_reply_is_refused() {
+        let text = r#"{"type":"reply","data":{"id":1,"response":{"type":"joined","data":{"name":"A.b","prefix":"A.b."}}}}"#;
+        assert!(serde_json::from_str::<ServerMessage>(text).is_err());
     }
 
     #[test]
