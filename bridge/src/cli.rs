@@ -48,12 +48,7 @@ async fn serve(args: crate::config::ServeArgs, config: Config) -> anyhow::Result
         wait_for_signal().await;
         stop.cancel();
     });
-    let serve = crate::server::ServeConfig {
-        host: args.host,
-        port: args.port,
-        token: args.token,
-        dist: args.dist,
-    };
+    let serve = args.into_config();
     crate::server::serve(config, serve, shutdown, |url| {
         println!("kafka-demo playground: {url}");
         say("press Ctrl-C to stop");

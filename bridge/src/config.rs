@@ -176,6 +176,22 @@ pub struct ServeArgs {
     /// Folder of the trunk-built page
     #[arg(long, env = "KAFKA_DEMO_DIST", default_value = "dist")]
     pub dist: PathBuf,
+    /// Workshop mode: each tab joins with a name and works only under topics `<name>.…`
+    #[arg(long, env = "KAFKA_DEMO_WORKSHOP", value_parser = clap::builder::FalseyValueParser::new())]
+    pub workshop: bool,
+}
+
+impl ServeArgs {
+    /// The typed settings of the server.
+    pub fn into_config(self) -> crate::server::ServeConfig {
+        crate::server::ServeConfig {
+            host: self.host,
+            port: self.port,
+            token: self.token,
+            dist: self.dist,
+            workshop: self.workshop,
+        }
+    }
 }
 
 /// `kafka-demo stack …`
@@ -1171,6 +1187,21 @@ mod tests {
         assert_eq!(c.idle_timeout, Some(Duration::from_secs(10)));
         assert_eq!(c.dlq.as_ref().map(Topic::as_str), Some("x"));
         assert_eq!(c.format, OutputFormat::Jsonl);
+        Ok(())
+    }
+
+    #[test]
+    fn workshop_mode_is_off_unless_asked_for() -> Result<(), String> {
+        let serve = |extra: &[&str]| -> Result<crate::server::ServeConfig, String> {
+            let argv = ["kafka-demo", "serve"].iter().chain(extra);
+            let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+            match cli.command {
+                Command::Serve(args) => Ok(args.into_config()),
+                _ => Err("not serve".into()),
+            }
+        };
+        assert!(!serve(&[])?.workshop || std::env::var_os("KAFKA_DEMO_WORKSHOP").is_some());
+        assert!(serve(&["--workshop"])?.workshop);
         Ok(())
     }
 

@@ -41,6 +41,7 @@ async fn start(config: Config, token: Option<&str>, dist: PathBuf) -> Server {
         port: 0,
         token: token.map(str::to_owned),
         dist,
+        workshop: false,
     };
     let stop = shutdown.clone();
     tokio::spawn(async move {
@@ -220,6 +221,7 @@ async fn binding_beyond_loopback_needs_a_token() {
         port: 0,
         token: None,
         dist: no_dist(),
+        workshop: false,
     };
     let result = serve(SHARED.config(), settings, shutdown, |_| {}).await;
     assert!(

@@ -7,7 +7,9 @@
 
 mod handlers;
 mod jobs;
+mod scope;
 pub mod session;
+mod workshop;
 
 use crate::config::Config;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -38,6 +40,8 @@ pub struct ServeConfig {
     pub token: Option<String>,
     /// The trunk-built frontend (`dist/`).
     pub dist: PathBuf,
+    /// Workshop mode: each tab joins with a name and is kept to its namespace.
+    pub workshop: bool,
 }
 
 /// Why the server cannot start.
@@ -73,6 +77,8 @@ struct Inner {
     status: watch::Receiver<StackView>,
     sessions: TaskTracker,
     shutdown: CancellationToken,
+    workshop: bool,
+    attendees: Arc<workshop::Attendees>,
 }
 
 impl AppState {
@@ -93,6 +99,8 @@ impl AppState {
                 status,
                 sessions: TaskTracker::new(),
                 shutdown,
+                workshop: serve.workshop,
+                attendees: Arc::default(),
             }),
         }
     }

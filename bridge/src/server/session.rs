@@ -6,7 +6,8 @@
 //! reading, or the server shuts down; its in-flight requests are then aborted.
 
 use super::jobs::Jobs;
-use super::{handlers, AppState};
+use super::workshop::Standing;
+use super::{handlers, scope, AppState};
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
 use shared::protocol::{ClientMessage, ErrorCode, ErrorInfo, Push, RequestId, ServerMessage};
 use std::pin::Pin;
@@ -53,6 +54,12 @@ pub async fn run(
     let jobs = Jobs::new(shutdown.child_token(), replies.clone());
     let mut status = state.inner.status.clone();
     let mut in_flight = JoinSet::new();
+    // Holds the tab's workshop name (if any) until the session ends.
+    let mut standing = if state.inner.workshop {
+        Standing::Workshop(None)
+    } else {
+        Standing::Off
+    };
     let first = ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()));
     if send(&mut sink, Outgoing::Message(first)).await.is_err() {
         return;
@@ -62,11 +69,18 @@ pub async fn run(
             _ = shutdown.cancelled() => break,
             frame = stream.next() => match frame {
                 None => break,
-                Some(text) => match accept(&text, in_flight.len()) {
+                Some(text) => match accept(&text, in_flight.len())
+                    .and_then(|m| standing.gate(m, &state.inner.attendees))
+                {
                     Ok(message) => {
                         let (state, replies, jobs) = (state.clone(), replies.clone(), jobs.clone());
+                        let attendee = standing.attendee().cloned();
                         in_flight.spawn(async move {
                             let reply = handlers::answer(message, &state, &jobs).await;
+                            let reply = match attendee {
+                                Some(who) => scoped_reply(reply, &who),
+                                None => reply,
+                            };
                             let _ = replies.send(Outgoing::Message(reply)).await;
                         });
                         continue;
@@ -85,6 +99,17 @@ pub async fn run(
     jobs.stop_all();
     in_flight.abort_all();
     let _ = sink.close().await;
+}
+
+/// A reply as an attendee may see it.
+fn scoped_reply(reply: ServerMessage, who: &shared::workshop::AttendeeName) -> ServerMessage {
+    match reply {
+        ServerMessage::Reply { id, response } => ServerMessage::Reply {
+            id,
+            response: scope::scope_response(response, who),
+        },
+        other => other,
+    }
 }
 
 /// Parses a frame, or builds the refusal to send back.
@@ -179,6 +204,7 @@ mod tests {
             port: 0,
             token: None,
             dist: "/nonexistent".into(),
+            workshop: false,
         };
         let shutdown = CancellationToken::new();
         let state = AppState::new(config, &serve, status, shutdown.clone());
