@@ -3,6 +3,8 @@
 //! `kafka-demo` binary against it.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod ws;
+
 use bridge::config::{Cli, Config};
 use bridge::stack::Stack;
 use clap::Parser as _;

@@ -1,0 +1,112 @@
+//! A `kafka-demo serve` on 127.0.0.1:0 for tests, and WebSocket clients speaking the typed
+//! protocol to it.
+
+use bridge::config::Config;
+use bridge::server::{serve, ServeConfig};
+use futures_util::{SinkExt as _, StreamExt as _};
+use shared::protocol::{ClientMessage, ErrorInfo, Request, RequestId, Response, ServerMessage};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_util::sync::CancellationToken;
+
+/// A running server; cancelled when dropped.
+pub struct Server {
+    pub base: String,
+    shutdown: CancellationToken,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Serves `config` on a free loopback port, in workshop mode or not, without a page.
+pub async fn start(config: Config, workshop: bool) -> Server {
+    let shutdown = CancellationToken::new();
+    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
+    let settings = ServeConfig {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        token: None,
+        dist: PathBuf::from("/nonexistent/kafka-demo-dist"),
+        workshop,
+    };
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let result = serve(config, settings, stop, move |url| {
+            let _ = tx.send(url.to_owned());
+        })
+        .await;
+        if let Err(e) = result {
+            panic!("serve failed: {e}");
+        }
+    });
+    let url = tokio::time::timeout(Duration::from_secs(10), rx)
+        .await
+        .unwrap_or_else(|_| panic!("the server did not announce its URL"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    Server {
+        base: url.trim_end_matches('/').to_owned(),
+        shutdown,
+    }
+}
+
+/// A client of the WebSocket API.
+pub struct Client {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_id: u64,
+}
+
+impl Client {
+    /// Opens a socket as the server's own page would.
+    pub async fn connect(server: &Server) -> Result<Self, WsError> {
+        let url = format!("{}/ws", server.base.replacen("http://", "ws://", 1));
+        let mut request = url.into_client_request()?;
+        let origin = HeaderValue::from_str(&server.base).unwrap_or(HeaderValue::from_static("x"));
+        request.headers_mut().insert("Origin", origin);
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Self { socket, next_id: 1 })
+    }
+
+    /// The next JSON message, skipping binary frames.
+    pub async fn receive(&mut self) -> ServerMessage {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(60), self.socket.next())
+                .await
+                .unwrap_or_else(|_| panic!("no frame from the bridge"));
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return serde_json::from_str(&text)
+                        .unwrap_or_else(|e| panic!("bad frame {text}: {e}"))
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    }
+
+    /// Sends a request and returns its answer, skipping pushes.
+    pub async fn ask(&mut self, request: Request) -> Result<Response, ErrorInfo> {
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        let text = serde_json::to_string(&ClientMessage { id, request }).unwrap_or_default();
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .unwrap_or_else(|e| panic!("send: {e}"));
+        loop {
+            match self.receive().await {
+                ServerMessage::Reply { id: got, response } if got == id => return Ok(response),
+                ServerMessage::Failed { id: got, error } if got == id => return Err(error),
+                ServerMessage::Push(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+}
