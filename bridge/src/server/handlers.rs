@@ -46,6 +46,11 @@ async fn respond(
             let (file, text) = example_text(example);
             Ok(Response::Example { example, file: file.into(), text: text.into() })
         }
+        // The session answers `Join` itself: it owns the tab's name (see `workshop`).
+        Request::Join { .. } => Err(ErrorInfo {
+            code: ErrorCode::Internal,
+            message: "Join reached the request handlers instead of the session".into(),
+        }),
         Request::StartProduce(spec) => jobs::start_produce(spec, state, jobs).await,
         Request::StopProduce { job } => jobs::stop_produce(job, jobs),
         Request::StartTail(spec) => jobs::start_tail(spec, state, jobs).await,
