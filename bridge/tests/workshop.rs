@@ -52,7 +52,10 @@ async fn join(server: &Server, name: &str) -> Client {
             protocol: PROTOCOL_VERSION,
         })
         .await;
-    assert!(matches!(hello, Ok(Response::Welcome { .. })), "{hello:?}");
+    assert!(
+        matches!(hello, Ok(Response::Welcome { workshop: true, .. })),
+        "the page learns it must join: {hello:?}"
+    );
     match client.ask(Request::Join { name: name.into() }).await {
         Ok(Response::Joined { name: got, prefix }) => {
             assert_eq!((got.as_str(), prefix), (name, format!("{name}.")));
@@ -241,6 +244,21 @@ async fn join_is_refused_outside_workshop_mode() {
     let mut client = Client::connect(&server)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    let hello = client
+        .ask(Request::Hello {
+            protocol: PROTOCOL_VERSION,
+        })
+        .await;
+    assert!(
+        matches!(
+            hello,
+            Ok(Response::Welcome {
+                workshop: false,
+                ..
+            })
+        ),
+        "{hello:?}"
+    );
     match client.ask(Request::Join { name: "ada".into() }).await {
         Err(error) => {
             assert_eq!(error.code, ErrorCode::BadRequest);

@@ -381,6 +381,8 @@ pub enum Response {
         protocol: u32,
         /// The bridge's version.
         bridge_version: String,
+        /// Whether the bridge runs in workshop mode, where the tab must `Join` first.
+        workshop: bool,
     },
     /// Answer to `Join`.
     Joined {
@@ -788,6 +790,7 @@ mod tests {
             Response::Welcome {
                 protocol: 1,
                 bridge_version: "0.1.0".into(),
+                workshop: true,
             },
             Response::Stack(stack.clone()),
             Response::Joined {

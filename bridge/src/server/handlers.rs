@@ -36,6 +36,7 @@ async fn respond(
         Request::Hello { protocol } if protocol == PROTOCOL_VERSION => Ok(Response::Welcome {
             protocol: PROTOCOL_VERSION,
             bridge_version: env!("CARGO_PKG_VERSION").into(),
+            workshop: state.inner.workshop,
         }),
         Request::Hello { protocol } => Err(ErrorInfo {
             code: ErrorCode::ProtocolMismatch,
