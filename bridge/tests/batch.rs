@@ -4,24 +4,10 @@
 
 mod common;
 
-use common::{copy_records, stderr, stdout, unique, SHARED};
+use common::{assert_ok, copy_records, path_arg, stderr, stdout, unique, SHARED};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
-
-fn path_arg(path: &Path) -> String {
-    path.display().to_string()
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}):\n{}\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-}
 
 fn produce(topic: &str, manifest: &Path, extra: &[&str]) {
     let manifest = path_arg(manifest);

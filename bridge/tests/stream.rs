@@ -6,28 +6,13 @@
 
 mod common;
 
-use common::{copy_records, stderr, stdout, unique, SHARED};
+use common::{assert_ok, copy_records, path_arg, stderr, stdout, unique, SHARED};
 use serde_json::Value;
 use shared::generator::Manifest;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Output;
 
 const MINUTE_MS: i64 = 60_000;
-
-fn path_arg(path: &Path) -> String {
-    path.display().to_string()
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}):\n{}\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-}
 
 fn produce(topic: &str, manifest: &Path, extra: &[&str]) -> Manifest {
     let path = path_arg(manifest);

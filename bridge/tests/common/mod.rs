@@ -197,3 +197,19 @@ pub async fn copy_records(kafka: &bridge::config::KafkaConfig, from: &str, to: &
     .await;
     assert!(copied.is_ok(), "copying {from} to {to} did not finish");
 }
+
+/// A path as a command-line argument.
+pub fn path_arg(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+/// Fails the test with both output streams when a command did not succeed.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\n{}\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+}
