@@ -135,6 +135,24 @@ pub async fn ping(spark: &SparkConfig, timeout: Duration) -> Result<(), SparkOpE
     }
 }
 
+/// Every record of `topic` as it is now (earliest to latest offsets), through Spark's Kafka
+/// source as one batch.
+pub(crate) fn whole_topic(
+    session: &SparkSession,
+    bootstrap: &str,
+    topic: &str,
+) -> Result<spark_connect_rs::DataFrame, SparkOpError> {
+    session
+        .read()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .option("endingOffsets", "latest")
+        .load(Vec::<&str>::new())
+        .map_err(spark_error)
+}
+
 /// Counts the records of `topic` with Spark's Kafka source, earliest to latest offsets: proves
 /// the connector jars are loaded and the broker is reachable from Spark.
 pub async fn kafka_record_count(
@@ -147,16 +165,7 @@ pub async fn kafka_record_count(
     let bootstrap = kafka.bootstrap_servers.clone();
     let topic = topic.to_string();
     guarded(timeout, async move {
-        let frame = session
-            .read()
-            .format("kafka")
-            .option("kafka.bootstrap.servers", &bootstrap)
-            .option("subscribe", &topic)
-            .option("startingOffsets", "earliest")
-            .option("endingOffsets", "latest")
-            .load(Vec::<&str>::new())
-            .map_err(spark_error)?;
-        let batch = frame
+        let batch = whole_topic(&session, &bootstrap, &topic)?
             .select_expr(["count(*) AS n"])
             .collect()
             .await

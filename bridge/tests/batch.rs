@@ -4,24 +4,10 @@
 
 mod common;
 
-use common::{stderr, stdout, unique, SHARED};
+use common::{assert_ok, copy_records, path_arg, stderr, stdout, unique, SHARED};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
-
-fn path_arg(path: &Path) -> String {
-    path.display().to_string()
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}):\n{}\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
-}
 
 fn produce(topic: &str, manifest: &Path, extra: &[&str]) {
     let manifest = path_arg(manifest);
@@ -268,40 +254,6 @@ async fn offset_ranges_are_checked_against_the_topic() {
         "{}",
         stdout(&future)
     );
-}
-
-/// Copies the first `count` records of partition 0 of `from` to `to`, bytes unchanged.
-async fn copy_records(kafka: &bridge::config::KafkaConfig, from: &str, to: &str, count: usize) {
-    use rdkafka::consumer::{Consumer as _, StreamConsumer};
-    use rdkafka::message::Message as _;
-    use rdkafka::producer::{FutureProducer, FutureRecord};
-    use rdkafka::{Offset, TopicPartitionList};
-    use std::time::Duration;
-
-    let consumer: StreamConsumer = bridge::kafka::client_config(kafka)
-        .set("group.id", unique("copier"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut list = TopicPartitionList::new();
-    list.add_partition_offset(from, 0, Offset::Beginning)
-        .unwrap_or_else(|e| panic!("{e}"));
-    consumer.assign(&list).unwrap_or_else(|e| panic!("{e}"));
-    let producer: FutureProducer = bridge::kafka::client_config(kafka)
-        .set("enable.idempotence", "true")
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let copied = tokio::time::timeout(Duration::from_secs(60), async {
-        for _ in 0..count {
-            let message = consumer.recv().await.unwrap_or_else(|e| panic!("{e}"));
-            let value = message.payload().unwrap_or_default().to_vec();
-            let record = FutureRecord::<[u8], [u8]>::to(to).payload(&value);
-            let sent = producer.send(record, Duration::from_secs(30)).await;
-            assert!(sent.is_ok(), "{sent:?}");
-        }
-    })
-    .await;
-    assert!(copied.is_ok(), "copying {from} to {to} did not finish");
 }
 
 fn statuses(doc: &Value) -> Vec<String> {

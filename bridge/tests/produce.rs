@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{stderr, stdout, unique, SHARED};
+use common::{assert_ok, path_arg, stderr, stdout, unique, SHARED};
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Headers as _, Message as _, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -89,10 +89,6 @@ fn counts<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeMap<T, u64> {
     map
 }
 
-fn path_arg(path: &Path) -> String {
-    path.display().to_string()
-}
-
 fn read_manifest(path: &Path) -> Manifest {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("manifest: {e}"))
@@ -112,16 +108,6 @@ fn expected_ids(events: &[Event]) -> BTreeMap<String, u64> {
         Event::Click { click, .. } | Event::Duplicate(click) => Some(click.id.clone()),
         Event::Poison(_) => None,
     }))
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}):\n{}\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    );
 }
 
 fn produce(topic: &str, manifest: &Path, extra: &[&str]) -> Output {

@@ -8,9 +8,9 @@ use bridge::server::{serve, ServeConfig, ServeError};
 use common::{unique, SHARED};
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{
-    BatchOutcome, BatchSpec, ClientMessage, ErrorCode, Example, JobId, ProduceSpec, Push, Request,
-    RequestId, Response, ServerMessage, StreamSpec, StreamTrigger, TailFrom, TailSpec,
-    PROTOCOL_VERSION,
+    BatchOutcome, BatchSpec, ClientMessage, ErrorCode, Example, JobId, ProduceFinished,
+    ProduceSpec, Push, Request, RequestId, Response, ServerMessage, StreamSpec, StreamTrigger,
+    TailFrom, TailSpec, PROTOCOL_VERSION,
 };
 use shared::Topic;
 use std::path::PathBuf;
@@ -480,6 +480,22 @@ fn spec(topic: &Topic, count: u64) -> ProduceSpec {
     }
 }
 
+/// Produces `count` records from the page (request id 1) and waits for the run's end.
+async fn produce_all(socket: &mut Socket, topic: &Topic, count: u64) -> ProduceFinished {
+    let job = match ask(socket, 1, Request::StartProduce(spec(topic, count))).await {
+        Ok(Response::ProduceStarted { job, .. }) => job,
+        other => panic!("{other:?}"),
+    };
+    loop {
+        if let Incoming::Message(ServerMessage::Push(Push::Produce(u))) = receive_any(socket).await
+        {
+            if let (true, Some(f)) = (u.job == job, u.finished) {
+                return f;
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_page_produces_and_tails_over_the_websocket() {
     let (_server, mut socket) = open_page_socket().await;
@@ -660,21 +676,7 @@ async fn the_page_runs_a_batch_job_that_agrees_with_what_it_produced() {
     let (_server, mut socket) = open_page_socket().await;
     let topic = Topic::new(unique("ws-batch")).unwrap_or_else(|e| panic!("{e}"));
     const COUNT: u64 = 2_000;
-    let job = match ask(&mut socket, 1, Request::StartProduce(spec(&topic, COUNT))).await {
-        Ok(Response::ProduceStarted { job, .. }) => job,
-        other => panic!("{other:?}"),
-    };
-    let finished = loop {
-        if let Incoming::Message(ServerMessage::Push(Push::Produce(u))) =
-            receive_any(&mut socket).await
-        {
-            if u.job == job {
-                if let Some(f) = u.finished {
-                    break f;
-                }
-            }
-        }
-    };
+    let finished = produce_all(&mut socket, &topic, COUNT).await;
     let batch = BatchSpec {
         topic: topic.clone(),
         from: None,
@@ -735,19 +737,7 @@ async fn the_page_streams_windows_that_add_up_to_what_it_produced() {
     let (_server, mut socket) = open_page_socket().await;
     let topic = Topic::new(unique("ws-stream")).unwrap_or_else(|e| panic!("{e}"));
     const COUNT: u64 = 2_000;
-    let job = match ask(&mut socket, 1, Request::StartProduce(spec(&topic, COUNT))).await {
-        Ok(Response::ProduceStarted { job, .. }) => job,
-        other => panic!("{other:?}"),
-    };
-    let finished = loop {
-        if let Incoming::Message(ServerMessage::Push(Push::Produce(u))) =
-            receive_any(&mut socket).await
-        {
-            if let (true, Some(f)) = (u.job == job, u.finished) {
-                break f;
-            }
-        }
-    };
+    let finished = produce_all(&mut socket, &topic, COUNT).await;
     let stream = StreamSpec {
         topic: topic.clone(),
         window_secs: 60,

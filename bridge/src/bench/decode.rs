@@ -4,7 +4,7 @@
 
 use super::{rate, DecodeArgs, Input, Workload};
 use anyhow::Context as _;
-use shared::decode::corpus::{median, write_corpus, Corpus, CORPUS_SCHEMA_ID};
+use shared::decode::corpus::{median, write_corpus, Corpus};
 use shared::decode::Row;
 use std::fmt;
 use std::time::Instant;
@@ -23,17 +23,7 @@ pub(crate) struct DecodeReport {
 }
 
 pub(crate) fn run(input: &Input, args: &DecodeArgs) -> anyhow::Result<DecodeReport> {
-    let framed: Vec<Vec<u8>> = input
-        .clicks
-        .iter()
-        .map(|click| {
-            let mut out = Vec::new();
-            input
-                .encoder
-                .write_framed(CORPUS_SCHEMA_ID, click, &mut out);
-            out
-        })
-        .collect();
+    let framed = input.framed();
     let mut bytes = Vec::new();
     write_corpus(
         &input.schema_text,

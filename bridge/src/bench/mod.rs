@@ -138,6 +138,22 @@ pub(crate) struct Input {
 }
 
 impl Input {
+    /// Every click encoded and framed under the corpus schema id, each in its own buffer.
+    pub(crate) fn framed(&self) -> Vec<Vec<u8>> {
+        self.clicks
+            .iter()
+            .map(|click| {
+                let mut out = Vec::new();
+                self.encoder.write_framed(
+                    shared::decode::corpus::CORPUS_SCHEMA_ID,
+                    click,
+                    &mut out,
+                );
+                out
+            })
+            .collect()
+    }
+
     fn load(workload: &Workload) -> anyhow::Result<Self> {
         let schema_text = match &workload.schema {
             Some(path) => std::fs::read_to_string(path)

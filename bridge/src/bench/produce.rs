@@ -51,17 +51,7 @@ pub(crate) async fn run(
     kafka::broker_count(&config.kafka, TIMEOUT)
         .await
         .context("no broker answered")?;
-    let pre: Vec<Vec<u8>> = input
-        .clicks
-        .iter()
-        .map(|click| {
-            let mut out = Vec::new();
-            input
-                .encoder
-                .write_framed(CORPUS_SCHEMA_ID, click, &mut out);
-            out
-        })
-        .collect();
+    let pre = input.framed();
     let (mut encode, mut pre_encoded) = (Vec::new(), Vec::new());
     let mut topics = Vec::new();
     // One untimed round first: a broker that has just started (its JIT, its page cache) is

@@ -4,8 +4,7 @@
 use super::batch::batch_error;
 use super::say;
 use crate::batch::{self, BatchError, BatchRequest, Bound};
-use crate::config::{BenchBatchArgs, BenchCommand, Cli, Config};
-use clap::Parser as _;
+use crate::config::{BenchBatchArgs, BenchCommand, Config};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -141,20 +140,6 @@ async fn fill(config: &Config, args: &BenchBatchArgs, count: u64) -> anyhow::Res
         "--compression".into(),
         "lz4".into(),
     ];
-    let cli = Cli::try_parse_from(argv)?;
-    let crate::config::Command::Produce(produce) = cli.command else {
-        anyhow::bail!("the produce flags did not parse as produce");
-    };
-    let request = produce.validate()?;
-    let prepared = crate::produce::prepare(config, &request, crate::produce::DEFAULT_SCHEMA)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let report = prepared
-        .run(&crate::produce::Shutdown::default(), |_| {})
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if report.not_delivered() > 0 {
-        anyhow::bail!("{} records were not delivered", report.not_delivered());
-    }
+    super::produce::quietly(config, argv).await?;
     Ok(())
 }

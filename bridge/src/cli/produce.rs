@@ -241,3 +241,30 @@ fn produce_error(error: ProduceError) -> anyhow::Error {
         other => other.into(),
     }
 }
+
+/// Runs `kafka-demo produce` with the flags in `argv` (program name first) and the default
+/// schema, printing nothing: for benchmarks that need a topic filled. Fails when the flags do
+/// not parse, a check fails, or any record was not delivered.
+pub(super) async fn quietly<I, T>(config: &Config, argv: I) -> anyhow::Result<ProduceReport>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser as _;
+    let cli = crate::config::Cli::try_parse_from(argv)?;
+    let crate::config::Command::Produce(flags) = cli.command else {
+        bail!("the produce flags did not parse as produce");
+    };
+    let request = flags.validate()?;
+    let prepared = produce::prepare(config, &request, produce::DEFAULT_SCHEMA)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = prepared
+        .run(&Shutdown::default(), |_| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if report.not_delivered() > 0 {
+        bail!("{} records were not delivered", report.not_delivered());
+    }
+    Ok(report)
+}

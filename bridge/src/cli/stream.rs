@@ -259,27 +259,12 @@ async fn produce_into(
     args: &crate::config::stream::BenchStreamArgs,
     extra: &[&str],
 ) -> anyhow::Result<u64> {
-    use clap::Parser as _;
     let seed = args.seed.to_string();
     #[rustfmt::skip]
     let argv = ["kafka-demo", "produce", "--topic", topic.as_str(), "--seed", &seed,
                 "--partitions", "1"];
     let argv = argv.iter().chain(extra.iter()).copied();
-    let cli = crate::config::Cli::try_parse_from(argv)?;
-    let crate::config::Command::Produce(produce) = cli.command else {
-        anyhow::bail!("the produce flags did not parse as produce");
-    };
-    let request = produce.validate()?;
-    let prepared = crate::produce::prepare(config, &request, crate::produce::DEFAULT_SCHEMA)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let report = prepared
-        .run(&crate::produce::Shutdown::default(), |_| {})
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if report.not_delivered() > 0 {
-        anyhow::bail!("{} records were not delivered", report.not_delivered());
-    }
+    let report = super::produce::quietly(config, argv).await?;
     Ok(report.acknowledged)
 }
 

@@ -219,15 +219,7 @@ pub(crate) async fn ids_in_topic(
     let (session, bootstrap, topic) = (session.clone(), plan.bootstrap.clone(), plan.topic.clone());
     let step = "listing the schema ids in the topic";
     let batch = guarded(plan.timeout, async move {
-        session
-            .read()
-            .format("kafka")
-            .option("kafka.bootstrap.servers", &bootstrap)
-            .option("subscribe", &topic)
-            .option("startingOffsets", "earliest")
-            .option("endingOffsets", "latest")
-            .load(Vec::<&str>::new())
-            .map_err(spark_error)?
+        crate::spark::whole_topic(&session, &bootstrap, &topic)?
             .create_or_replace_temp_view(crate::batch::sql::RAW)
             .await
             .map_err(spark_error)?;

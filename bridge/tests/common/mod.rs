@@ -165,3 +165,53 @@ pub fn registered(out: &Output) -> (String, u32, u32) {
     };
     (field("subject"), number("version"), number("id"))
 }
+
+/// Copies the first `count` records of partition 0 of `from` to `to`, bytes unchanged.
+pub async fn copy_records(kafka: &bridge::config::KafkaConfig, from: &str, to: &str, count: usize) {
+    use rdkafka::consumer::{Consumer as _, StreamConsumer};
+    use rdkafka::message::Message as _;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::time::Duration;
+
+    let consumer: StreamConsumer = bridge::kafka::client_config(kafka)
+        .set("group.id", unique("copier"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(from, 0, Offset::Beginning)
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer.assign(&list).unwrap_or_else(|e| panic!("{e}"));
+    let producer: FutureProducer = bridge::kafka::client_config(kafka)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let copied = tokio::time::timeout(Duration::from_secs(60), async {
+        for _ in 0..count {
+            let message = consumer.recv().await.unwrap_or_else(|e| panic!("{e}"));
+            let value = message.payload().unwrap_or_default().to_vec();
+            let record = FutureRecord::<[u8], [u8]>::to(to).payload(&value);
+            let sent = producer.send(record, Duration::from_secs(30)).await;
+            assert!(sent.is_ok(), "{sent:?}");
+        }
+    })
+    .await;
+    assert!(copied.is_ok(), "copying {from} to {to} did not finish");
+}
+
+/// A path as a command-line argument.
+pub fn path_arg(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+/// Fails the test with both output streams when a command did not succeed.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\n{}\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+}
