@@ -7,11 +7,11 @@
 
 use crate::batch::BatchReport;
 use crate::ids::{SchemaId, Subject, Topic};
-use crate::workshop::AttendeeName;
+use crate::workshop::{AttendeeName, AttendeeView, Limits, Progress, ResetReport, Step, StepCheck};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape; the bridge refuses a browser speaking another.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Names a running job of a session (a produce run or a tail), chosen by the bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -48,6 +48,30 @@ pub enum Request {
     Join {
         /// The attendee's name, checked by the bridge against [`AttendeeName`]'s rules.
         name: String,
+    },
+    /// Workshop mode: take the instructor's seat with the instructor key the bridge printed at
+    /// start. The tab then gets [`Push::Roster`] and may reset attendees and broadcast.
+    Instruct {
+        /// The instructor key.
+        key: String,
+    },
+    /// Workshop mode: check a guided step against the services now.
+    CheckStep {
+        /// The step.
+        step: Step,
+        /// The attendee's answer, for steps that ask a question ([`Step::asks`]).
+        answer: Option<String>,
+    },
+    /// Instructor: stop one attendee's jobs (or everyone's) and delete their topics, subjects,
+    /// checkpoints and batch output; their progress starts over.
+    ResetAttendees {
+        /// Whom; everyone when `None`.
+        attendee: Option<AttendeeName>,
+    },
+    /// Instructor: show a message on every attendee's page.
+    Broadcast {
+        /// The message (at most 500 characters).
+        message: String,
     },
     /// One of the schema files shipped with kafka-demo.
     Example {
@@ -390,7 +414,20 @@ pub enum Response {
         name: AttendeeName,
         /// What the attendee's topics and subjects start with (`<name>.`).
         prefix: String,
+        /// What the attendee may use at once.
+        limits: Limits,
+        /// Their progress so far (kept by the bridge when a tab comes back under the name).
+        progress: Progress,
     },
+    /// Answer to `Instruct`: the attendees so far.
+    Instructing {
+        /// Every attendee who joined, by name.
+        roster: Vec<AttendeeView>,
+    },
+    /// Answer to `CheckStep`.
+    StepChecked(StepCheck),
+    /// Answer to `ResetAttendees`: what was removed, per attendee.
+    Reset(Vec<ResetReport>),
     /// Answer to `StackStatus`.
     Stack(StackView),
     /// Answer to `Example`.
@@ -544,6 +581,17 @@ pub enum Push {
         /// Why it failed, when it did.
         error: Option<ErrorInfo>,
     },
+    /// Workshop mode, to an attendee: their progress changed.
+    Progress(Progress),
+    /// Workshop mode, to instructors: an attendee joined, left, progressed or was reset.
+    Roster(Vec<AttendeeView>),
+    /// Workshop mode: a message from the instructor.
+    Broadcast {
+        /// The message.
+        message: String,
+    },
+    /// Workshop mode, to an attendee: the instructor reset their work.
+    WasReset(ResetReport),
     /// A tail stopped by itself (the topic went away, Kafka failed).
     TailEnded {
         /// The tail.
@@ -670,6 +718,8 @@ pub enum ErrorCode {
     Forbidden,
     /// Workshop mode: another connected tab already uses that name.
     NameTaken,
+    /// Workshop mode: a per-attendee limit is reached (e.g. Spark jobs running at once).
+    LimitReached,
     /// Something inside the bridge failed.
     Internal,
 }
@@ -702,6 +752,18 @@ mod tests {
             },
             Request::StackStatus,
             Request::Join { name: "ada".into() },
+            Request::Instruct { key: "k".into() },
+            Request::CheckStep {
+                step: Step::Batch,
+                answer: Some("creative-3".into()),
+            },
+            Request::ResetAttendees {
+                attendee: Some(AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}"))),
+            },
+            Request::ResetAttendees { attendee: None },
+            Request::Broadcast {
+                message: "break".into(),
+            },
             Request::Example {
                 example: Example::ClickSeed,
             },
@@ -796,7 +858,34 @@ mod tests {
             Response::Joined {
                 name: AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}")),
                 prefix: "ada.".into(),
+                limits: Limits {
+                    produce_rate: 1000.0,
+                    tail_rate: 5000,
+                    spark_jobs: 1,
+                },
+                progress: Progress::default(),
             },
+            Response::Instructing {
+                roster: vec![AttendeeView {
+                    name: AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}")),
+                    connected: true,
+                    progress: Progress::default(),
+                }],
+            },
+            Response::StepChecked(StepCheck {
+                step: Step::Consume,
+                done: false,
+                summary: "0:3 decodes fine".into(),
+                missing: vec!["a poison pill's position".into()],
+                checked_at_ms: 1,
+            }),
+            Response::Reset(vec![ResetReport {
+                name: AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}")),
+                topics: vec!["ada.clicks-avro".into()],
+                subjects: vec!["ada.clicks-avro-value".into()],
+                folders: vec![],
+                jobs_stopped: 2,
+            }]),
             Response::Example {
                 example: Example::ClickV1,
                 file: "click_v1.avsc".into(),
@@ -941,6 +1030,18 @@ mod tests {
             job: JobId(8),
             error: None,
         }));
+        all.push(ServerMessage::Push(Push::Progress(Progress::default())));
+        all.push(ServerMessage::Push(Push::Roster(vec![])));
+        all.push(ServerMessage::Push(Push::Broadcast {
+            message: "ten minutes left".into(),
+        }));
+        all.push(ServerMessage::Push(Push::WasReset(ResetReport {
+            name: AttendeeName::new("bob").unwrap_or_else(|e| panic!("{e}")),
+            topics: vec![],
+            subjects: vec![],
+            folders: vec!["stream/bob.clicks-avro".into()],
+            jobs_stopped: 0,
+        })));
         all.push(ServerMessage::Push(Push::TailEnded {
             tail: JobId(4),
             error: ErrorInfo {
@@ -1068,12 +1169,37 @@ mod tests {
             response: Response::Joined {
                 name: AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}")),
                 prefix: "ada.".into(),
+                limits: Limits {
+                    produce_rate: 500.0,
+                    tail_rate: 2000,
+                    spark_jobs: 1,
+                },
+                progress: Progress {
+                    steps: vec![StepCheck::unchecked(Step::Schema)],
+                },
             },
         };
         assert_eq!(
             serde_json::to_value(&joined).ok(),
             Some(
-                json!({"type": "reply", "data": {"id": 1, "response": {"type": "joined", "data": {"name": "ada", "prefix": "ada."}}}})
+                json!({"type": "reply", "data": {"id": 1, "response": {"type": "joined", "data": {
+                    "name": "ada", "prefix": "ada.",
+                    "limits": {"produce_rate": 500.0, "tail_rate": 2000, "spark_jobs": 1},
+                    "progress": {"steps": [{"step": "schema", "done": false, "summary": "not checked yet", "missing": [], "checked_at_ms": 0}]}
+                }}}})
+            )
+        );
+        let check = ClientMessage {
+            id: RequestId(2),
+            request: Request::CheckStep {
+                step: Step::Consume,
+                answer: Some("0:17".into()),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&check).ok(),
+            Some(
+                json!({"id": 2, "request": {"type": "check_step", "data": {"step": "consume", "answer": "0:17"}}})
             )
         );
         assert_eq!(

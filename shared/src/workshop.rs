@@ -31,10 +31,8 @@ pub enum NameError {
         /// The refused name.
         name: String,
     },
-    /// The name holds a character outside `[a-z0-9_-]`.
-    #[error(
-        "the name {name:?} contains {bad:?}; only lowercase letters, digits, '_' and '-' are allowed"
-    )]
+    /// The name holds a character outside `[a-z0-9-]`.
+    #[error("the name {name:?} contains {bad:?}; only lowercase letters, digits and '-' are allowed")]
     Character {
         /// The refused name.
         name: String,
@@ -61,7 +59,10 @@ pub enum ScopeError {
     Invalid(#[from] IdError),
 }
 
-/// A workshop attendee's name: 1–32 characters of `[a-z0-9_-]`, starting with a letter.
+/// A workshop attendee's name: 1–32 characters of `[a-z0-9-]`, starting with a letter.
+///
+/// Neither `.` nor `_` is allowed: Kafka treats the two alike when it checks topic names for
+/// collisions, so a name holding `_` could claim a topic that collides with another attendee's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct AttendeeName(String);
@@ -77,8 +78,7 @@ impl AttendeeName {
         if len > MAX_ATTENDEE_NAME_LEN {
             return Err(NameError::TooLong { len });
         }
-        let allowed =
-            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
         if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
             return Err(NameError::Character { name, bad });
         }
@@ -166,6 +166,147 @@ impl fmt::Display for AttendeeName {
     }
 }
 
+/// The guided steps of a workshop, in the order the page shows them: the seed's five steps and
+/// the schema-evolution drill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// 1. Fix the seed's schema and register it as `<name>.clicks-avro-value`.
+    Schema,
+    /// 2. Produce clicks to `<name>.clicks-avro`.
+    Produce,
+    /// 3. Consume them and find a poison pill with the inspector (the answer: its
+    ///    `partition:offset`).
+    Consume,
+    /// 4. Run the batch job and name its top creative (the answer).
+    Batch,
+    /// 5. Start the stream and watch a window close.
+    Stream,
+    /// The drill: register v2, see an incompatible change rejected, produce v2 records, and read
+    /// both versions in the batch job.
+    Evolve,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 6] = [
+        Self::Schema,
+        Self::Produce,
+        Self::Consume,
+        Self::Batch,
+        Self::Stream,
+        Self::Evolve,
+    ];
+
+    /// A short title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Schema => "Fix and register the schema",
+            Self::Produce => "Produce clicks",
+            Self::Consume => "Consume and find a poison pill",
+            Self::Batch => "Run the batch job",
+            Self::Stream => "Watch a window close",
+            Self::Evolve => "Evolve the schema",
+        }
+    }
+
+    /// Whether the check needs an answer from the attendee.
+    pub fn asks(self) -> Option<&'static str> {
+        match self {
+            Self::Consume => Some("Where is a poison pill? (partition:offset, e.g. 0:17)"),
+            Self::Batch => Some("Which creative has the most clicks?"),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome of one step's check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepCheck {
+    /// The step.
+    pub step: Step,
+    /// Whether everything the step asks for is there.
+    pub done: bool,
+    /// What the check found, in one sentence.
+    pub summary: String,
+    /// What is still missing, one item per line; empty when done.
+    pub missing: Vec<String>,
+    /// When the check ran, ms since the epoch (0: never checked).
+    pub checked_at_ms: i64,
+}
+
+impl StepCheck {
+    /// A step nobody has checked yet.
+    pub fn unchecked(step: Step) -> Self {
+        Self {
+            step,
+            done: false,
+            summary: "not checked yet".into(),
+            missing: Vec::new(),
+            checked_at_ms: 0,
+        }
+    }
+}
+
+/// An attendee's progress: one check per [`Step`], in [`Step::ALL`] order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The steps.
+    pub steps: Vec<StepCheck>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            steps: Step::ALL.into_iter().map(StepCheck::unchecked).collect(),
+        }
+    }
+}
+
+impl Progress {
+    /// Steps done.
+    pub fn done(&self) -> usize {
+        self.steps.iter().filter(|s| s.done).count()
+    }
+}
+
+/// What each attendee may use at once, so one cannot starve the others.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Records per second a produce run may send (faster asks are held to this).
+    pub produce_rate: f64,
+    /// Records per second a tail may deliver.
+    pub tail_rate: u64,
+    /// Spark jobs (batch or stream) that may run at once.
+    pub spark_jobs: u32,
+}
+
+/// One attendee as the instructor sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendeeView {
+    /// The name.
+    pub name: AttendeeName,
+    /// Whether a tab holds the name now.
+    pub connected: bool,
+    /// Their steps.
+    pub progress: Progress,
+}
+
+/// What a reset removed for one attendee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetReport {
+    /// Whose state.
+    pub name: AttendeeName,
+    /// Topics deleted.
+    pub topics: Vec<String>,
+    /// Subjects deleted.
+    pub subjects: Vec<String>,
+    /// Data folders (checkpoints, batch output) removed.
+    pub folders: Vec<String>,
+    /// Jobs stopped.
+    pub jobs_stopped: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,7 +326,7 @@ mod tests {
     #[test]
     fn accepts_plain_names() {
         let longest = format!("a{}", "9".repeat(MAX_ATTENDEE_NAME_LEN - 1));
-        for text in ["a", "ada", "team_7", "x-y", longest.as_str()] {
+        for text in ["a", "ada", "team-7", "x-y", longest.as_str()] {
             assert_eq!(AttendeeName::new(text).map(String::from), Ok(text.into()));
         }
     }
@@ -207,6 +348,7 @@ mod tests {
             ("Ada", 'A'),
             ("ada lovelace", ' '),
             ("a/b", '/'),
+            ("team_7", '_'),
             ("é", 'é'),
         ] {
             assert_eq!(
@@ -218,7 +360,7 @@ mod tests {
                 "{text}"
             );
         }
-        for text in ["1ada", "_ada", "-ada"] {
+        for text in ["1ada", "9", "-ada"] {
             assert_eq!(
                 AttendeeName::new(text),
                 Err(NameError::FirstCharacter { name: text.into() })

@@ -47,10 +47,15 @@ async fn respond(
             let (file, text) = example_text(example);
             Ok(Response::Example { example, file: file.into(), text: text.into() })
         }
-        // The session answers `Join` itself: it owns the tab's name (see `workshop`).
-        Request::Join { .. } => Err(ErrorInfo {
-            code: ErrorCode::Internal,
-            message: "Join reached the request handlers instead of the session".into(),
+        // The session answers the workshop's requests itself: it owns the tab's name and seat
+        // (see `workshop`).
+        Request::Join { .. }
+        | Request::Instruct { .. }
+        | Request::CheckStep { .. }
+        | Request::ResetAttendees { .. }
+        | Request::Broadcast { .. } => Err(ErrorInfo {
+            code: ErrorCode::BadRequest,
+            message: "this request belongs to workshop mode; start the bridge with `kafka-demo serve --workshop`".into(),
         }),
         Request::StartProduce(spec) => jobs::start_produce(spec, state, jobs).await,
         Request::StopProduce { job } => jobs::stop_produce(job, jobs),

@@ -81,7 +81,13 @@ pub(super) fn scope_request(
         open @ (Request::Hello { .. }
         | Request::StackStatus
         | Request::Example { .. }
-        | Request::Join { .. }) => open,
+        | Request::Join { .. }
+        | Request::Instruct { .. }) => open,
+        // Checks are of the attendee's own steps; the instructor's requests are answered by the
+        // session, which knows whether the tab holds the instructor's seat.
+        other @ (Request::CheckStep { .. }
+        | Request::ResetAttendees { .. }
+        | Request::Broadcast { .. }) => other,
     })
 }
 
@@ -93,6 +99,7 @@ fn is_open(request: &Request) -> bool {
             | Request::StackStatus
             | Request::Example { .. }
             | Request::Join { .. }
+            | Request::Instruct { .. }
     )
 }
 

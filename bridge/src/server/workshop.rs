@@ -132,6 +132,12 @@ fn join(
     Ok(Response::Joined {
         prefix: name.prefix(),
         name,
+        limits: shared::workshop::Limits {
+            produce_rate: 1000.0,
+            tail_rate: 5000,
+            spark_jobs: 1,
+        },
+        progress: shared::workshop::Progress::default(),
     })
 }
 
