@@ -1,5 +1,7 @@
 //! The page's frame: the header with the live status bar, then the five steps of the pipeline
-//! in the seed's order. Starts the bridge connection and provides it by context.
+//! in the seed's order. Starts the bridge connection and provides it by context. In workshop
+//! mode the steps stand behind the join form, and `#instructor=<key>` shows the instructor's
+//! desk instead (see [`crate::workshop`]).
 
 use crate::batch::BatchSection;
 use crate::consume::ConsumeSection;
@@ -7,6 +9,7 @@ use crate::produce::ProduceSection;
 use crate::schema::{SchemaSection, SchemaState};
 use crate::status::StatusBar;
 use crate::stream::StreamSection;
+use crate::workshop::ByRole;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 
@@ -23,12 +26,14 @@ pub fn App() -> impl IntoView {
             </div>
             <StatusBar/>
         </header>
-        <main>
-            <SchemaSection/>
-            <ProduceSection/>
-            <ConsumeSection/>
-            <BatchSection/>
-            <StreamSection/>
-        </main>
+        <ByRole>
+            <main>
+                <SchemaSection/>
+                <ProduceSection/>
+                <ConsumeSection/>
+                <BatchSection/>
+                <StreamSection/>
+            </main>
+        </ByRole>
     }
 }

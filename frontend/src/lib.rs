@@ -18,6 +18,7 @@ pub mod stream;
 pub mod text;
 pub mod widgets;
 pub mod wire;
+pub mod workshop;
 pub mod ws;
 
 pub use app::App;

@@ -6,8 +6,10 @@ use super::book::{Outcome, Row, Writer};
 use super::TailState;
 use crate::wire::hex::annotate;
 use crate::wire::AnnotatedHex;
+use crate::workshop::Seat;
 use leptos::prelude::*;
 use shared::protocol::SubjectVersion;
+use shared::workshop::Step;
 use shared::{SchemaId, Subject};
 
 /// The selected record, or a hint to select one.
@@ -56,6 +58,7 @@ fn Record(row: Row) -> impl IntoView {
         }
         Outcome::Poison(p) => view! {
             <p class="error" data-testid="inspector-reason" data-kind=p.kind()>"☠ poison pill: " {p.describe()}</p>
+            <UseAsAnswer place=format!("{}:{}", record.partition, record.offset)/>
         }
         .into_any(),
     };
@@ -68,6 +71,27 @@ fn Record(row: Row) -> impl IntoView {
         {body}
         <h4>"On the wire"</h4>
         <AnnotatedHex annotated=annotate(&value) total=value.len() testid="inspector-hex"/>
+    }
+}
+
+/// In a workshop, a poison pill's position can answer the guided step that asks for one.
+#[component]
+fn UseAsAnswer(
+    /// `partition:offset`.
+    place: String,
+) -> impl IntoView {
+    let seat = use_context::<Seat>();
+    move || {
+        let seat = seat.filter(|s| s.is_joined())?;
+        let place = place.clone();
+        let answer = seat.answer(Step::Consume);
+        Some(view! {
+            <button
+                data-testid="inspector-use-answer"
+                title="fill in the answer to the guided step"
+                on:click=move |_| answer.set(place.clone())
+            >{format!("use {place} as the answer to step 3")}</button>
+        })
     }
 }
 

@@ -14,7 +14,8 @@ use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{
-    ErrorCode, ErrorInfo, JobId, ProduceUpdate, Push, Request, StackView, TailLag, PROTOCOL_VERSION,
+    ErrorCode, ErrorInfo, JobId, ProduceUpdate, Push, Request, Response, StackView, TailLag,
+    PROTOCOL_VERSION,
 };
 use std::future::Future;
 use std::rc::Rc;
@@ -73,11 +74,22 @@ impl Connection {
     }
 }
 
+/// What the bridge said when it greeted the current socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Welcome {
+    /// Whether the bridge runs in workshop mode, where a tab joins before anything else.
+    pub workshop: bool,
+    /// Which socket this was said on: a new value after every reconnection.
+    pub session: u32,
+}
+
 /// The typed connection to the bridge. Cheap to copy; every component takes it from context.
 #[derive(Clone, Copy)]
 pub struct Bridge {
     connection: RwSignal<Connection>,
     online: Memo<bool>,
+    welcome: RwSignal<Option<Welcome>>,
+    admitted: RwSignal<bool>,
     stack: RwSignal<Option<StackView>>,
     produce: RwSignal<Option<ProduceUpdate>>,
     tail_lag: RwSignal<Option<TailLag>>,
@@ -119,9 +131,14 @@ impl Bridge {
     /// Starts connecting to the bridge that served the page.
     pub fn start() -> Self {
         let connection = RwSignal::new(Connection::Connecting);
+        let admitted = RwSignal::new(false);
         let bridge = Self {
             connection,
-            online: Memo::new(move |_| matches!(connection.get(), Connection::Open { .. })),
+            online: Memo::new(move |_| {
+                admitted.get() && matches!(connection.get(), Connection::Open { .. })
+            }),
+            welcome: RwSignal::new(None),
+            admitted,
             stack: RwSignal::new(None),
             produce: RwSignal::new(None),
             tail_lag: RwSignal::new(None),
@@ -139,9 +156,24 @@ impl Bridge {
         self.connection.into()
     }
 
-    /// Whether requests can be sent now; changes only when that does.
+    /// Whether the playground's requests can be sent now: the socket is open, the bridge
+    /// greeted it and, in workshop mode, the tab has joined. Changes only when that does.
     pub fn online(self) -> Memo<bool> {
         self.online
+    }
+
+    /// The bridge's greeting on the current socket; `None` while there is none.
+    pub fn welcome(self) -> Signal<Option<Welcome>> {
+        self.welcome.into()
+    }
+
+    /// Lets the playground's requests through on the socket of `session` (a [`Welcome`]'s),
+    /// if it is still the current one: called once a workshop tab has joined (outside workshop
+    /// mode the greeting does it).
+    pub fn admit(self, session: u32) {
+        if self.current(session) {
+            self.admitted.set(true);
+        }
     }
 
     /// The stack's state as last pushed by the bridge; `None` while not connected.
@@ -233,14 +265,30 @@ impl Bridge {
         });
         self.connection.set(Connection::Open { reconnected });
         spawn_local(async move {
-            if let Err(refusal) = hello.await {
-                if refusal.code == ErrorCode::ProtocolMismatch {
+            match hello.await {
+                Ok(Response::Welcome { workshop, .. }) => self.welcomed(epoch, workshop),
+                Ok(other) => warn!("the bridge answered Hello with {other:?}"),
+                Err(refusal) if refusal.code == ErrorCode::ProtocolMismatch => {
                     self.refuse(refusal.message);
                 }
+                Err(_) => {}
             }
         });
         if reconnected {
             set_timeout(move || self.settle_notice(epoch), NOTICE);
+        }
+    }
+
+    fn welcomed(self, epoch: u32, workshop: bool) {
+        if !self.current(epoch) {
+            return;
+        }
+        self.welcome.set(Some(Welcome {
+            workshop,
+            session: epoch,
+        }));
+        if !workshop {
+            self.admit(epoch);
         }
     }
 
@@ -257,6 +305,8 @@ impl Bridge {
     fn refuse(self, why: String) {
         self.connection.set(Connection::Refused(why));
         self.stack.set(None);
+        self.welcome.set(None);
+        self.admitted.set(false);
         self.link.try_update_value(|link| {
             link.epoch = link.epoch.wrapping_add(1);
             link.socket = None;
@@ -310,6 +360,8 @@ impl Bridge {
             })
             .unwrap_or(0);
         self.stack.set(None);
+        self.welcome.set(None);
+        self.admitted.set(false);
         if matches!(self.connection.get_untracked(), Connection::Refused(_)) {
             return;
         }

@@ -1,0 +1,151 @@
+//! The guided steps: the seed's five steps and the schema-evolution drill, in order, each with
+//! what to do in the page, where it stands (✓ / ✗ / not checked), what the bridge's check found
+//! and what is missing, an answer field for the steps that ask, and a Check button. Checks the
+//! bridge runs by itself arrive as progress pushes and show the same way.
+
+use super::rules::{self, Status};
+use super::Seat;
+use crate::ws::Bridge;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::protocol::{Request, Response};
+use shared::workshop::Step;
+
+/// What to do in the page for `step`, for people following along.
+pub fn instruction(step: Step) -> &'static str {
+    match step {
+        Step::Schema => {
+            "In Schema, press “seed's original” to load the seed's example. It does not parse as \
+             written: the editor marks the line with the error — a trailing comma after the last \
+             field. Delete that comma, wait for the editor to say the schema is valid, keep the \
+             topic clicks-avro and press Register."
+        }
+        Step::Produce => {
+            "In Produce, send at least 1,000 clicks to clicks-avro with some poison pills (set \
+             “poison pills %” above 0, e.g. 1). Wait until the run says Finished."
+        }
+        Step::Consume => {
+            "In Consume, tail clicks-avro from the beginning. Tick “poison pills only”, click a \
+             row and read its partition / offset in the inspector (or press “use as answer” \
+             there). Enter it below as partition:offset, e.g. 0:17."
+        }
+        Step::Batch => {
+            "In Batch, run the job on clicks-avro. When the report is drawn, find the creative \
+             with the most clicks (the top bar of the top creatives) and enter its id below."
+        }
+        Step::Stream => {
+            "In Stream, start the query on clicks-avro (60 s windows, 30 s watermark). Watch the \
+             windows fill; a window closes once the watermark passes its end. Produce a few \
+             more clicks if nothing moves."
+        }
+        Step::Evolve => {
+            "The drill. Load v2 (it adds a field with a default) and register it on clicks-avro. \
+             Load the incompatible candidate and press Check compatibility: the registry refuses \
+             it and says why. Then produce some clicks into clicks-avro with writer “click v2” \
+             and run the batch again: its report lists both writer schemas."
+        }
+    }
+}
+
+/// The panel of steps.
+#[component]
+pub fn Guide() -> impl IntoView {
+    let seat = expect_context::<Seat>();
+    let done = move || seat.progress.with(|p| p.done());
+    view! {
+        <details class="guide" open=true data-testid="guide">
+            <summary>
+                <h2>"Guided steps"</h2>
+                <span class="guide-count" data-testid="guide-done">
+                    {move || format!("{} of {} done", done(), Step::ALL.len())}
+                </span>
+            </summary>
+            <ol class="guide-steps">
+                {Step::ALL.into_iter().map(|step| view! { <StepCard step/> }).collect_view()}
+            </ol>
+        </details>
+    }
+}
+
+/// One step: title, instruction, status, the check's findings, answer and Check button.
+#[component]
+fn StepCard(step: Step) -> impl IntoView {
+    let seat = expect_context::<Seat>();
+    let bridge = expect_context::<Bridge>();
+    let slug = rules::slug(step);
+    let check = Memo::new(move |_| seat.progress.with(|p| rules::check_of(p, step)));
+    let status = Memo::new(move |_| check.with(Status::of));
+    let answer = seat.answer(step);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let run_check = move |_| {
+        let answer = step
+            .asks()
+            .map(|_| answer.get_untracked().trim().to_owned())
+            .filter(|a| !a.is_empty());
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match bridge.request(Request::CheckStep { step, answer }).await {
+                Ok(Response::StepChecked(found)) => seat.record(found),
+                Ok(_) => error.set(Some(crate::registry::unexpected())),
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <li class="guide-step" data-testid=format!("step-{slug}") data-status=move || status.get().name()>
+            <h3>
+                <span class="step-no">{rules::number(step)}</span>
+                {step.title()}
+                <span class="step-status" data-testid=format!("step-{slug}-status") data-status=move || status.get().name()>
+                    {move || status.get().label()}
+                </span>
+            </h3>
+            <p class="instruction">{instruction(step)}</p>
+            {step.asks().map(|question| view! {
+                <label class="field">
+                    <span>{question}</span>
+                    <input
+                        data-testid=format!("step-{slug}-answer")
+                        spellcheck="false"
+                        prop:value=move || answer.get()
+                        on:input:target=move |ev| answer.set(ev.target().value())
+                    />
+                </label>
+            })}
+            <div class="row">
+                <button
+                    data-testid=format!("step-check-{slug}")
+                    disabled=move || busy.get() || !bridge.online().get()
+                    on:click=run_check
+                >{move || if busy.get() { "Checking…" } else { "Check" }}</button>
+                <span class="summary" data-testid=format!("step-{slug}-summary")>
+                    {move || check.with(|c| (c.checked_at_ms != 0).then(|| c.summary.clone()))}
+                </span>
+            </div>
+            <ul class="missing" data-testid=format!("step-{slug}-missing")>
+                {move || check.with(|c| c.missing.clone()).into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+            </ul>
+            {move || error.get().map(|e| view! {
+                <p class="error" role="alert" data-testid=format!("step-{slug}-error")>{e}</p>
+            })}
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_says_where_in_the_page_and_on_which_topic() {
+        for step in Step::ALL {
+            let text = instruction(step);
+            assert!(text.contains("clicks-avro"), "{step:?}: {text}");
+        }
+        assert!(instruction(Step::Schema).contains("trailing comma"));
+        assert!(instruction(Step::Consume).contains("partition:offset"));
+    }
+}

@@ -1,0 +1,307 @@
+//! The instructor's desk, shown instead of the playground when the address ends in
+//! `#instructor=<key>`: the seat is taken with `Instruct` after every greeting, then a live
+//! roster of attendees (connected or not, ✓ per step with the check as a tooltip, steps done),
+//! resets with a confirmation and what they removed, and a broadcast to every attendee.
+//! A refused key shows the bridge's words and a field to try another.
+
+use super::news::removed_lines;
+use super::rules::{self, Status};
+use crate::ws::Bridge;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::protocol::{Push, Request, Response};
+use shared::workshop::{AttendeeName, AttendeeView, ResetReport, Step};
+use std::rc::Rc;
+
+/// What the desk's components share.
+#[derive(Clone, Copy)]
+struct DeskState {
+    key: RwSignal<String>,
+    seated: RwSignal<bool>,
+    refused: RwSignal<Option<String>>,
+    roster: RwSignal<Vec<AttendeeView>>,
+}
+
+impl DeskState {
+    /// Asks for the seat with the current key on the socket of `session`.
+    fn take_seat(self, bridge: Bridge, session: u32) {
+        let key = self.key.get_untracked();
+        spawn_local(async move {
+            match bridge.request(Request::Instruct { key }).await {
+                Ok(Response::Instructing { roster }) => {
+                    self.roster.set(roster);
+                    self.refused.set(None);
+                    self.seated.set(true);
+                    bridge.admit(session);
+                }
+                Ok(_) => self.refused.set(Some(crate::registry::unexpected())),
+                Err(e) => {
+                    self.seated.set(false);
+                    self.refused.set(Some(e.message));
+                }
+            }
+        });
+    }
+}
+
+/// The desk.
+#[component]
+pub fn Desk(
+    /// The key from the address.
+    key: String,
+) -> impl IntoView {
+    let bridge = expect_context::<Bridge>();
+    let desk = DeskState {
+        key: RwSignal::new(key),
+        seated: RwSignal::new(false),
+        refused: RwSignal::new(None),
+        roster: RwSignal::new(Vec::new()),
+    };
+    provide_context(desk);
+    bridge.on_push(Rc::new(move |push: &Push| {
+        if let Push::Roster(roster) = push {
+            desk.roster.set(roster.clone());
+        }
+    }));
+    // Every new socket is a new session: take the seat again.
+    Effect::new(move |_| match bridge.welcome().get() {
+        Some(welcome) => desk.take_seat(bridge, welcome.session),
+        None => desk.seated.set(false),
+    });
+    view! {
+        <main class="desk" data-testid="instructor">
+            <section class="step">
+                <h2>"Instructor"</h2>
+                {move || desk.refused.get().map(|why| view! { <KeyRetry why/> })}
+                <Show when=move || desk.seated.get()>
+                    <Roster/>
+                    <BroadcastForm/>
+                </Show>
+            </section>
+        </main>
+    }
+}
+
+/// The bridge's refusal and a field for another key.
+#[component]
+fn KeyRetry(why: String) -> impl IntoView {
+    let bridge = expect_context::<Bridge>();
+    let desk = expect_context::<DeskState>();
+    let typed = RwSignal::new(String::new());
+    let retry = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(session) = bridge.welcome().get_untracked().map(|w| w.session) else {
+            return desk
+                .refused
+                .set(Some(crate::ws::book::not_connected().message));
+        };
+        desk.key.set(typed.get_untracked().trim().to_owned());
+        desk.take_seat(bridge, session);
+    };
+    view! {
+        <p class="error" role="alert" data-testid="instructor-error">{why}</p>
+        <form class="row" on:submit=retry>
+            <label class="field">
+                <span>"Instructor key (printed by kafka-demo serve)"</span>
+                <input
+                    data-testid="instructor-key"
+                    type="password"
+                    autocomplete="off"
+                    prop:value=move || typed.get()
+                    on:input:target=move |ev| typed.set(ev.target().value())
+                />
+            </label>
+            <button type="submit" data-testid="instructor-retry" disabled=move || typed.with(|t| t.trim().is_empty())>
+                "Try this key"
+            </button>
+        </form>
+    }
+}
+
+/// Whom a reset is for: one attendee, or everyone.
+type Target = Option<AttendeeName>;
+
+/// The roster table, resets and their outcome.
+#[component]
+fn Roster() -> impl IntoView {
+    let bridge = expect_context::<Bridge>();
+    let desk = expect_context::<DeskState>();
+    let confirming = RwSignal::new(None::<Target>);
+    let outcome = RwSignal::new(None::<Vec<ResetReport>>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let reset = move |target: Target| {
+        confirming.set(None);
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match bridge
+                .request(Request::ResetAttendees { attendee: target })
+                .await
+            {
+                Ok(Response::Reset(reports)) => outcome.set(Some(reports)),
+                Ok(_) => error.set(Some(crate::registry::unexpected())),
+                Err(e) => error.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    provide_context(confirming);
+    view! {
+        <div class="roster-bar row">
+            <h3>{move || format!("Attendees ({})", desk.roster.with(Vec::len))}</h3>
+            <button
+                data-testid="instructor-reset-all"
+                disabled=move || busy.get() || desk.roster.with(Vec::is_empty)
+                on:click=move |_| confirming.set(Some(None))
+            >"Reset all…"</button>
+        </div>
+        {move || confirming.get().map(|target| view! { <Confirm target on_yes=reset/> })}
+        {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="instructor-reset-error">{e}</p> })}
+        {move || outcome.get().map(|reports| view! { <ResetOutcome reports/> })}
+        <table class="roster" data-testid="instructor-roster">
+            <thead>
+                <tr>
+                    <th>"name"</th>
+                    <th>"connected"</th>
+                    {Step::ALL.into_iter().map(|s| view! { <th title=s.title()>{rules::number(s)}</th> }).collect_view()}
+                    <th>"done"</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>
+                {move || desk.roster.get().into_iter().map(|a| view! { <RosterRow attendee=a/> }).collect_view()}
+            </tbody>
+        </table>
+        {move || desk.roster.with(Vec::is_empty).then(|| view! {
+            <p class="hint" data-testid="instructor-empty">"Nobody has joined yet."</p>
+        })}
+    }
+}
+
+#[component]
+fn RosterRow(attendee: AttendeeView) -> impl IntoView {
+    let confirming = expect_context::<RwSignal<Option<Target>>>();
+    let name = attendee.name.to_string();
+    let done = attendee.progress.done();
+    let cells = Step::ALL
+        .into_iter()
+        .map(|step| {
+            let check = rules::check_of(&attendee.progress, step);
+            let status = Status::of(&check);
+            view! {
+                <td
+                    class="mark"
+                    data-testid=format!("instructor-step-{name}-{}", rules::slug(step))
+                    data-status=status.name()
+                    title=rules::tooltip(&check)
+                >{status.mark()}</td>
+            }
+        })
+        .collect_view();
+    let who = attendee.name.clone();
+    view! {
+        <tr data-testid=format!("instructor-row-{name}") data-connected=attendee.connected.to_string() data-done=done>
+            <td class="name">{name.clone()}</td>
+            <td data-testid=format!("instructor-connected-{name}")>{if attendee.connected { "● yes" } else { "○ no" }}</td>
+            {cells}
+            <td data-testid=format!("instructor-done-{name}")>{format!("{done} / {}", Step::ALL.len())}</td>
+            <td>
+                <button
+                    data-testid=format!("instructor-reset-{name}")
+                    on:click=move |_| confirming.set(Some(Some(who.clone())))
+                >"Reset…"</button>
+            </td>
+        </tr>
+    }
+}
+
+/// "Really?" before a reset.
+#[component]
+fn Confirm(target: Target, on_yes: impl Fn(Target) + Copy + 'static) -> impl IntoView {
+    let confirming = expect_context::<RwSignal<Option<Target>>>();
+    let whom = target
+        .as_ref()
+        .map_or_else(|| "every attendee".to_owned(), |n| n.to_string());
+    view! {
+        <div class="confirm" role="alertdialog" data-testid="instructor-confirm">
+            <p>
+                {format!("Reset {whom}? This stops their jobs and deletes their topics, subjects, checkpoints and batch output; their progress starts over.")}
+            </p>
+            <button class="danger" data-testid="instructor-confirm-yes" on:click=move |_| on_yes(target.clone())>"Reset"</button>
+            <button data-testid="instructor-confirm-no" on:click=move |_| confirming.set(None)>"Cancel"</button>
+        </div>
+    }
+}
+
+/// What a reset removed, per attendee.
+#[component]
+fn ResetOutcome(reports: Vec<ResetReport>) -> impl IntoView {
+    view! {
+        <div class="result ok" data-testid="instructor-reset-result">
+            {if reports.is_empty() { Some(view! { <p>"Nobody to reset."</p> }) } else { None }}
+            {reports.into_iter().map(|r| view! {
+                <p><strong>{format!("Reset {}:", r.name)}</strong></p>
+                <ul>{removed_lines(&r).into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// A message for every attendee's page.
+#[component]
+fn BroadcastForm() -> impl IntoView {
+    let bridge = expect_context::<Bridge>();
+    let message = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let counted = Memo::new(move |_| message.with(|m| rules::broadcast_count(m)));
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = message.get_untracked().trim().to_owned();
+        busy.set(true);
+        status.set(None);
+        spawn_local(async move {
+            match bridge
+                .request(Request::Broadcast {
+                    message: text.clone(),
+                })
+                .await
+            {
+                Ok(_) => {
+                    status.set(Some(Ok(format!("sent: {text}"))));
+                    message.set(String::new());
+                }
+                Err(e) => status.set(Some(Err(e.message))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="broadcast-form" on:submit=send>
+            <h3>"Broadcast"</h3>
+            <textarea
+                data-testid="broadcast-input"
+                rows="2"
+                placeholder="e.g. Ten minutes left for step 4"
+                prop:value=move || message.get()
+                on:input:target=move |ev| message.set(ev.target().value())
+            ></textarea>
+            <div class="row">
+                <span class="counter" class:over=move || message.with(|m| m.chars().count() > rules::MAX_BROADCAST) data-testid="broadcast-count">
+                    {move || counted.with(|c| c.0.clone())}
+                </span>
+                <button
+                    type="submit"
+                    class="primary"
+                    data-testid="broadcast-send"
+                    disabled=move || busy.get() || !counted.with(|c| c.1) || !bridge.online().get()
+                >"Send to everyone"</button>
+            </div>
+            {move || status.get().map(|s| match s {
+                Ok(text) => view! { <p class="result ok" data-testid="broadcast-status">{text}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="broadcast-error">{e}</p> }.into_any(),
+            })}
+        </form>
+    }
+}
