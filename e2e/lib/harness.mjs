@@ -40,10 +40,15 @@ export function ensureStack() {
   execFileSync(bin, [...stackFlags(), 'stack', 'up'], { cwd: root, env: cleanEnv(), stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
 }
 
-/** Starts `kafka-demo serve` and resolves once it prints its URL. */
-export function startBridge({ port = 0, token } = {}) {
+/**
+ * Starts `kafka-demo serve` and resolves once it prints its URL. `workshop` adds `--workshop`,
+ * `instructorKey` adds `--instructor-key`.
+ */
+export function startBridge({ port = 0, token, workshop = false, instructorKey } = {}) {
   const args = [...stackFlags(), 'serve', '--port', String(port), '--dist', join(root, 'dist')];
   if (token) args.push('--token', token);
+  if (workshop) args.push('--workshop');
+  if (instructorKey) args.push('--instructor-key', instructorKey);
   const child = spawn(bin, args, { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
@@ -110,12 +115,13 @@ export function unique(prefix) {
 /**
  * The usual setup of a test file: the stack up, one bridge and one browser before its tests,
  * both closed after them. The returned object's `bridge` and `browser` are set once `before` ran.
+ * `options` go to `startBridge` (e.g. `{ workshop: true, instructorKey: 'k' }`).
  */
-export function playgroundSuite() {
+export function playgroundSuite(options = {}) {
   const suite = { bridge: null, browser: null };
   before(async () => {
     ensureStack();
-    suite.bridge = await startBridge();
+    suite.bridge = await startBridge(options);
     suite.browser = await launchBrowser();
   });
   after(async () => {

@@ -246,3 +246,108 @@ export class Playground {
     return (await this.page.textContent(id('stream-state'))).trim();
   }
 }
+
+// Workshop mode: an attendee's page (the join form, the header, the steps and the instructor's
+// banners) and the instructor's desk.
+
+export class Attendee extends Playground {
+  /** Opens the page and waits for the join form (the playground stays hidden until joined). */
+  async openToJoin(url) {
+    await this.page.goto(url);
+    await this.waitConnected();
+    await this.page.waitForSelector(id('join-form'), WAIT);
+  }
+
+  /** Types `name` and presses Join; does not wait for the outcome. */
+  async submitName(name) {
+    await this.page.fill(id('join-name'), name);
+    await this.page.click(id('join-submit'));
+  }
+
+  /** Joins as `name` and waits for the header and the playground's editor. */
+  async join(name) {
+    await this.submitName(name);
+    await this.page.waitForSelector(id('attendee-bar'), WAIT);
+    await this.page.waitForFunction((sel) => document.querySelector(sel)?.value.includes('"click"'), id('schema-editor'), WAIT);
+  }
+
+  async header() {
+    const text = async (testId) => (await this.page.textContent(id(testId))).trim();
+    return { name: await text('attendee-name'), prefix: await text('attendee-prefix'), limits: await text('attendee-limits') };
+  }
+
+  async joinError() {
+    await this.page.waitForSelector(id('join-error'), WAIT);
+    return (await this.page.textContent(id('join-error'))).trim();
+  }
+
+  /** 'unchecked', 'done' or 'not-done'. */
+  stepStatus(step) {
+    return this.page.getAttribute(id(`step-${step}-status`), 'data-status');
+  }
+
+  async checkStep(step, answer) {
+    if (answer !== undefined) await this.fill(`step-${step}-answer`, answer);
+    await this.page.click(id(`step-check-${step}`));
+  }
+
+  /** Waits until step `step` shows `status`; returns its summary. */
+  async waitStep(step, status, timeout = 60_000) {
+    await this.page.waitForSelector(`${id(`step-${step}-status`)}[data-status="${status}"]`, { timeout });
+    return (await this.page.textContent(id(`step-${step}-summary`))).trim();
+  }
+
+  async waitBroadcast(text) {
+    await this.page.waitForFunction(
+      ([sel, t]) => [...document.querySelectorAll(sel)].some((b) => b.textContent.includes(t)), [id('broadcast-banner'), text], WAIT);
+    return this.page.locator(id('broadcast-banner')).allTextContents();
+  }
+}
+
+export class Instructor {
+  constructor(page) {
+    this.page = page;
+  }
+
+  /** Opens the desk at `url` with `key` in the hash. */
+  async open(url, key) {
+    const at = new URL(url);
+    at.hash = `instructor=${encodeURIComponent(key)}`;
+    await this.page.goto(at.toString());
+  }
+
+  async waitSeated() {
+    await this.page.waitForSelector(id('instructor-roster'), WAIT);
+  }
+
+  async refusal() {
+    await this.page.waitForSelector(id('instructor-error'), WAIT);
+    return (await this.page.textContent(id('instructor-error'))).trim();
+  }
+
+  async retryWith(key) {
+    await this.page.fill(id('instructor-key'), key);
+    await this.page.click(id('instructor-retry'));
+  }
+
+  /** Waits for `name`'s row with step `step` marked `status`; returns the row's facts. */
+  async waitAttendeeStep(name, step, status, timeout = 30_000) {
+    const cell = id(`instructor-step-${name}-${step}`);
+    await this.page.waitForSelector(`${cell}[data-status="${status}"]`, { timeout });
+    const row = this.page.locator(id(`instructor-row-${name}`));
+    return {
+      connected: await row.getAttribute('data-connected'),
+      done: (await this.page.textContent(id(`instructor-done-${name}`))).trim(),
+      tooltip: await this.page.getAttribute(cell, 'title'),
+    };
+  }
+
+  async broadcast(message) {
+    await this.page.fill(id('broadcast-input'), message);
+    await this.page.click(id('broadcast-send'));
+    await this.page.waitForSelector(`${id('broadcast-status')}, ${id('broadcast-error')}`, WAIT);
+    if (await this.page.locator(id('broadcast-error')).count()) {
+      throw new Error(`broadcast failed: ${await this.page.textContent(id('broadcast-error'))}`);
+    }
+  }
+}

@@ -55,7 +55,7 @@ pub fn Guide() -> impl IntoView {
     view! {
         <details class="guide" open=true data-testid="guide">
             <summary>
-                <h2>"Guided steps"</h2>
+                <h2>"Steps"</h2>
                 <span class="guide-count" data-testid="guide-done">
                     {move || format!("{} of {} done", done(), Step::ALL.len())}
                 </span>

@@ -1,0 +1,112 @@
+// Workshop mode by clicking, in headless Chromium against a real `kafka-demo serve --workshop`
+// and the stack: an attendee joins, fixes the seed's schema and registers it, and step 1 turns
+// green; the instructor's desk shows them with step 1 ✓; a broadcast reaches the attendee's page;
+// a wrong instructor key is refused and the right one then takes the seat.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { playgroundSuite, screenshots, unique } from '../lib/harness.mjs';
+import { Attendee, Instructor } from '../lib/playground.mjs';
+
+const key = unique('instructor-key');
+const suite = playgroundSuite({ workshop: true, instructorKey: key });
+
+test('an attendee joins, registers the fixed seed schema, and the instructor sees step 1 done', async () => {
+  const shots = screenshots('workshop');
+  // One browser profile for the attendee's tabs, so they share the remembered name.
+  const profile = await suite.browser.newContext({ viewport: { width: 1400, height: 1200 } });
+  const page = await profile.newPage();
+  const ui = new Attendee(page);
+  await ui.openToJoin(suite.bridge.url);
+  assert.equal(await page.locator('[data-testid="section-schema"]').isVisible(), false, 'the playground waits for a name');
+
+  // The page applies the bridge's naming rules as the name is typed.
+  await page.fill('[data-testid="join-name"]', 'Ada_1');
+  await page.waitForSelector('[data-testid="join-invalid"]');
+  assert.match(await page.textContent('[data-testid="join-invalid"]'), /lowercase/);
+  assert.equal(await page.isDisabled('[data-testid="join-submit"]'), true);
+  await shots.shot(page, 'join-invalid');
+
+  const name = unique('ada').slice(0, 32);
+  await ui.join(name);
+  const header = await ui.header();
+  assert.equal(header.name, name);
+  assert.equal(header.prefix, `${name}.`);
+  assert.match(header.limits, /^produce ≤ [\d,.]+ records\/s · tail ≤ [\d,]+ records\/s · \d+ Spark jobs? at a time$/);
+  assert.equal(await ui.stepStatus('schema'), 'unchecked');
+  assert.equal(await page.evaluate(() => localStorage.getItem('kafka-demo.attendee')), name, 'the name is remembered');
+  await shots.shot(page, 'joined');
+
+  // A second tab cannot take the same name: the bridge says why.
+  const other = new Attendee(await profile.newPage());
+  await other.openToJoin(suite.bridge.url);
+  assert.equal(await other.page.inputValue('[data-testid="join-name"]'), name, 'the form offers the remembered name');
+  await other.submitName(name);
+  assert.match(await other.joinError(), /already taken/);
+  await other.page.close();
+
+  // Nothing registered yet: the check says what is missing.
+  await ui.checkStep('schema');
+  await ui.waitStep('schema', 'not-done');
+  assert.ok(await page.locator('[data-testid="step-schema-missing"] li').count() > 0, 'the missing lines are listed');
+
+  // Step 1: the seed's text does not parse (trailing comma); fix it and register it.
+  await ui.load('seed');
+  await ui.waitValid(false);
+  assert.match(await ui.schemaError(), /trailing comma/);
+  const seed = await ui.editorText();
+  const fixed = seed.replace(/"float" \},(\s*\])/, '"float" }$1');
+  assert.notEqual(fixed, seed);
+  await ui.setEditor(fixed);
+  await ui.waitValid(true);
+  assert.equal(await page.inputValue('[data-testid="topic"]'), 'clicks-avro');
+  const registered = await ui.register();
+  assert.match(registered, new RegExp(`${name}\\.clicks-avro-value version 1\\b`));
+  await ui.checkStep('schema');
+  const summary = await ui.waitStep('schema', 'done');
+  assert.ok(summary.length > 0, 'the check says what it found');
+  assert.equal(await page.locator('[data-testid="step-schema-missing"] li').count(), 0);
+  await shots.shot(page, 'step-1-done');
+
+  // The instructor's desk shows the attendee, connected, with step 1 done.
+  const desk = new Instructor(await suite.browser.newPage({ viewport: { width: 1400, height: 900 } }));
+  await desk.open(suite.bridge.url, key);
+  await desk.waitSeated();
+  const row = await desk.waitAttendeeStep(name, 'schema', 'done');
+  assert.equal(row.connected, 'true');
+  assert.match(row.done, /^1 \/ 6$/);
+  assert.match(row.tooltip, /Fix and register the schema/);
+  assert.equal(await desk.page.getAttribute(`[data-testid="instructor-step-${name}-produce"]`, 'data-status'), 'unchecked');
+  await shots.shot(desk.page, 'instructor');
+
+  // A broadcast shows on the attendee's page as a banner, newest on top, and can be dismissed.
+  const first = `first note ${unique('b')}`;
+  const second = `Ten minutes left for step 1 ${unique('b')}`;
+  await desk.broadcast(first);
+  await ui.waitBroadcast(first);
+  await desk.broadcast(second);
+  const banners = await ui.waitBroadcast(second);
+  assert.ok(banners[0].includes(second) && banners[1].includes(first), banners.join(' | '));
+  await shots.shot(page, 'broadcast');
+  await page.locator('[data-testid="broadcast-dismiss"]').first().click();
+  await page.waitForFunction((t) => ![...document.querySelectorAll('[data-testid="broadcast-banner"]')].some((b) => b.textContent.includes(t)), second);
+  assert.equal(await page.locator('[data-testid="broadcast-banner"]').count(), 1);
+
+  await desk.page.close();
+  await profile.close();
+});
+
+test('a wrong instructor key is refused, and the right one then takes the seat', async () => {
+  const shots = screenshots('workshop-instructor-key');
+  const desk = new Instructor(await suite.browser.newPage());
+  await desk.open(suite.bridge.url, `not-${key}`);
+  assert.match(await desk.refusal(), /not the instructor key/);
+  assert.equal(await desk.page.locator('[data-testid="instructor-roster"]').count(), 0, 'no roster without the seat');
+  assert.equal(await desk.page.locator('[data-testid="section-schema"]').count(), 0, 'the desk is not the playground');
+  await shots.shot(desk.page, 'refused');
+  await desk.retryWith(key);
+  await desk.waitSeated();
+  assert.equal(await desk.page.locator('[data-testid="instructor-error"]').count(), 0);
+  await shots.shot(desk.page, 'seated');
+  await desk.page.close();
+});
