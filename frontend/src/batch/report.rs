@@ -3,8 +3,10 @@
 
 use super::chart::{bars, ticks};
 use crate::widgets::GridLines;
+use crate::workshop::UseAsAnswer;
 use leptos::prelude::*;
 use shared::batch::{BatchReport, Group, Minute};
+use shared::workshop::Step;
 
 /// Width and height of the time-series chart's plot, in view-box units.
 const PLOT: (f64, f64) = (640.0, 160.0);
@@ -62,6 +64,9 @@ pub fn Report(
                     <MinuteChart minutes=report.per_minute.clone()/>
                     <h3>"Top creatives by clicks"</h3>
                     <TopBars groups=report.top_by_clicks.clone()/>
+                    {report.top_by_clicks.first().map(|top| view! {
+                        <UseAsAnswer step=Step::Batch value=top.key.clone() testid="batch-use-answer"/>
+                    })}
                 </div>
                 <div class="column">
                     <h3>"Top creatives by cost"</h3>

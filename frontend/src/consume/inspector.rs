@@ -6,7 +6,7 @@ use super::book::{Outcome, Row, Writer};
 use super::TailState;
 use crate::wire::hex::annotate;
 use crate::wire::AnnotatedHex;
-use crate::workshop::Seat;
+use crate::workshop::UseAsAnswer;
 use leptos::prelude::*;
 use shared::protocol::SubjectVersion;
 use shared::workshop::Step;
@@ -58,7 +58,11 @@ fn Record(row: Row) -> impl IntoView {
         }
         Outcome::Poison(p) => view! {
             <p class="error" data-testid="inspector-reason" data-kind=p.kind()>"☠ poison pill: " {p.describe()}</p>
-            <UseAsAnswer place=format!("{}:{}", record.partition, record.offset)/>
+            <UseAsAnswer
+                step=Step::Consume
+                value=format!("{}:{}", record.partition, record.offset)
+                testid="inspector-use-answer"
+            />
         }
         .into_any(),
     };
@@ -74,31 +78,13 @@ fn Record(row: Row) -> impl IntoView {
     }
 }
 
-/// In a workshop, a poison pill's position can answer the guided step that asks for one.
-#[component]
-fn UseAsAnswer(
-    /// `partition:offset`.
-    place: String,
-) -> impl IntoView {
-    let seat = use_context::<Seat>();
-    move || {
-        let seat = seat.filter(|s| s.is_joined())?;
-        let place = place.clone();
-        let answer = seat.answer(Step::Consume);
-        Some(view! {
-            <button
-                data-testid="inspector-use-answer"
-                title="fill in the answer to the guided step"
-                on:click=move |_| answer.set(place.clone())
-            >{format!("use {place} as the answer to step 3")}</button>
-        })
-    }
-}
-
 /// "subject vN" for a known schema id: the tailed topic's value subject when the schema is
 /// registered there, otherwise the first few subjects that have it.
 fn subject_of(state: TailState, id: SchemaId) -> String {
-    let own = state.topic.get_untracked().map(|t| t.value_subject());
+    let own = state.topic.get_untracked().map(|t| {
+        let seat = use_context::<crate::workshop::Seat>();
+        crate::registry::scoped(seat, &t.value_subject())
+    });
     state.book.with_value(|b| match b.writer(id) {
         Some(Writer::Known { versions, .. }) => describe_versions(versions, own.as_ref()),
         _ => "no subject version listed".to_owned(),

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod subjects;
 
 use crate::schema::SchemaState;
+use crate::workshop::Seat;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -129,6 +130,7 @@ fn TopicActions() -> impl IntoView {
     let registry = expect_context::<RegistryState>();
     let schema = expect_context::<SchemaState>();
     let bridge = expect_context::<Bridge>();
+    let seat = use_context::<Seat>();
     let busy = RwSignal::new(false);
     let checked = RwSignal::new(None::<CompatibilityReport>);
     let registered = RwSignal::new(None::<RegisteredSchema>);
@@ -206,7 +208,7 @@ fn TopicActions() -> impl IntoView {
             <span class="subject">
                 "subject "
                 <code data-testid="subject">
-                    {move || registry.subject().map(|s| s.to_string()).unwrap_or_default()}
+                    {move || registry.subject().map(|s| scoped(seat, &s).to_string()).unwrap_or_default()}
                 </code>
             </span>
         </div>
@@ -226,6 +228,11 @@ fn TopicActions() -> impl IntoView {
             })
         }}
     }
+}
+
+/// The subject as the bridge names it: in a workshop, under the attendee's prefix (tracked).
+pub(crate) fn scoped(seat: Option<Seat>, subject: &Subject) -> Subject {
+    seat.map_or_else(|| subject.clone(), |seat| seat.scope_subject(subject))
 }
 
 /// The outcome of a compatibility check, with each reason as a list item.

@@ -18,6 +18,7 @@ use leptos::prelude::*;
 use rules::Role;
 use shared::protocol::Push;
 use shared::workshop::{AttendeeName, Limits, Progress, ResetReport, Step, StepCheck};
+use shared::Subject;
 use std::rc::Rc;
 
 /// What the bridge granted when the tab joined.
@@ -81,6 +82,13 @@ impl Seat {
         self.joined.with(Option::is_some)
     }
 
+    /// The subject as the bridge will name it: under the prefix once joined (tracked).
+    pub fn scope_subject(self, subject: &Subject) -> Subject {
+        self.joined
+            .with(|j| j.as_ref().and_then(|m| m.name.scope_subject(subject).ok()))
+            .unwrap_or_else(|| subject.clone())
+    }
+
     /// Takes the outcome of one check into the progress.
     pub fn record(self, check: StepCheck) {
         self.progress.update(|p| rules::put_check(p, check));
@@ -108,6 +116,34 @@ impl Seat {
             }
             _ => {}
         }
+    }
+}
+
+/// In a workshop, a button that fills in the answer to a guided step with `value` (a poison
+/// pill's position, the top creative); nothing outside workshop mode.
+#[component]
+pub fn UseAsAnswer(
+    /// The step answered.
+    step: Step,
+    /// The answer.
+    value: String,
+    /// The button's test id.
+    testid: &'static str,
+) -> impl IntoView {
+    let seat = use_context::<Seat>();
+    move || {
+        let seat = seat.filter(|s| s.is_joined())?;
+        let answer = seat.answer(step);
+        let label = format!("use {value} as the answer to step {}", rules::number(step));
+        let value = value.clone();
+        Some(view! {
+            <button
+                class="use-answer"
+                data-testid=testid
+                title="fill in the answer in the Steps panel"
+                on:click=move |_| answer.set(value.clone())
+            >{label}</button>
+        })
     }
 }
 
