@@ -1,7 +1,8 @@
 // Workshop mode by clicking, in headless Chromium against a real `kafka-demo serve --workshop`
 // and the stack: an attendee joins, fixes the seed's schema and registers it, and step 1 turns
 // green; the instructor's desk shows them with step 1 ✓; a broadcast reaches the attendee's page;
-// a wrong instructor key is refused and the right one then takes the seat.
+// a reset removes their subject and says so; a wrong instructor key is refused and the right one
+// then takes the seat.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,6 +92,20 @@ test('an attendee joins, registers the fixed seed schema, and the instructor see
   await page.locator('[data-testid="broadcast-dismiss"]').first().click();
   await page.waitForFunction((t) => ![...document.querySelectorAll('[data-testid="broadcast-banner"]')].some((b) => b.textContent.includes(t)), second);
   assert.equal(await page.locator('[data-testid="broadcast-banner"]').count(), 1);
+
+  // A reset from the desk (confirmed first) removes the attendee's subject; their page says so
+  // and their steps start over.
+  await desk.page.click(`[data-testid="instructor-reset-${name}"]`);
+  await desk.page.waitForSelector('[data-testid="instructor-confirm"]');
+  assert.match(await desk.page.textContent('[data-testid="instructor-confirm"]'), new RegExp(`Reset ${name}\\?`));
+  await desk.page.click('[data-testid="instructor-confirm-yes"]');
+  await desk.page.waitForSelector('[data-testid="instructor-reset-result"]');
+  assert.match(await desk.page.textContent('[data-testid="instructor-reset-result"]'), new RegExp(`${name}\\.clicks-avro-value`));
+  await page.waitForSelector('[data-testid="reset-notice"]');
+  assert.match(await page.textContent('[data-testid="reset-notice"]'), new RegExp(`subjects: ${name}\\.clicks-avro-value`));
+  await ui.waitStep('schema', 'unchecked');
+  await desk.waitAttendeeStep(name, 'schema', 'unchecked');
+  await shots.shot(page, 'reset');
 
   await desk.page.close();
   await profile.close();

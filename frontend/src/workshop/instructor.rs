@@ -164,7 +164,7 @@ fn Roster() -> impl IntoView {
                 <tr>
                     <th>"name"</th>
                     <th>"connected"</th>
-                    {Step::ALL.into_iter().map(|s| view! { <th title=s.title()>{rules::number(s)}</th> }).collect_view()}
+                    {Step::ALL.into_iter().map(|s| view! { <th class="mark" title=s.title()>{rules::number(s)}</th> }).collect_view()}
                     <th>"done"</th>
                     <th></th>
                 </tr>
