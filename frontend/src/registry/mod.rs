@@ -14,8 +14,11 @@ use crate::workshop::Seat;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::protocol::{CompatibilityReport, RegisteredSchema, Request, Response, SubjectInfo};
+use shared::protocol::{
+    CompatibilityReport, Push, RegisteredSchema, Request, Response, SubjectInfo,
+};
 use shared::{IdError, Subject, Topic};
+use std::rc::Rc;
 
 /// The topic of the seed.
 const DEFAULT_TOPIC: &str = "clicks-avro";
@@ -76,11 +79,19 @@ pub fn RegistryPanel() -> impl IntoView {
     let registry = RegistryState::new();
     provide_context(registry);
     let bridge = expect_context::<Bridge>();
+    let schema = expect_context::<SchemaState>();
     Effect::new(move |_| {
         if bridge.online().get() {
             registry.refresh(bridge);
         }
     });
+    // An instructor's reset deleted the attendee's subjects: forget them here too.
+    bridge.on_push(Rc::new(move |push: &Push| {
+        if let Push::WasReset(_) = push {
+            schema.registered.set(Vec::new());
+            registry.refresh(bridge);
+        }
+    }));
     view! {
         <div class="panel registry">
             <h3>"Schema registry"</h3>
@@ -136,6 +147,12 @@ fn TopicActions() -> impl IntoView {
     let registered = RwSignal::new(None::<RegisteredSchema>);
     let error = RwSignal::new(None::<String>);
     let blocked = move || busy.get() || !schema.valid() || registry.parsed.with(Result::is_err);
+    // A reset (see `RegistryPanel`) forgets what this page registered.
+    Effect::new(move |_| {
+        if schema.registered.with(Vec::is_empty) {
+            registered.set(None);
+        }
+    });
     // A check, or a failure, answers for one text under one topic: editing either makes it stale.
     Effect::new(move |_| {
         schema.text.track();
