@@ -2,11 +2,12 @@
 // and the stack: an attendee joins, fixes the seed's schema and registers it, and step 1 turns
 // green; the instructor's desk shows them with step 1 ✓; a broadcast reaches the attendee's page;
 // a reset removes their subject and says so; a wrong instructor key is refused and the right one
-// then takes the seat.
+// then takes the seat. Then step 2 and 3 with a poison pill picked in the inspector as the answer,
+// and joining again by itself after the bridge restarts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { playgroundSuite, screenshots, unique } from '../lib/harness.mjs';
+import { playgroundSuite, screenshots, startBridge, unique } from '../lib/harness.mjs';
 import { Attendee, Instructor } from '../lib/playground.mjs';
 
 const key = unique('instructor-key');
@@ -126,4 +127,63 @@ test('a wrong instructor key is refused, and the right one then takes the seat',
   assert.equal(await desk.page.locator('[data-testid="instructor-error"]').count(), 0);
   await shots.shot(desk.page, 'seated');
   await desk.page.close();
+});
+
+test('produce with poison pills, pick one in the inspector as the answer, and step 3 turns green', async () => {
+  const shots = screenshots('workshop-poison-pill');
+  const page = await suite.browser.newPage({ viewport: { width: 1400, height: 1400 } });
+  const ui = new Attendee(page);
+  await ui.openToJoin(suite.bridge.url);
+  const name = unique('bob').slice(0, 32);
+  await ui.join(name);
+
+  await ui.produce({ topic: 'clicks-avro', count: 1_500, poison: 2 });
+  assert.match(await ui.waitProduced(1_500), /0 not delivered/);
+  await ui.checkStep('produce');
+  await ui.waitStep('produce', 'done');
+
+  await ui.startTail('clicks-avro', 'beginning');
+  await ui.waitReceived(1_500);
+  await ui.poisonOnly(true);
+  const pill = await ui.inspectFirst('poison');
+  const answer = pill.place.replace(' / ', ':');
+  await page.click('[data-testid="inspector-use-answer"]');
+  assert.equal(await page.inputValue('[data-testid="step-consume-answer"]'), answer);
+  await ui.checkStep('consume');
+  await ui.waitStep('consume', 'done');
+  await shots.shot(page, 'step-3-done');
+
+  // A record that decodes is no answer.
+  await ui.poisonOnly(false);
+  const fine = await ui.inspectFirst('decoded');
+  await ui.checkStep('consume', fine.place.replace(' / ', ':'));
+  await ui.waitStep('consume', 'not-done');
+  await page.close();
+});
+
+test('after a bridge restart the page joins again under the same name by itself', async () => {
+  const own = await startBridge({ workshop: true, instructorKey: key });
+  const page = await suite.browser.newPage();
+  const ui = new Attendee(page);
+  try {
+    await ui.openToJoin(own.url);
+    const name = unique('cy').slice(0, 32);
+    await ui.join(name);
+    await own.stop();
+    await ui.waitReconnecting();
+    const again = await startBridge({ port: own.port, workshop: true, instructorKey: key });
+    try {
+      await ui.waitConnected();
+      // The new session knows the name again: checks are answered, not refused.
+      await page.waitForSelector('[data-testid="step-check-schema"]:not([disabled])');
+      await ui.checkStep('schema');
+      await ui.waitStep('schema', 'not-done');
+      assert.equal(await page.locator('[data-testid="join-form"]').count(), 0);
+      assert.equal((await ui.header()).name, name);
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await page.close();
+  }
 });
