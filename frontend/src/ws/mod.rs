@@ -5,6 +5,11 @@
 //! Every socket gets an epoch; events from a socket that has been replaced are ignored, so a late
 //! `close` of an old socket cannot tear down a new one. Requests are only sent on an open socket
 //! and fail with a plain sentence when that socket closes before answering.
+//!
+//! Each socket opens with `Hello`; the bridge's [`Welcome`] says whether it runs in workshop mode.
+//! [`Bridge::online`] turns true only once the socket is admitted: at once outside workshop
+//! mode, after `Join` (or `Instruct`) in it — so the playground's sections never send a request
+//! the bridge would refuse before the tab has a name.
 
 pub mod book;
 
