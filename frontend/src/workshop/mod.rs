@@ -189,9 +189,11 @@ fn AttendeeGate(children: ChildrenFn) -> impl IntoView {
         <Show when=move || unlocked.get()>
             <div class="playground" hidden=asking>
                 {move || seat.is_joined().then(|| view! {
-                    <join::AttendeeBar/>
-                    <news::Notices/>
-                    <guide::Guide/>
+                    <div class="workshop-top">
+                        <join::AttendeeBar/>
+                        <news::Notices/>
+                        <guide::Guide/>
+                    </div>
                 })}
                 {children()}
             </div>
