@@ -57,7 +57,9 @@ async fn join(server: &Server, name: &str) -> Client {
         "the page learns it must join: {hello:?}"
     );
     match client.ask(Request::Join { name: name.into() }).await {
-        Ok(Response::Joined { name: got, prefix, .. }) => {
+        Ok(Response::Joined {
+            name: got, prefix, ..
+        }) => {
             assert_eq!((got.as_str(), prefix), (name, format!("{name}.")));
         }
         other => panic!("join as {name}: {other:?}"),

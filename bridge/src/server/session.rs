@@ -6,10 +6,12 @@
 //! reading, or the server shuts down; its in-flight requests are then aborted.
 
 use super::jobs::Jobs;
-use super::workshop::Standing;
-use super::{handlers, scope, AppState};
+use super::workshop::{is_workshop_request, Control, Standing, TabEvent};
+use super::{guide, handlers, scope, AppState};
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
-use shared::protocol::{ClientMessage, ErrorCode, ErrorInfo, Push, RequestId, ServerMessage};
+use shared::protocol::{
+    ClientMessage, ErrorCode, ErrorInfo, JobId, Push, Request, RequestId, Response, ServerMessage,
+};
 use std::pin::Pin;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -51,15 +53,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let (replies, mut outbox) = mpsc::channel::<Outgoing>(OUTBOX);
-    let jobs = Jobs::new(shutdown.child_token(), replies.clone());
+    let mut jobs = Jobs::new(shutdown.child_token(), replies.clone());
     let mut status = state.inner.status.clone();
-    let mut in_flight = JoinSet::new();
-    // Holds the tab's workshop name (if any) until the session ends.
-    let mut standing = if state.inner.workshop {
-        Standing::Workshop(None)
-    } else {
-        Standing::Off
-    };
+    // Each request's task yields the tail it stopped, if any (tails end without a push).
+    let mut in_flight: JoinSet<Option<JobId>> = JoinSet::new();
+    let attendees = state.inner.attendees.clone();
+    // Holds the tab's workshop name (if any) until the session ends, and its seat.
+    let mut standing = Standing::new(attendees.as_ref(), replies.clone());
     let first = ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()));
     if send(&mut sink, Outgoing::Message(first)).await.is_err() {
         return;
@@ -70,18 +70,28 @@ pub async fn run(
             frame = stream.next() => match frame {
                 None => break,
                 Some(text) => match accept(&text, in_flight.len())
-                    .and_then(|m| standing.gate(m, &state.inner.attendees))
+                    .and_then(|m| standing.gate(m, attendees.as_ref()))
                 {
                     Ok(message) => {
                         let (state, replies, jobs) = (state.clone(), replies.clone(), jobs.clone());
                         let attendee = standing.attendee().cloned();
                         in_flight.spawn(async move {
-                            let reply = handlers::answer(message, &state, &jobs).await;
+                            let stopped_tail = match &message.request {
+                                Request::StopTail { tail } => Some(*tail),
+                                _ => None,
+                            };
+                            let reply = if is_workshop_request(&message.request) {
+                                guide::answer(message, attendee.as_ref(), &state).await
+                            } else {
+                                handlers::answer(message, &state, &jobs).await
+                            };
                             let reply = match attendee {
                                 Some(who) => scoped_reply(reply, &who),
                                 None => reply,
                             };
+                            let done = matches!(&reply, ServerMessage::Reply { response: Response::Done, .. });
                             let _ = replies.send(Outgoing::Message(reply)).await;
+                            stopped_tail.filter(|_| done)
                         });
                         continue;
                     }
@@ -90,8 +100,34 @@ pub async fn run(
             },
             Some(outgoing) = outbox.recv() => outgoing,
             Ok(()) = status.changed() => Outgoing::Message(ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()))),
-            Some(_) = in_flight.join_next() => continue,
+            event = standing.next_event() => match event {
+                TabEvent::Push(push) => Outgoing::Message(ServerMessage::Push(push)),
+                TabEvent::Control(Control::StopJobs(answer)) => {
+                    // The tab's jobs stop; new ones start under a fresh set.
+                    let _ = answer.send(standing.jobs_stopped());
+                    jobs.stop_all();
+                    jobs = Jobs::new(shutdown.child_token(), replies.clone());
+                    continue;
+                }
+                TabEvent::Recheck(name) => {
+                    let state = state.clone();
+                    in_flight.spawn(async move {
+                        guide::recheck(name, state).await;
+                        None
+                    });
+                    continue;
+                }
+            },
+            Some(joined) = in_flight.join_next() => {
+                if let Ok(Some(tail)) = joined {
+                    standing.job_ended(tail);
+                }
+                continue;
+            }
         };
+        if let Outgoing::Message(message) = &outgoing {
+            standing.hear(message, attendees.as_ref());
+        }
         if send(&mut sink, outgoing).await.is_err() {
             break;
         }
@@ -163,7 +199,7 @@ mod tests {
     use crate::config::{Cli, Config};
     use clap::Parser as _;
     use futures_util::sink::unfold;
-    use shared::protocol::{Request, Response, ServiceView, StackView, PROTOCOL_VERSION};
+    use shared::protocol::{ServiceView, StackView, PROTOCOL_VERSION};
     use std::time::Duration;
     use tokio::sync::watch;
 
@@ -205,6 +241,7 @@ mod tests {
             token: None,
             dist: "/nonexistent".into(),
             workshop: false,
+            instructor_key: None,
         };
         let shutdown = CancellationToken::new();
         let state = AppState::new(config, &serve, status, shutdown.clone());

@@ -2,7 +2,7 @@
 //! protocol to it.
 
 use bridge::config::Config;
-use bridge::server::{serve, ServeConfig};
+use bridge::server::{serve, InstructorKey, ServeConfig};
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{ClientMessage, ErrorInfo, Request, RequestId, Response, ServerMessage};
 use std::path::PathBuf;
@@ -11,6 +11,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
+
+/// The instructor key of every workshop-mode test server.
+pub const INSTRUCTOR_KEY: &str = "test-instructor-key";
 
 /// A running server; cancelled when dropped.
 pub struct Server {
@@ -34,6 +37,7 @@ pub async fn start(config: Config, workshop: bool) -> Server {
         token: None,
         dist: PathBuf::from("/nonexistent/kafka-demo-dist"),
         workshop,
+        instructor_key: workshop.then(|| InstructorKey::Given(INSTRUCTOR_KEY.into())),
     };
     let stop = shutdown.clone();
     tokio::spawn(async move {
