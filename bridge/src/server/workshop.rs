@@ -395,13 +395,15 @@ impl Tab {
         })?;
         match &self.claim {
             Some(held) if *held.name() == name => {}
-            Some(held) => return Err(ErrorInfo {
-                code: ErrorCode::BadRequest,
-                message: format!(
+            Some(held) => {
+                return Err(ErrorInfo {
+                    code: ErrorCode::BadRequest,
+                    message: format!(
                     "this tab already joined as {:?}; open a new tab to join under another name",
                     held.name().as_str()
                 ),
-            }),
+                })
+            }
             None => self.claim = Some(attendees.claim(name.clone(), self.link.clone())?),
         }
         let progress = self
