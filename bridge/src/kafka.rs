@@ -218,7 +218,15 @@ pub async fn read_value(
     wait: Duration,
 ) -> Result<Option<Vec<u8>>, KafkaOpError> {
     use rdkafka::message::Message as _;
-    let config = client_config_with(kafka, &[("enable.auto.commit", "false")]);
+    // librdkafka wants a group id; this one never joins a group nor commits.
+    let group = format!("kafka-demo-read-{}", std::process::id());
+    let config = client_config_with(
+        kafka,
+        &[
+            ("group.id", group.as_str()),
+            ("enable.auto.commit", "false"),
+        ],
+    );
     let topic = topic.to_string();
     tokio::task::spawn_blocking(move || {
         let failed = |reason| KafkaOpError::Read {

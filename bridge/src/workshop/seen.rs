@@ -9,6 +9,10 @@ use shared::protocol::{BatchOutcome, ErrorCode, JobId, Push, Response, ServerMes
 use shared::{SchemaId, Topic};
 use std::collections::{BTreeSet, HashMap};
 
+/// How a batch report marks a writer schema it decoded records with (pills naming unknown ids
+/// are listed too, as `unknown`).
+const DECODED: &str = "decoded";
+
 /// The evidence gathered for one attendee.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Seen {
@@ -33,7 +37,7 @@ pub struct BatchSeen {
     pub top: Vec<String>,
     /// Their clicks.
     pub top_clicks: u64,
-    /// Writer schema ids the job read.
+    /// Writer schema ids the job decoded records with.
     pub writer_ids: Vec<u32>,
 }
 
@@ -189,7 +193,7 @@ fn batch_seen(report: &shared::batch::BatchReport) -> BatchSeen {
         writer_ids: report
             .schemas
             .iter()
-            .filter(|s| s.records > 0)
+            .filter(|s| s.records > 0 && s.status == DECODED)
             .map(|s| s.schema_id)
             .collect(),
     }
@@ -363,11 +367,18 @@ mod tests {
             cost_cents: 0,
         };
         report.top_by_clicks = vec![group("cr-2", 7), group("cr-9", 7), group("cr-1", 3)];
-        report.schemas = vec![SchemaUse {
-            schema_id: 9,
-            records: 10,
-            status: "decoded".into(),
-        }];
+        report.schemas = vec![
+            SchemaUse {
+                schema_id: 9,
+                records: 10,
+                status: "decoded".into(),
+            },
+            SchemaUse {
+                schema_id: 77,
+                records: 2,
+                status: "unknown".into(),
+            },
+        ];
         let done = push(Push::BatchDone {
             job: JobId(3),
             outcome: BatchOutcome::Finished(Box::new(report.clone())),
