@@ -217,14 +217,16 @@ mod tests {
     }
 
     /// A session wired to channels: frames in, frames out.
-    fn start(
-        status: watch::Receiver<StackView>,
-    ) -> (
+    /// A session's channels: frames in, frames out, its shutdown and its task.
+    type Wired = (
         mpsc::Sender<String>,
         mpsc::Receiver<ServerMessage>,
         CancellationToken,
         tokio::task::JoinHandle<()>,
-    ) {
+    );
+
+    /// State for sessions of a bridge whose registry does not answer.
+    fn state(status: watch::Receiver<StackView>, workshop: bool) -> AppState {
         let cli = Cli::try_parse_from([
             "kafka-demo",
             "--registry-url",
@@ -240,11 +242,20 @@ mod tests {
             port: 0,
             token: None,
             dist: "/nonexistent".into(),
-            workshop: false,
-            instructor_key: None,
+            workshop,
+            instructor_key: workshop.then(|| super::super::InstructorKey::Given("key".into())),
         };
+        AppState::new(config, &serve, status, CancellationToken::new())
+    }
+
+    /// A session wired to channels, outside workshop mode.
+    fn start(status: watch::Receiver<StackView>) -> Wired {
+        start_on(state(status, false))
+    }
+
+    /// A session of `state` wired to channels: frames in, frames out.
+    fn start_on(state: AppState) -> Wired {
         let shutdown = CancellationToken::new();
-        let state = AppState::new(config, &serve, status, shutdown.clone());
         let (in_tx, in_rx) = mpsc::channel::<String>(8);
         let (out_tx, out_rx) = mpsc::channel::<ServerMessage>(8);
         let sink = unfold(out_tx, |tx, frame: WsFrame| async move {
@@ -419,5 +430,83 @@ mod tests {
         assert!(tokio::time::timeout(Duration::from_secs(5), handle)
             .await
             .is_ok());
+    }
+
+    /// The next push `pick` accepts, skipping others.
+    async fn next_push<T>(
+        rx: &mut mpsc::Receiver<ServerMessage>,
+        pick: impl Fn(&Push) -> Option<T>,
+    ) -> T {
+        loop {
+            if let ServerMessage::Push(push) = next(rx).await {
+                if let Some(found) = pick(&push) {
+                    return found;
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn instructors_follow_the_roster_and_every_tab_gets_broadcasts() {
+        let (_tx, rx) = watch::channel(view(true));
+        let state = state(rx, true);
+        let (teacher, mut teacher_out, _s1, _h1) = start_on(state.clone());
+        let (pupil, mut pupil_out, _s2, pupil_task) = start_on(state);
+        next(&mut teacher_out).await;
+        next(&mut pupil_out).await;
+
+        let _ = teacher
+            .send(frame(1, Request::Instruct { key: "key".into() }))
+            .await;
+        assert!(matches!(
+            next(&mut teacher_out).await,
+            ServerMessage::Reply { response: Response::Instructing { roster }, .. } if roster.is_empty()
+        ));
+        let _ = pupil
+            .send(frame(2, Request::Join { name: "ada".into() }))
+            .await;
+        assert!(matches!(
+            next(&mut pupil_out).await,
+            ServerMessage::Reply {
+                response: Response::Joined { .. },
+                ..
+            }
+        ));
+        let joined = next_push(&mut teacher_out, |p| match p {
+            Push::Roster(r) => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(joined.len(), 1);
+        assert!(joined[0].connected);
+
+        let broadcast = Request::Broadcast {
+            message: "break".into(),
+        };
+        let _ = pupil.send(frame(3, broadcast.clone())).await;
+        assert!(matches!(
+            next(&mut pupil_out).await,
+            ServerMessage::Failed { error, .. } if error.code == ErrorCode::Forbidden
+        ));
+        let _ = teacher.send(frame(4, broadcast)).await;
+        for out in [&mut pupil_out, &mut teacher_out] {
+            let message = next_push(out, |p| match p {
+                Push::Broadcast { message } => Some(message.clone()),
+                _ => None,
+            })
+            .await;
+            assert_eq!(message, "break");
+        }
+
+        drop(pupil);
+        assert!(tokio::time::timeout(Duration::from_secs(5), pupil_task)
+            .await
+            .is_ok());
+        let left = next_push(&mut teacher_out, |p| match p {
+            Push::Roster(r) if r.iter().all(|v| !v.connected) => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(left.len(), 1, "the name stays on the roster");
     }
 }
