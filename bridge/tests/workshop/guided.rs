@@ -694,4 +694,28 @@ async fn a_reset_removes_one_attendees_work_and_leaves_the_others() {
     a.register(V1).await;
     let finished = a.produce(V1, 20, 0.0).await;
     assert_eq!(finished.records, 20);
+
+    // Everyone: both attendees who joined this bridge, and nobody else.
+    let reports = match instructor
+        .ask(Request::ResetAttendees { attendee: None })
+        .await
+    {
+        Ok(Response::Reset(reports)) => reports,
+        other => panic!("reset everyone: {other:?}"),
+    };
+    let mut names: Vec<_> = reports.iter().map(|r| r.name.as_str().to_owned()).collect();
+    names.sort();
+    let mut expected = vec![ada.clone(), bob.clone()];
+    expected.sort();
+    assert_eq!(names, expected);
+    for report in &reports {
+        let prefix = report.name.prefix();
+        let all = report.topics.iter().chain(&report.subjects);
+        assert!(all.clone().all(|n| n.starts_with(&prefix)), "{report:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while holdings(&config, &bob).await != (vec![], vec![], vec![]) {
+        assert!(Instant::now() < deadline, "bob's work is still there");
+        tokio::task::yield_now().await;
+    }
 }
