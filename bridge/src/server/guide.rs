@@ -179,7 +179,8 @@ async fn reset_one(
     };
     if let Some(link) = link {
         let push = ServerMessage::Push(Push::WasReset(report.clone()));
-        let _ = link.outbox.send(Outgoing::Message(push)).await;
+        // A tab that does not read is not waited for long: the reset is done either way.
+        let _ = tokio::time::timeout(STOP_WAIT, link.outbox.send(Outgoing::Message(push))).await;
     }
     Ok(report)
 }

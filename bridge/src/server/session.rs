@@ -80,15 +80,7 @@ pub async fn run(
                                 Request::StopTail { tail } => Some(*tail),
                                 _ => None,
                             };
-                            let reply = if is_workshop_request(&message.request) {
-                                guide::answer(message, attendee.as_ref(), &state).await
-                            } else {
-                                handlers::answer(message, &state, &jobs).await
-                            };
-                            let reply = match attendee {
-                                Some(who) => scoped_reply(reply, &who),
-                                None => reply,
-                            };
+                            let reply = reply_to(message, attendee, &state, &jobs).await;
                             let done = matches!(&reply, ServerMessage::Reply { response: Response::Done, .. });
                             let _ = replies.send(Outgoing::Message(reply)).await;
                             stopped_tail.filter(|_| done)
@@ -135,6 +127,25 @@ pub async fn run(
     jobs.stop_all();
     in_flight.abort_all();
     let _ = sink.close().await;
+}
+
+/// Answers a request that passed the gate: the workshop's own requests by the guide, the rest by
+/// the handlers; an attendee's replies are cut down to their namespace.
+async fn reply_to(
+    message: ClientMessage,
+    attendee: Option<shared::workshop::AttendeeName>,
+    state: &AppState,
+    jobs: &std::sync::Arc<Jobs>,
+) -> ServerMessage {
+    let reply = if is_workshop_request(&message.request) {
+        guide::answer(message, attendee.as_ref(), state).await
+    } else {
+        handlers::answer(message, state, jobs).await
+    };
+    match attendee {
+        Some(who) => scoped_reply(reply, &who),
+        None => reply,
+    }
 }
 
 /// A reply as an attendee may see it.
@@ -216,7 +227,6 @@ mod tests {
         }
     }
 
-    /// A session wired to channels: frames in, frames out.
     /// A session's channels: frames in, frames out, its shutdown and its task.
     type Wired = (
         mpsc::Sender<String>,
