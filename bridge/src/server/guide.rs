@@ -5,6 +5,7 @@
 //! The gate ([`super::workshop::Standing::gate`]) has already refused what the tab may not ask,
 //! so these answers only do the work. Verdicts come from [`crate::workshop::checks`].
 
+use super::jobs::Jobs;
 use super::session::Outgoing;
 use super::workshop::{steps_to_recheck, Attendees, Control};
 use super::AppState;
@@ -15,6 +16,7 @@ use shared::protocol::{
     ClientMessage, ErrorCode, ErrorInfo, Push, Request, Response, ServerMessage,
 };
 use shared::workshop::{AttendeeName, ResetReport, Step, StepCheck};
+use std::sync::Weak;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -154,7 +156,10 @@ async fn reset_one(
     let link = attendees.link(name);
     let jobs_stopped = match &link {
         Some(link) => stop_jobs(&link.control).await,
-        None => 0,
+        None => {
+            wind_down(attendees.leftover(name)).await;
+            0
+        }
     };
     let client = state.inner.registry.as_ref().ok_or_else(|| ErrorInfo {
         code: ErrorCode::Internal,
@@ -200,6 +205,21 @@ async fn stop_jobs(control: &tokio::sync::mpsc::Sender<Control>) -> u32 {
         tracing::warn!("jobs of a reset attendee did not end in time; resetting anyway");
     }
     count
+}
+
+/// Waits (bounded) until the jobs of a session that already ended have all ended: each running
+/// job holds its set, so the set is gone once the last one ends. Jobs say nothing when they end
+/// after their session, so this looks a few times a second.
+async fn wind_down(jobs: Weak<Jobs>) {
+    let deadline = tokio::time::Instant::now() + WRITERS_WAIT;
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    while jobs.strong_count() > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("jobs of a reset attendee did not end in time; resetting anyway");
+            return;
+        }
+        tick.tick().await;
+    }
 }
 
 fn broadcast(message: String, attendees: &Attendees) -> Result<Response, ErrorInfo> {

@@ -126,6 +126,7 @@ pub async fn run(
     }
     jobs.stop_all();
     in_flight.abort_all();
+    standing.leave(&jobs);
     let _ = sink.close().await;
 }
 

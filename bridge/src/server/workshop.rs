@@ -9,6 +9,7 @@
 //! broadcasts a `broadcast` every tab follows. Locks here are std mutexes held only for short,
 //! synchronous updates, never across an `.await`.
 
+use super::jobs::Jobs;
 use super::session::Outgoing;
 use super::{scope, InstructorKey};
 use crate::workshop::seen::Seen;
@@ -18,7 +19,7 @@ use shared::protocol::{
 use shared::workshop::{AttendeeName, AttendeeView, Progress, Step, StepCheck};
 use shared::Topic;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::Instant;
@@ -43,6 +44,9 @@ struct Person {
     progress: watch::Sender<Progress>,
     seen: Seen,
     tab: Option<TabLink>,
+    /// The jobs of the last session that held the name, while they wind down after it ended
+    /// (each running job holds the set; once none does, they have all ended).
+    leftover: Weak<Jobs>,
     /// Bumped by every reset, so a check that started before it cannot write into it.
     generation: u64,
 }
@@ -92,6 +96,7 @@ impl Attendees {
             progress: watch::channel(Progress::default()).0,
             seen: Seen::default(),
             tab: None,
+            leftover: Weak::new(),
             generation: 0,
         });
         if person.tab.is_some() {
@@ -111,6 +116,7 @@ impl Attendees {
             name,
             attendees: Arc::clone(self),
             progress,
+            jobs: Weak::new(),
         })
     }
 
@@ -190,10 +196,18 @@ impl Attendees {
             .is_some_and(|person| person.seen.hear(topic, message))
     }
 
-    fn release(&self, name: &AttendeeName) {
+    /// The jobs a session that ended left winding down, if any still runs.
+    pub(super) fn leftover(&self, name: &AttendeeName) -> Weak<Jobs> {
+        self.lock()
+            .get(name)
+            .map_or_else(Weak::new, |p| p.leftover.clone())
+    }
+
+    fn release(&self, name: &AttendeeName, jobs: Weak<Jobs>) {
         let mut people = self.lock();
         if let Some(person) = people.get_mut(name) {
             person.tab = None;
+            person.leftover = jobs;
         }
         self.publish(&people);
     }
@@ -228,6 +242,8 @@ pub(super) struct Claim {
     topic: Option<Topic>,
     attendees: Arc<Attendees>,
     progress: watch::Receiver<Progress>,
+    /// The session's jobs, handed to the roster when the session ends.
+    jobs: Weak<Jobs>,
 }
 
 impl Claim {
@@ -239,7 +255,8 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        self.attendees.release(&self.name);
+        self.attendees
+            .release(&self.name, std::mem::take(&mut self.jobs));
     }
 }
 
@@ -361,6 +378,16 @@ impl Standing {
         let Some(topic) = &claim.topic else { return };
         if attendees.hear(claim.name(), topic, message) && tab.recheck_at.is_none() {
             tab.recheck_at = Some(Instant::now() + RECHECK_AFTER);
+        }
+    }
+
+    /// The session ends with `jobs` still winding down: the roster keeps track of them, so a
+    /// reset of the attendee can wait for them.
+    pub(super) fn leave(self, jobs: &Arc<Jobs>) {
+        if let Self::Workshop(mut tab) = self {
+            if let Some(claim) = &mut tab.claim {
+                claim.jobs = Arc::downgrade(jobs);
+            }
         }
     }
 

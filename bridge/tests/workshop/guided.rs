@@ -695,7 +695,36 @@ async fn a_reset_removes_one_attendees_work_and_leaves_the_others() {
     let finished = a.produce(V1, 20, 0.0).await;
     assert_eq!(finished.records, 20);
 
-    // Everyone: both attendees who joined this bridge, and nobody else.
+    // An attendee who left with a produce run going: the reset waits for it to wind down.
+    let cy = attendee("cy");
+    let mut c = Tab::join(&server, &cy).await;
+    c.register(V1).await;
+    c.start_produce(V1, None, Some(50.0), 0.0).await;
+    drop(c);
+    let name = AttendeeName::new(cy.clone()).unwrap_or_else(|e| panic!("{e}"));
+    match instructor
+        .ask(Request::ResetAttendees {
+            attendee: Some(name),
+        })
+        .await
+    {
+        Ok(Response::Reset(reports)) => {
+            assert_eq!(
+                reports[0].topics,
+                vec![format!("{cy}.clicks-avro")],
+                "{reports:?}"
+            );
+            assert_eq!(reports[0].jobs_stopped, 0, "the tab was gone already");
+        }
+        other => panic!("reset cy: {other:?}"),
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while holdings(&config, &cy).await != (vec![], vec![], vec![]) {
+        assert!(Instant::now() < deadline, "cy's work is still there");
+        tokio::task::yield_now().await;
+    }
+
+    // Everyone: the attendees who joined this bridge, and nobody else.
     let reports = match instructor
         .ask(Request::ResetAttendees { attendee: None })
         .await
@@ -705,7 +734,7 @@ async fn a_reset_removes_one_attendees_work_and_leaves_the_others() {
     };
     let mut names: Vec<_> = reports.iter().map(|r| r.name.as_str().to_owned()).collect();
     names.sort();
-    let mut expected = vec![ada.clone(), bob.clone()];
+    let mut expected = vec![ada.clone(), bob.clone(), cy.clone()];
     expected.sort();
     assert_eq!(names, expected);
     for report in &reports {
