@@ -105,7 +105,8 @@ pub fn unreachable(step: Step, problem: &str) -> StepCheck {
 /// Step 1: the subject's latest version is a record holding every field of the click.
 pub fn schema(subject: &Subject, name: &str) -> StepCheck {
     let register = format!(
-        "register the schema under {name} (the seed's text does not parse: fix it in the editor first)"
+        "register the schema under {}-value (the seed's text does not parse: fix it in the editor first)",
+        super::STEP_TOPIC
     );
     let Subject::Found { versions, latest } = subject else {
         return check(
@@ -383,7 +384,10 @@ mod tests {
     fn the_schema_step_wants_every_click_field() {
         let missing = schema(&Subject::Missing, NAME);
         assert!(!missing.done);
-        assert!(missing.missing[0].contains("register the schema under"));
+        assert_eq!(
+            missing.missing,
+            vec!["register the schema under clicks-avro-value (the seed's text does not parse: fix it in the editor first)".to_owned()]
+        );
         assert!(schema(&found(&[1], V1), NAME).done);
         assert!(schema(&found(&[1, 2], V2), NAME).done, "v2 keeps them all");
         let short = r#"{"type":"record","name":"click","fields":[{"name":"id","type":"string"}]}"#;
