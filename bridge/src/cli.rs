@@ -49,8 +49,15 @@ async fn serve(args: crate::config::ServeArgs, config: Config) -> anyhow::Result
         stop.cancel();
     });
     let serve = args.into_config();
+    let made_key = match &serve.instructor_key {
+        Some(crate::server::InstructorKey::Made(key)) => Some(key.clone()),
+        _ => None,
+    };
     crate::server::serve(config, serve, shutdown, |url| {
         println!("kafka-demo playground: {url}");
+        if let Some(key) = made_key {
+            println!("instructor view: {url}#instructor={key}");
+        }
         say("press Ctrl-C to stop");
     })
     .await?;

@@ -179,6 +179,9 @@ pub struct ServeArgs {
     /// Workshop mode: each tab joins with a name and works only under topics `<name>.…`
     #[arg(long, env = "KAFKA_DEMO_WORKSHOP", value_parser = clap::builder::FalseyValueParser::new())]
     pub workshop: bool,
+    /// Workshop mode: the key of the instructor's view [default: a random key, printed at start]
+    #[arg(long, env = "KAFKA_DEMO_INSTRUCTOR_KEY", hide_env_values = true)]
+    pub instructor_key: Option<String>,
 }
 
 impl ServeArgs {
@@ -190,6 +193,9 @@ impl ServeArgs {
             token: self.token,
             dist: self.dist,
             workshop: self.workshop,
+            instructor_key: self
+                .workshop
+                .then(|| crate::server::InstructorKey::given_or_made(self.instructor_key)),
         }
     }
 }
@@ -1202,6 +1208,17 @@ mod tests {
         };
         assert!(!serve(&[])?.workshop || std::env::var_os("KAFKA_DEMO_WORKSHOP").is_some());
         assert!(serve(&["--workshop"])?.workshop);
+        let given = serve(&["--workshop", "--instructor-key", "k1"])?.instructor_key;
+        assert_eq!(
+            given,
+            Some(crate::server::InstructorKey::Given("k1".into()))
+        );
+        let made = serve(&["--workshop"])?.instructor_key;
+        assert!(
+            matches!(made, Some(crate::server::InstructorKey::Made(ref k)) if k.len() == 32)
+                || std::env::var_os("KAFKA_DEMO_INSTRUCTOR_KEY").is_some(),
+            "{made:?}"
+        );
         Ok(())
     }
 

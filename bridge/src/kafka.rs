@@ -36,6 +36,24 @@ pub enum KafkaOpError {
         /// The broker's reason.
         reason: String,
     },
+    /// Topic deletion was refused.
+    #[error("could not delete topic {topic}: {reason}")]
+    DeleteTopic {
+        /// The topic.
+        topic: String,
+        /// The broker's reason.
+        reason: String,
+    },
+    /// A read at a position failed.
+    #[error("could not read {topic} partition {partition}: {reason}")]
+    Read {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// librdkafka's reason.
+        reason: KafkaError,
+    },
     /// A blocking call's thread failed.
     #[error("internal error while talking to Kafka: {0}")]
     Join(#[from] tokio::task::JoinError),
@@ -149,6 +167,132 @@ pub async fn ensure_topic(
         Some(Err((_, code))) => Err(fail(code.to_string())),
         None => Err(fail("the broker gave no result".into())),
     }
+}
+
+/// `(partition, low, high)` watermarks of every partition of `topic`, or `None` when the
+/// topic does not exist.
+pub async fn watermarks(
+    kafka: &KafkaConfig,
+    topic: &Topic,
+    timeout: Duration,
+) -> Result<Option<Vec<(i32, i64, i64)>>, KafkaOpError> {
+    let config = client_config(kafka);
+    let bootstrap = kafka.bootstrap_servers.clone();
+    let topic = topic.to_string();
+    tokio::task::spawn_blocking(move || {
+        let unreachable = |reason| KafkaOpError::Unreachable {
+            bootstrap: bootstrap.clone(),
+            timeout,
+            reason,
+        };
+        let consumer: BaseConsumer = config.create().map_err(KafkaOpError::Config)?;
+        let metadata = consumer
+            .fetch_metadata(Some(&topic), timeout)
+            .map_err(unreachable)?;
+        let Some(info) = metadata.topics().iter().find(|t| t.name() == topic) else {
+            return Ok(None);
+        };
+        if info.error().is_some() || info.partitions().is_empty() {
+            return Ok(None);
+        }
+        let mut marks = Vec::new();
+        for p in info.partitions() {
+            let (low, high) = consumer
+                .fetch_watermarks(&topic, p.id(), timeout)
+                .map_err(unreachable)?;
+            marks.push((p.id(), low, high));
+        }
+        marks.sort_unstable();
+        Ok(Some(marks))
+    })
+    .await?
+}
+
+/// The value of the record at `partition`/`offset` (empty for a null value), or `None` when
+/// nothing arrived within `wait`. Reads by assignment, outside any consumer group.
+pub async fn read_value(
+    kafka: &KafkaConfig,
+    topic: &Topic,
+    partition: i32,
+    offset: i64,
+    wait: Duration,
+) -> Result<Option<Vec<u8>>, KafkaOpError> {
+    use rdkafka::message::Message as _;
+    // librdkafka wants a group id; this one never joins a group nor commits.
+    let group = format!("kafka-demo-read-{}", std::process::id());
+    let config = client_config_with(
+        kafka,
+        &[
+            ("group.id", group.as_str()),
+            ("enable.auto.commit", "false"),
+        ],
+    );
+    let topic = topic.to_string();
+    tokio::task::spawn_blocking(move || {
+        let failed = |reason| KafkaOpError::Read {
+            topic: topic.clone(),
+            partition,
+            reason,
+        };
+        let consumer: BaseConsumer = config.create().map_err(KafkaOpError::Config)?;
+        let mut list = rdkafka::TopicPartitionList::new();
+        list.add_partition_offset(&topic, partition, rdkafka::Offset::Offset(offset))
+            .map_err(failed)?;
+        consumer.assign(&list).map_err(failed)?;
+        let deadline = std::time::Instant::now() + wait;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match consumer.poll(left) {
+                Some(Ok(message)) if message.offset() == offset => {
+                    return Ok(Some(message.payload().unwrap_or_default().to_vec()))
+                }
+                Some(Ok(_)) | None => {}
+                Some(Err(reason)) => return Err(failed(reason)),
+            }
+        }
+        Ok(None)
+    })
+    .await?
+}
+
+/// Deletes `topics`; a topic already gone counts as deleted. Returns the topics deleted.
+pub async fn delete_topics(
+    kafka: &KafkaConfig,
+    topics: &[String],
+    timeout: Duration,
+) -> Result<Vec<String>, KafkaOpError> {
+    if topics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let admin: AdminClient<DefaultClientContext> = client_config(kafka)
+        .create()
+        .map_err(KafkaOpError::Config)?;
+    let options = AdminOptions::new()
+        .operation_timeout(Some(timeout))
+        .request_timeout(Some(timeout));
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let results =
+        admin
+            .delete_topics(&names, &options)
+            .await
+            .map_err(|e| KafkaOpError::DeleteTopic {
+                topic: topics.join(", "),
+                reason: e.to_string(),
+            })?;
+    let mut deleted = Vec::new();
+    for result in results {
+        match result {
+            Ok(topic) | Err((topic, RDKafkaErrorCode::UnknownTopicOrPartition)) => {
+                deleted.push(topic)
+            }
+            Err((topic, code)) => {
+                return Err(KafkaOpError::DeleteTopic {
+                    topic,
+                    reason: code.to_string(),
+                })
+            }
+        }
+    }
+    Ok(deleted)
 }
 
 #[cfg(test)]

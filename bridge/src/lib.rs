@@ -16,3 +16,4 @@ pub mod spark;
 pub mod stack;
 pub mod stream;
 pub mod tail;
+pub mod workshop;

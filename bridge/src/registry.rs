@@ -386,6 +386,21 @@ impl Client {
         Ok(r.level)
     }
 
+    /// Deletes `subject`: a soft delete (its versions are hidden), or a permanent one, which the
+    /// registry allows only after a soft delete. Returns the versions deleted.
+    pub async fn delete_subject(
+        &self,
+        subject: &Subject,
+        permanent: bool,
+    ) -> Result<Vec<u32>, RegistryError> {
+        let mut url = self.url_for(&["subjects", subject.as_str()]);
+        if permanent {
+            url.set_query(Some("permanent=true"));
+        }
+        self.send(self.http.delete(url), format!("deleting {subject}"))
+            .await
+    }
+
     /// The schema text with global id `id`.
     pub async fn schema_by_id(&self, id: SchemaId) -> Result<String, RegistryError> {
         #[derive(Deserialize)]

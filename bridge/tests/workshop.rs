@@ -4,13 +4,17 @@
 
 mod common;
 
-use common::ws::{start, Client, Server};
+use common::ws::{start, Client, Server, INSTRUCTOR_KEY};
 use common::{unique, SHARED};
 use shared::protocol::{
     BatchSpec, CompatLevel, ErrorCode, JobId, ProduceSpec, Push, Request, Response, ServerMessage,
     StreamSpec, StreamTrigger, TailFrom, TailSpec, VersionRef, PROTOCOL_VERSION,
 };
+use shared::workshop::{AttendeeName, Step};
 use shared::{Subject, Topic};
+
+#[path = "workshop/guided.rs"]
+mod guided;
 
 const SCHEMA: &str = include_str!("../../schemas/click_v1.avsc");
 const COUNT: u64 = 20;
@@ -57,7 +61,9 @@ async fn join(server: &Server, name: &str) -> Client {
         "the page learns it must join: {hello:?}"
     );
     match client.ask(Request::Join { name: name.into() }).await {
-        Ok(Response::Joined { name: got, prefix, .. }) => {
+        Ok(Response::Joined {
+            name: got, prefix, ..
+        }) => {
             assert_eq!((got.as_str(), prefix), (name, format!("{name}.")));
         }
         other => panic!("join as {name}: {other:?}"),
@@ -166,6 +172,13 @@ fn crafted_for(other: &str) -> Vec<Request> {
             subject: None,
             level: CompatLevel::None,
         },
+        Request::ResetAttendees {
+            attendee: Some(AttendeeName::new(other).unwrap_or_else(|e| panic!("{e}"))),
+        },
+        Request::ResetAttendees { attendee: None },
+        Request::Broadcast {
+            message: "hello from someone without the seat".into(),
+        },
     ]
 }
 
@@ -259,11 +272,22 @@ async fn join_is_refused_outside_workshop_mode() {
         ),
         "{hello:?}"
     );
-    match client.ask(Request::Join { name: "ada".into() }).await {
-        Err(error) => {
-            assert_eq!(error.code, ErrorCode::BadRequest);
-            assert!(error.message.contains("--workshop"), "{}", error.message);
+    for request in [
+        Request::Join { name: "ada".into() },
+        Request::Instruct {
+            key: INSTRUCTOR_KEY.into(),
+        },
+        Request::CheckStep {
+            step: Step::Schema,
+            answer: None,
+        },
+    ] {
+        match client.ask(request.clone()).await {
+            Err(error) => {
+                assert_eq!(error.code, ErrorCode::BadRequest, "{request:?}");
+                assert!(error.message.contains("--workshop"), "{}", error.message);
+            }
+            Ok(other) => panic!("answered outside workshop mode: {other:?}"),
         }
-        Ok(other) => panic!("joined outside workshop mode: {other:?}"),
     }
 }

@@ -32,7 +32,9 @@ pub enum NameError {
         name: String,
     },
     /// The name holds a character outside `[a-z0-9-]`.
-    #[error("the name {name:?} contains {bad:?}; only lowercase letters, digits and '-' are allowed")]
+    #[error(
+        "the name {name:?} contains {bad:?}; only lowercase letters, digits and '-' are allowed"
+    )]
     Character {
         /// The refused name.
         name: String,

@@ -5,6 +5,7 @@
 //! WebSocket upgrades from pages of other origins, and requires a token when bound to any
 //! non-loopback address (the page passes it on as `?token=`).
 
+mod guide;
 mod handlers;
 mod jobs;
 mod scope;
@@ -42,6 +43,17 @@ pub struct ServeConfig {
     pub dist: PathBuf,
     /// Workshop mode: each tab joins with a name and is kept to its namespace.
     pub workshop: bool,
+    /// Workshop mode: the key that opens the instructor's seat (a random one when `None`).
+    pub instructor_key: Option<InstructorKey>,
+}
+
+/// The key of workshop mode's instructor seat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstructorKey {
+    /// Given with `--instructor-key` (or its environment variable).
+    Given(String),
+    /// Made at start; the bridge prints the instructor's link with it.
+    Made(String),
 }
 
 /// Why the server cannot start.
@@ -78,7 +90,8 @@ struct Inner {
     sessions: TaskTracker,
     shutdown: CancellationToken,
     workshop: bool,
-    attendees: Arc<workshop::Attendees>,
+    /// Workshop mode's attendees and instructor seat; `None` outside workshop mode.
+    attendees: Option<Arc<workshop::Attendees>>,
 }
 
 impl AppState {
@@ -90,6 +103,13 @@ impl AppState {
         shutdown: CancellationToken,
     ) -> Self {
         let registry = crate::registry::Client::new(&config.registry).ok();
+        let attendees = serve.workshop.then(|| {
+            let key = serve
+                .instructor_key
+                .clone()
+                .unwrap_or_else(|| InstructorKey::given_or_made(None));
+            Arc::new(workshop::Attendees::new(key.as_str().to_owned()))
+        });
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -100,7 +120,7 @@ impl AppState {
                 sessions: TaskTracker::new(),
                 shutdown,
                 workshop: serve.workshop,
-                attendees: Arc::default(),
+                attendees,
             }),
         }
     }

@@ -6,10 +6,12 @@
 //! reading, or the server shuts down; its in-flight requests are then aborted.
 
 use super::jobs::Jobs;
-use super::workshop::Standing;
-use super::{handlers, scope, AppState};
+use super::workshop::{is_workshop_request, Control, Standing, TabEvent};
+use super::{guide, handlers, scope, AppState};
 use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
-use shared::protocol::{ClientMessage, ErrorCode, ErrorInfo, Push, RequestId, ServerMessage};
+use shared::protocol::{
+    ClientMessage, ErrorCode, ErrorInfo, JobId, Push, Request, RequestId, Response, ServerMessage,
+};
 use std::pin::Pin;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -51,15 +53,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let (replies, mut outbox) = mpsc::channel::<Outgoing>(OUTBOX);
-    let jobs = Jobs::new(shutdown.child_token(), replies.clone());
+    let mut jobs = Jobs::new(shutdown.child_token(), replies.clone());
     let mut status = state.inner.status.clone();
-    let mut in_flight = JoinSet::new();
-    // Holds the tab's workshop name (if any) until the session ends.
-    let mut standing = if state.inner.workshop {
-        Standing::Workshop(None)
-    } else {
-        Standing::Off
-    };
+    // Each request's task yields the tail it stopped, if any (tails end without a push).
+    let mut in_flight: JoinSet<Option<JobId>> = JoinSet::new();
+    let attendees = state.inner.attendees.clone();
+    // Holds the tab's workshop name (if any) until the session ends, and its seat.
+    let mut standing = Standing::new(attendees.as_ref(), replies.clone());
     let first = ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()));
     if send(&mut sink, Outgoing::Message(first)).await.is_err() {
         return;
@@ -70,18 +70,20 @@ pub async fn run(
             frame = stream.next() => match frame {
                 None => break,
                 Some(text) => match accept(&text, in_flight.len())
-                    .and_then(|m| standing.gate(m, &state.inner.attendees))
+                    .and_then(|m| standing.gate(m, attendees.as_ref()))
                 {
                     Ok(message) => {
                         let (state, replies, jobs) = (state.clone(), replies.clone(), jobs.clone());
                         let attendee = standing.attendee().cloned();
                         in_flight.spawn(async move {
-                            let reply = handlers::answer(message, &state, &jobs).await;
-                            let reply = match attendee {
-                                Some(who) => scoped_reply(reply, &who),
-                                None => reply,
+                            let stopped_tail = match &message.request {
+                                Request::StopTail { tail } => Some(*tail),
+                                _ => None,
                             };
+                            let reply = reply_to(message, attendee, &state, &jobs).await;
+                            let done = matches!(&reply, ServerMessage::Reply { response: Response::Done, .. });
                             let _ = replies.send(Outgoing::Message(reply)).await;
+                            stopped_tail.filter(|_| done)
                         });
                         continue;
                     }
@@ -90,15 +92,61 @@ pub async fn run(
             },
             Some(outgoing) = outbox.recv() => outgoing,
             Ok(()) = status.changed() => Outgoing::Message(ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()))),
-            Some(_) = in_flight.join_next() => continue,
+            event = standing.next_event() => match event {
+                TabEvent::Push(push) => Outgoing::Message(ServerMessage::Push(push)),
+                TabEvent::Control(Control::StopJobs(answer)) => {
+                    // The tab's jobs stop; new ones start under a fresh set.
+                    let _ = answer.send(standing.jobs_stopped());
+                    jobs.stop_all();
+                    jobs = Jobs::new(shutdown.child_token(), replies.clone());
+                    continue;
+                }
+                TabEvent::Recheck(name) => {
+                    let state = state.clone();
+                    in_flight.spawn(async move {
+                        guide::recheck(name, state).await;
+                        None
+                    });
+                    continue;
+                }
+            },
+            Some(joined) = in_flight.join_next() => {
+                if let Ok(Some(tail)) = joined {
+                    standing.job_ended(tail);
+                }
+                continue;
+            }
         };
+        if let Outgoing::Message(message) = &outgoing {
+            standing.hear(message, attendees.as_ref());
+        }
         if send(&mut sink, outgoing).await.is_err() {
             break;
         }
     }
     jobs.stop_all();
     in_flight.abort_all();
+    standing.leave(&jobs);
     let _ = sink.close().await;
+}
+
+/// Answers a request that passed the gate: the workshop's own requests by the guide, the rest by
+/// the handlers; an attendee's replies are cut down to their namespace.
+async fn reply_to(
+    message: ClientMessage,
+    attendee: Option<shared::workshop::AttendeeName>,
+    state: &AppState,
+    jobs: &std::sync::Arc<Jobs>,
+) -> ServerMessage {
+    let reply = if is_workshop_request(&message.request) {
+        guide::answer(message, attendee.as_ref(), state).await
+    } else {
+        handlers::answer(message, state, jobs).await
+    };
+    match attendee {
+        Some(who) => scoped_reply(reply, &who),
+        None => reply,
+    }
 }
 
 /// A reply as an attendee may see it.
@@ -163,7 +211,7 @@ mod tests {
     use crate::config::{Cli, Config};
     use clap::Parser as _;
     use futures_util::sink::unfold;
-    use shared::protocol::{Request, Response, ServiceView, StackView, PROTOCOL_VERSION};
+    use shared::protocol::{ServiceView, StackView, PROTOCOL_VERSION};
     use std::time::Duration;
     use tokio::sync::watch;
 
@@ -180,15 +228,16 @@ mod tests {
         }
     }
 
-    /// A session wired to channels: frames in, frames out.
-    fn start(
-        status: watch::Receiver<StackView>,
-    ) -> (
+    /// A session's channels: frames in, frames out, its shutdown and its task.
+    type Wired = (
         mpsc::Sender<String>,
         mpsc::Receiver<ServerMessage>,
         CancellationToken,
         tokio::task::JoinHandle<()>,
-    ) {
+    );
+
+    /// State for sessions of a bridge whose registry does not answer.
+    fn state(status: watch::Receiver<StackView>, workshop: bool) -> AppState {
         let cli = Cli::try_parse_from([
             "kafka-demo",
             "--registry-url",
@@ -204,10 +253,20 @@ mod tests {
             port: 0,
             token: None,
             dist: "/nonexistent".into(),
-            workshop: false,
+            workshop,
+            instructor_key: workshop.then(|| super::super::InstructorKey::Given("key".into())),
         };
+        AppState::new(config, &serve, status, CancellationToken::new())
+    }
+
+    /// A session wired to channels, outside workshop mode.
+    fn start(status: watch::Receiver<StackView>) -> Wired {
+        start_on(state(status, false))
+    }
+
+    /// A session of `state` wired to channels: frames in, frames out.
+    fn start_on(state: AppState) -> Wired {
         let shutdown = CancellationToken::new();
-        let state = AppState::new(config, &serve, status, shutdown.clone());
         let (in_tx, in_rx) = mpsc::channel::<String>(8);
         let (out_tx, out_rx) = mpsc::channel::<ServerMessage>(8);
         let sink = unfold(out_tx, |tx, frame: WsFrame| async move {
@@ -382,5 +441,83 @@ mod tests {
         assert!(tokio::time::timeout(Duration::from_secs(5), handle)
             .await
             .is_ok());
+    }
+
+    /// The next push `pick` accepts, skipping others.
+    async fn next_push<T>(
+        rx: &mut mpsc::Receiver<ServerMessage>,
+        pick: impl Fn(&Push) -> Option<T>,
+    ) -> T {
+        loop {
+            if let ServerMessage::Push(push) = next(rx).await {
+                if let Some(found) = pick(&push) {
+                    return found;
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn instructors_follow_the_roster_and_every_tab_gets_broadcasts() {
+        let (_tx, rx) = watch::channel(view(true));
+        let state = state(rx, true);
+        let (teacher, mut teacher_out, _s1, _h1) = start_on(state.clone());
+        let (pupil, mut pupil_out, _s2, pupil_task) = start_on(state);
+        next(&mut teacher_out).await;
+        next(&mut pupil_out).await;
+
+        let _ = teacher
+            .send(frame(1, Request::Instruct { key: "key".into() }))
+            .await;
+        assert!(matches!(
+            next(&mut teacher_out).await,
+            ServerMessage::Reply { response: Response::Instructing { roster }, .. } if roster.is_empty()
+        ));
+        let _ = pupil
+            .send(frame(2, Request::Join { name: "ada".into() }))
+            .await;
+        assert!(matches!(
+            next(&mut pupil_out).await,
+            ServerMessage::Reply {
+                response: Response::Joined { .. },
+                ..
+            }
+        ));
+        let joined = next_push(&mut teacher_out, |p| match p {
+            Push::Roster(r) => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(joined.len(), 1);
+        assert!(joined[0].connected);
+
+        let broadcast = Request::Broadcast {
+            message: "break".into(),
+        };
+        let _ = pupil.send(frame(3, broadcast.clone())).await;
+        assert!(matches!(
+            next(&mut pupil_out).await,
+            ServerMessage::Failed { error, .. } if error.code == ErrorCode::Forbidden
+        ));
+        let _ = teacher.send(frame(4, broadcast)).await;
+        for out in [&mut pupil_out, &mut teacher_out] {
+            let message = next_push(out, |p| match p {
+                Push::Broadcast { message } => Some(message.clone()),
+                _ => None,
+            })
+            .await;
+            assert_eq!(message, "break");
+        }
+
+        drop(pupil);
+        assert!(tokio::time::timeout(Duration::from_secs(5), pupil_task)
+            .await
+            .is_ok());
+        let left = next_push(&mut teacher_out, |p| match p {
+            Push::Roster(r) if r.iter().all(|v| !v.connected) => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(left.len(), 1, "the name stays on the roster");
     }
 }

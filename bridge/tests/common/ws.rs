@@ -2,15 +2,20 @@
 //! protocol to it.
 
 use bridge::config::Config;
-use bridge::server::{serve, ServeConfig};
+use bridge::server::{serve, InstructorKey, ServeConfig};
 use futures_util::{SinkExt as _, StreamExt as _};
-use shared::protocol::{ClientMessage, ErrorInfo, Request, RequestId, Response, ServerMessage};
+use shared::protocol::{
+    ClientMessage, ErrorInfo, Push, Request, RequestId, Response, ServerMessage,
+};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
+
+/// The instructor key of every workshop-mode test server.
+pub const INSTRUCTOR_KEY: &str = "test-instructor-key";
 
 /// A running server; cancelled when dropped.
 pub struct Server {
@@ -34,6 +39,7 @@ pub async fn start(config: Config, workshop: bool) -> Server {
         token: None,
         dist: PathBuf::from("/nonexistent/kafka-demo-dist"),
         workshop,
+        instructor_key: workshop.then(|| InstructorKey::Given(INSTRUCTOR_KEY.into())),
     };
     let stop = shutdown.clone();
     tokio::spawn(async move {
@@ -91,8 +97,37 @@ impl Client {
         }
     }
 
+    /// The next JSON message within `wait`, skipping binary frames; `None` when none came.
+    pub async fn receive_within(&mut self, wait: Duration) -> Option<ServerMessage> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()?;
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return Some(
+                        serde_json::from_str(&text)
+                            .unwrap_or_else(|e| panic!("bad frame {text}: {e}")),
+                    )
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    }
+
     /// Sends a request and returns its answer, skipping pushes.
     pub async fn ask(&mut self, request: Request) -> Result<Response, ErrorInfo> {
+        self.ask_seeing(request, |_| {}).await
+    }
+
+    /// Sends a request and returns its answer, handing pushes that arrive meanwhile to `seen`.
+    pub async fn ask_seeing(
+        &mut self,
+        request: Request,
+        mut seen: impl FnMut(Push),
+    ) -> Result<Response, ErrorInfo> {
         let id = RequestId(self.next_id);
         self.next_id += 1;
         let text = serde_json::to_string(&ClientMessage { id, request }).unwrap_or_default();
@@ -104,7 +139,7 @@ impl Client {
             match self.receive().await {
                 ServerMessage::Reply { id: got, response } if got == id => return Ok(response),
                 ServerMessage::Failed { id: got, error } if got == id => return Err(error),
-                ServerMessage::Push(_) => continue,
+                ServerMessage::Push(push) => seen(push),
                 other => panic!("unexpected frame {other:?}"),
             }
         }
