@@ -42,6 +42,7 @@ async fn start(config: Config, token: Option<&str>, dist: PathBuf) -> Server {
         token: token.map(str::to_owned),
         dist,
         workshop: false,
+        limits: shared::workshop::Limits::default(),
     };
     let stop = shutdown.clone();
     tokio::spawn(async move {
@@ -222,6 +223,7 @@ async fn binding_beyond_loopback_needs_a_token() {
         token: None,
         dist: no_dist(),
         workshop: false,
+        limits: shared::workshop::Limits::default(),
     };
     let result = serve(SHARED.config(), settings, shutdown, |_| {}).await;
     assert!(

@@ -32,7 +32,9 @@ pub enum NameError {
         name: String,
     },
     /// The name holds a character outside `[a-z0-9-]`.
-    #[error("the name {name:?} contains {bad:?}; only lowercase letters, digits and '-' are allowed")]
+    #[error(
+        "the name {name:?} contains {bad:?}; only lowercase letters, digits and '-' are allowed"
+    )]
     Character {
         /// The refused name.
         name: String,
@@ -279,6 +281,19 @@ pub struct Limits {
     pub tail_rate: u64,
     /// Spark jobs (batch or stream) that may run at once.
     pub spark_jobs: u32,
+}
+
+impl Default for Limits {
+    /// What `kafka-demo serve --workshop` allows unless told otherwise: more records a second
+    /// than anyone can watch (a tail drains a backlog five times faster than it is produced),
+    /// and one Spark job at a time, so the shared Spark server's cores go round.
+    fn default() -> Self {
+        Self {
+            produce_rate: 1000.0,
+            tail_rate: 5000,
+            spark_jobs: 1,
+        }
+    }
 }
 
 /// One attendee as the instructor sees them.

@@ -42,6 +42,8 @@ pub struct ServeConfig {
     pub dist: PathBuf,
     /// Workshop mode: each tab joins with a name and is kept to its namespace.
     pub workshop: bool,
+    /// Workshop mode: what each attendee may use at once (ignored outside workshop mode).
+    pub limits: shared::workshop::Limits,
 }
 
 /// Why the server cannot start.
@@ -79,6 +81,8 @@ struct Inner {
     shutdown: CancellationToken,
     workshop: bool,
     attendees: Arc<workshop::Attendees>,
+    /// Each tab's limits: only in workshop mode, where a tab is one attendee.
+    limits: Option<shared::workshop::Limits>,
 }
 
 impl AppState {
@@ -100,7 +104,8 @@ impl AppState {
                 sessions: TaskTracker::new(),
                 shutdown,
                 workshop: serve.workshop,
-                attendees: Arc::default(),
+                attendees: Arc::new(workshop::Attendees::new(serve.limits)),
+                limits: serve.workshop.then_some(serve.limits),
             }),
         }
     }

@@ -51,7 +51,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let (replies, mut outbox) = mpsc::channel::<Outgoing>(OUTBOX);
-    let jobs = Jobs::new(shutdown.child_token(), replies.clone());
+    let jobs = Jobs::new(shutdown.child_token(), replies.clone(), state.inner.limits);
     let mut status = state.inner.status.clone();
     let mut in_flight = JoinSet::new();
     // Holds the tab's workshop name (if any) until the session ends.
@@ -205,6 +205,7 @@ mod tests {
             token: None,
             dist: "/nonexistent".into(),
             workshop: false,
+            limits: shared::workshop::Limits::default(),
         };
         let shutdown = CancellationToken::new();
         let state = AppState::new(config, &serve, status, shutdown.clone());

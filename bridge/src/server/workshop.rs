@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 #[derive(Default)]
 pub(super) struct Attendees {
     names: Mutex<HashSet<AttendeeName>>,
+    /// What each attendee may use, told to them when they join.
+    limits: shared::workshop::Limits,
 }
 
 /// A name held by one session; dropping it frees the name.
@@ -22,6 +24,14 @@ pub(super) struct Claim {
 }
 
 impl Attendees {
+    /// Nobody yet; each who joins is told `limits`.
+    pub(super) fn new(limits: shared::workshop::Limits) -> Self {
+        Self {
+            names: Mutex::default(),
+            limits,
+        }
+    }
+
     /// Takes `name` for a session, unless another connected tab holds it.
     pub(super) fn claim(self: &Arc<Self>, name: AttendeeName) -> Result<Claim, ErrorInfo> {
         if !self.lock().insert(name.clone()) {
@@ -132,11 +142,7 @@ fn join(
     Ok(Response::Joined {
         prefix: name.prefix(),
         name,
-        limits: shared::workshop::Limits {
-            produce_rate: 1000.0,
-            tail_rate: 5000,
-            spark_jobs: 1,
-        },
+        limits: attendees.limits,
         progress: shared::workshop::Progress::default(),
     })
 }

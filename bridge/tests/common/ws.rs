@@ -5,6 +5,7 @@ use bridge::config::Config;
 use bridge::server::{serve, ServeConfig};
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{ClientMessage, ErrorInfo, Request, RequestId, Response, ServerMessage};
+use shared::workshop::Limits;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
@@ -26,6 +27,11 @@ impl Drop for Server {
 
 /// Serves `config` on a free loopback port, in workshop mode or not, without a page.
 pub async fn start(config: Config, workshop: bool) -> Server {
+    start_with_limits(config, workshop, Limits::default()).await
+}
+
+/// As [`start`], with workshop limits other than the defaults.
+pub async fn start_with_limits(config: Config, workshop: bool, limits: Limits) -> Server {
     let shutdown = CancellationToken::new();
     let (tx, rx) = tokio::sync::oneshot::channel::<String>();
     let settings = ServeConfig {
@@ -34,6 +40,7 @@ pub async fn start(config: Config, workshop: bool) -> Server {
         token: None,
         dist: PathBuf::from("/nonexistent/kafka-demo-dist"),
         workshop,
+        limits,
     };
     let stop = shutdown.clone();
     tokio::spawn(async move {
