@@ -62,6 +62,16 @@ pub async fn start_with_limits(config: Config, workshop: bool, limits: Limits) -
     }
 }
 
+/// A frame from the bridge.
+pub enum Frame {
+    /// A reply or push.
+    Message(ServerMessage),
+    /// A tail's records.
+    Records(shared::tail::TailFrame),
+    /// A ping or pong.
+    Other,
+}
+
 /// A client of the WebSocket API.
 pub struct Client {
     socket: tokio_tungstenite::WebSocketStream<
@@ -95,6 +105,21 @@ impl Client {
                 Some(Ok(_)) => continue,
                 other => panic!("socket ended: {other:?}"),
             }
+        }
+    }
+
+    /// The next frame, JSON or a tail's records, or `None` when nothing came within `wait`.
+    pub async fn receive_any(&mut self, wait: Duration) -> Option<Frame> {
+        let frame = tokio::time::timeout(wait, self.socket.next()).await.ok()?;
+        match frame {
+            Some(Ok(Message::Text(text))) => Some(Frame::Message(
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad frame {text}: {e}")),
+            )),
+            Some(Ok(Message::Binary(bytes))) => Some(Frame::Records(
+                shared::tail::read(&bytes).unwrap_or_else(|e| panic!("bad tail frame: {e}")),
+            )),
+            Some(Ok(_)) => Some(Frame::Other),
+            other => panic!("socket ended: {other:?}"),
         }
     }
 
