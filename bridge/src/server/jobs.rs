@@ -121,15 +121,7 @@ impl Jobs {
         if batches + streams < allowed {
             return Ok(());
         }
-        Err(ErrorInfo {
-            code: ErrorCode::LimitReached,
-            message: format!(
-                "the workshop allows {limit} Spark job{} at once per attendee and you run {batches} batch job{} and {streams} streaming quer{}: stop your streaming query or wait for your batch job to finish, then try again",
-                plural(allowed, "", "s"),
-                plural(batches, "", "s"),
-                plural(streams, "y", "ies"),
-            ),
-        })
+        Err(spark_limit_reached(allowed, batches, streams))
     }
 
     fn forget(&self, id: JobId) {
@@ -160,6 +152,27 @@ impl Jobs {
             .outbox
             .send(Outgoing::Message(ServerMessage::Push(push)))
             .await;
+    }
+}
+
+/// The refusal of one Spark job too many: the limit, what runs, and how to free a slot.
+fn spark_limit_reached(limit: usize, batches: usize, streams: usize) -> ErrorInfo {
+    let batch_jobs = format!("{batches} batch job{}", plural(batches, "", "s"));
+    let queries = format!("{streams} streaming quer{}", plural(streams, "y", "ies"));
+    let (running, free) = match (batches, streams) {
+        (0, _) => (queries, "stop your streaming query"),
+        (_, 0) => (batch_jobs, "wait for your batch job to finish"),
+        _ => (
+            format!("{batch_jobs} and {queries}"),
+            "stop your streaming query or wait for your batch job to finish",
+        ),
+    };
+    ErrorInfo {
+        code: ErrorCode::LimitReached,
+        message: format!(
+            "the workshop allows {limit} Spark job{} at once per attendee and you already run {running}: {free}, then try again",
+            plural(limit, "", "s"),
+        ),
     }
 }
 
@@ -455,8 +468,9 @@ pub(super) fn start_batch(
             Ok(report) => BatchOutcome::Finished(Box::new(report)),
             Err(e) => BatchOutcome::Failed(batch_error(e)),
         };
-        jobs.push(Push::BatchDone { job, outcome }).await;
+        // The slot is free before the page hears of the end, so it can start the next job at once.
         jobs.forget(job);
+        jobs.push(Push::BatchDone { job, outcome }).await;
     });
     Ok(Response::BatchStarted { job })
 }
@@ -508,8 +522,8 @@ pub(super) fn start_stream(
             code: ErrorCode::SparkError,
             message: crate::cli::describe(&anyhow::Error::from(e)),
         });
-        jobs.push(Push::StreamEnded { job, error }).await;
         jobs.forget(job);
+        jobs.push(Push::StreamEnded { job, error }).await;
     });
     Ok(Response::StreamStarted { job, checkpoint })
 }
@@ -658,6 +672,16 @@ mod tests {
             jobs.admit(Kind::Batch).err().map(|e| e.code),
             Some(ErrorCode::LimitReached)
         );
+    }
+
+    #[test]
+    fn the_refusal_says_how_to_free_a_slot() {
+        let message = |b, s| spark_limit_reached(2, b, s).message;
+        assert_eq!(
+            message(0, 2),
+            "the workshop allows 2 Spark jobs at once per attendee and you already run 2 streaming queries: stop your streaming query, then try again"
+        );
+        assert!(message(1, 1).contains("1 batch job and 1 streaming query: stop your streaming query or wait for your batch job"));
     }
 
     #[test]
