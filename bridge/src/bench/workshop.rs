@@ -7,7 +7,7 @@
 mod attendee;
 mod child;
 
-pub use attendee::AttendeeLoad;
+pub use attendee::{AttendeeLoad, Light};
 pub use child::Memory;
 
 use crate::config::Config;
@@ -199,24 +199,57 @@ async fn watch_memory(bridge: &Bridge, stop: &CancellationToken) {
     }
 }
 
-/// Deletes each attendee's topic (their subjects stay: the registry client deletes nothing).
+/// Deletes each attendee's topic and value subject, so runs do not pile up state: every
+/// subject left behind would make the next run's subject lists slower.
 async fn clean_up(config: &Config, names: &[String]) {
-    let topics = names
-        .iter()
-        .filter_map(|name| Topic::new(format!("{name}.{}", attendee::TOPIC)).ok());
-    let deletions = topics.map(|topic| async move {
-        super::produce::delete_topic(&config.kafka, &topic).await;
+    let deletions = names.iter().map(|name| async move {
+        if let Ok(topic) = Topic::new(format!("{name}.{}", attendee::TOPIC)) {
+            super::produce::delete_topic(&config.kafka, &topic).await;
+            delete_subject(&config.registry, topic.value_subject().as_str()).await;
+        }
     });
     futures_util::future::join_all(deletions).await;
 }
 
+/// Deletes a subject, soft then for good (the registry wants both); a failure only leaves it
+/// behind, so it is logged, not returned.
+async fn delete_subject(registry: &crate::config::RegistryConfig, subject: &str) {
+    let client = reqwest::Client::new();
+    for permanent in [false, true] {
+        let mut url = registry.url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("subjects").push(subject);
+        }
+        if permanent {
+            url.query_pairs_mut().append_pair("permanent", "true");
+        }
+        let mut request = client.delete(url).timeout(Duration::from_secs(10));
+        if let Some((user, password)) = &registry.basic_auth {
+            request = request.basic_auth(user, password.as_ref());
+        }
+        match request.send().await {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => {
+                tracing::warn!(subject, status = %response.status(), "could not delete a bench subject");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(subject, error = %e, "could not delete a bench subject");
+                return;
+            }
+        }
+    }
+}
+
 impl LoadReport {
-    /// Every answered light request's round trip, shortest first.
-    pub fn latencies(&self) -> Vec<Duration> {
+    /// The round trips of answered light requests (of one kind, or all), shortest first.
+    pub fn latencies(&self, of: Option<Light>) -> Vec<Duration> {
         let mut all: Vec<Duration> = self
             .attendees
             .iter()
-            .flat_map(|a| a.latencies.iter().copied())
+            .flat_map(|a| a.latencies.iter())
+            .filter(|(light, _)| of.is_none_or(|of| of == *light))
+            .map(|(_, took)| *took)
             .collect();
         all.sort();
         all
@@ -236,7 +269,8 @@ impl LoadReport {
     /// Whether the p99 round trip meets [`P99_TARGET`] with every request answered.
     pub fn passed(&self) -> bool {
         let (_, unanswered) = self.requests();
-        unanswered == 0 && percentile(&self.latencies(), 99.0).is_some_and(|p99| p99 <= P99_TARGET)
+        unanswered == 0
+            && percentile(&self.latencies(None), 99.0).is_some_and(|p99| p99 <= P99_TARGET)
     }
 
     fn per_second(&self, n: u64) -> f64 {
@@ -274,8 +308,10 @@ impl fmt::Display for LoadReport {
         let n = self.attendees.len();
         let (sent, unanswered) = self.requests();
         let failed = self.attendees.iter().map(|a| a.failed).sum::<u64>();
-        let latencies = self.latencies();
+        let latencies = self.latencies(None);
         let p = |q| ms(percentile(&latencies, q));
+        let status = self.latencies(Some(Light::StackStatus));
+        let subjects = self.latencies(Some(Light::ListSubjects));
         let produced = self.attendees.iter().map(|a| a.produced).sum::<u64>();
         let tailed = self.attendees.iter().map(|a| a.tailed).sum::<u64>();
         let l = &self.limits;
@@ -296,6 +332,15 @@ impl fmt::Display for LoadReport {
             p(99.0),
             ms(latencies.last().copied())
         )?;
+        for (what, of) in [("  stack status", &status), ("  subject list", &subjects)] {
+            writeln!(
+                f,
+                "{what:<19}p50 {:.1}  p99 {:.1}  max {:.1}",
+                ms(percentile(of, 50.0)),
+                ms(percentile(of, 99.0)),
+                ms(of.last().copied())
+            )?;
+        }
         let median_produced = self.median_rate(|a| a.produced);
         writeln!(
             f,
@@ -360,7 +405,7 @@ mod tests {
             sent: 100 + unanswered,
             answered: 100,
             latencies: (1..=100)
-                .map(|i| Duration::from_millis(i * p99_ms / 99))
+                .map(|i| (Light::StackStatus, Duration::from_millis(i * p99_ms / 99)))
                 .collect(),
             ..AttendeeLoad::default()
         };

@@ -26,6 +26,15 @@ const DRAIN_WITHIN: Duration = Duration::from_secs(15);
 /// The topic each attendee produces to and tails (under their prefix).
 pub(crate) const TOPIC: &str = "load";
 
+/// The light requests an attendee sends in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Light {
+    /// `StackStatus`, answered from the bridge's memory.
+    StackStatus,
+    /// `ListSubjects`, answered from the registry.
+    ListSubjects,
+}
+
 /// What one attendee saw.
 #[derive(Debug, Clone, Default)]
 pub struct AttendeeLoad {
@@ -37,8 +46,8 @@ pub struct AttendeeLoad {
     pub answered: u64,
     /// Light requests answered with a failure.
     pub failed: u64,
-    /// Round-trip time of every answered light request.
-    pub latencies: Vec<Duration>,
+    /// Round-trip time of every answered light request, with its kind.
+    pub latencies: Vec<(Light, Duration)>,
     /// Records the attendee's produce run had acknowledged at its end.
     pub produced: u64,
     /// Records the attendee's tail delivered.
@@ -50,7 +59,7 @@ pub(crate) struct Attendee {
     socket: Socket,
     next_id: u64,
     /// Light requests in flight, by id, with when they were sent.
-    pending: HashMap<RequestId, Instant>,
+    pending: HashMap<RequestId, (Light, Instant)>,
     produce: Option<JobId>,
     produce_finished: bool,
     load: AttendeeLoad,
@@ -166,13 +175,13 @@ impl Attendee {
 
     /// Sends the next light request: a stack status and a subject list in turn.
     async fn send_light(&mut self) -> Result<(), LoadError> {
-        let request = if self.load.sent.is_multiple_of(2) {
-            Request::StackStatus
+        let (light, request) = if self.load.sent.is_multiple_of(2) {
+            (Light::StackStatus, Request::StackStatus)
         } else {
-            Request::ListSubjects
+            (Light::ListSubjects, Request::ListSubjects)
         };
         let id = self.send(request).await?;
-        self.pending.insert(id, Instant::now());
+        self.pending.insert(id, (light, Instant::now()));
         self.load.sent += 1;
         Ok(())
     }
@@ -250,10 +259,10 @@ impl Attendee {
             }
             ServerMessage::Push(_) => return None,
         };
-        let Some(sent) = self.pending.remove(&id) else {
+        let Some((light, sent)) = self.pending.remove(&id) else {
             return Some((id, answer));
         };
-        self.load.latencies.push(sent.elapsed());
+        self.load.latencies.push((light, sent.elapsed()));
         match answer {
             Ok(_) => self.load.answered += 1,
             Err(error) => {
