@@ -83,12 +83,14 @@ impl std::fmt::Debug for Tail {
     }
 }
 
-/// Checks the topic exists and assigns a consumer to all its partitions from `from`.
+/// Checks the topic exists and assigns a consumer to all its partitions from `from`; the tail
+/// delivers at most `limit` records per second when one is given.
 pub async fn open(
     kafka_config: &KafkaConfig,
     id: JobId,
     topic: &Topic,
     from: TailFrom,
+    limit: Option<u64>,
 ) -> Result<Tail, TailError> {
     let topics = kafka::list_topics(kafka_config, CONNECT_TIMEOUT).await?;
     let count = topics
@@ -103,13 +105,15 @@ pub async fn open(
     };
     // librdkafka wants a group id; this one never joins a group nor commits.
     let group = format!("kafka-demo-tail-{}-{}", std::process::id(), id.0);
+    let (queued, kbytes) = prefetch(limit);
     let consumer: StreamConsumer = kafka::client_config_with(
         kafka_config,
         &[
             ("group.id", group.as_str()),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
-            ("queued.min.messages", "200000"),
+            ("queued.min.messages", queued.as_str()),
+            ("queued.max.messages.kbytes", kbytes),
         ],
     )
     .create()
@@ -130,20 +134,27 @@ pub async fn open(
         topic: topic.clone(),
         partitions,
         consumer: Arc::new(consumer),
-        pace: Pace::unlimited(),
+        pace: Pace::new(limit),
     })
+}
+
+/// How much librdkafka fetches ahead of the tail: plenty for an unlimited tail, which drains it
+/// fast, but only a few seconds' worth for a limited one, whose backlog would otherwise sit in
+/// the bridge's memory (tens of megabytes per tail) instead of in Kafka.
+fn prefetch(limit: Option<u64>) -> (String, &'static str) {
+    match limit {
+        None => ("200000".into(), "65536"),
+        Some(rate) => (
+            rate.saturating_mul(2).clamp(1_000, 200_000).to_string(),
+            "8192",
+        ),
+    }
 }
 
 impl Tail {
     /// The topic's partitions.
     pub fn partitions(&self) -> &[i32] {
         &self.partitions
-    }
-
-    /// Holds the tail to `records_per_second` (unlimited when `None`).
-    pub fn limit(mut self, records_per_second: Option<u64>) -> Self {
-        self.pace = Pace::new(records_per_second);
-        self
     }
 
     /// Reads until `stop`, the receiver going away, or a fatal Kafka error. While `paused` holds
@@ -306,10 +317,6 @@ fn frame_open(frame: &FrameWriter, deadline: Instant) -> bool {
 struct Pace(Option<TokenBucket>);
 
 impl Pace {
-    fn unlimited() -> Self {
-        Self(None)
-    }
-
     fn new(records_per_second: Option<u64>) -> Self {
         Self(records_per_second.map(|rate| TokenBucket::new(rate as f64)))
     }
@@ -406,7 +413,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_unlimited_tail_never_waits() {
-        let mut pace = Pace::unlimited();
+        let mut pace = Pace::new(None);
         let before = Instant::now();
         for _ in 0..100_000 {
             pace.wait().await;
@@ -420,6 +427,13 @@ mod tests {
         assert!(frame_open(&frame, Instant::now() + FRAME_WAIT));
         tokio::time::advance(FRAME_WAIT).await;
         assert!(!frame_open(&frame, Instant::now()));
+    }
+
+    #[test]
+    fn a_limited_tail_prefetches_a_few_seconds_worth() {
+        assert_eq!(prefetch(None), ("200000".into(), "65536"));
+        assert_eq!(prefetch(Some(5_000)), ("10000".into(), "8192"));
+        assert_eq!(prefetch(Some(1)).0, "1000");
     }
 
     #[test]

@@ -366,7 +366,8 @@ pub(super) async fn start_tail(
 ) -> Result<Response, ErrorInfo> {
     let (pause, paused) = watch::channel(false);
     let (id, stop) = jobs.admit(Kind::Tail(pause))?;
-    let opened = tail::open(&state.inner.config.kafka, id, &spec.topic, spec.from).await;
+    let limit = jobs.limits.map(|l| l.tail_rate);
+    let opened = tail::open(&state.inner.config.kafka, id, &spec.topic, spec.from, limit).await;
     let tail = match opened {
         Ok(tail) => tail,
         Err(e) => {
@@ -375,7 +376,6 @@ pub(super) async fn start_tail(
         }
     };
     let partitions = tail.partitions().to_vec();
-    let tail = tail.limit(jobs.limits.map(|l| l.tail_rate));
     let jobs = Arc::clone(jobs);
     state.inner.sessions.spawn(async move {
         let (tx, mut rx) = mpsc::channel::<TailOutput>(2);
