@@ -210,7 +210,7 @@ async fn a_fast_produce_run_is_held_to_the_limit() {
     let rate = (later.sent - first.sent) as f64 / seconds;
     // Unthrottled, a run sends tens of thousands a second; held, about 2,000.
     assert!(
-        (500.0..=3_000.0).contains(&rate),
+        (100.0..=3_000.0).contains(&rate),
         "{rate:.0} records/s over {seconds:.1} s"
     );
     assert_eq!(
