@@ -141,7 +141,7 @@ async fn reply_to(
     let reply = if is_workshop_request(&message.request) {
         guide::answer(message, attendee.as_ref(), state).await
     } else {
-        handlers::answer(message, state, jobs).await
+        handlers::answer(message, attendee.as_ref(), state, jobs).await
     };
     match attendee {
         Some(who) => scoped_reply(reply, &who),
