@@ -103,8 +103,9 @@ pub async fn open(
         topic: topic.to_string(),
         source,
     };
-    // librdkafka wants a group id; this one never joins a group nor commits.
-    let group = format!("kafka-demo-tail-{}-{}", std::process::id(), id.0);
+    // librdkafka wants a group id; this one never joins a group nor commits. It starts with the
+    // topic, so in workshop mode it lies under the attendee's prefix like everything else.
+    let group = format!("{topic}.tail-{}-{}", std::process::id(), id.0);
     let (queued, kbytes) = prefetch(limit);
     let consumer: StreamConsumer = kafka::client_config_with(
         kafka_config,
