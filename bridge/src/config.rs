@@ -5,6 +5,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use shared::generator::{FaultOptions, GeneratorConfig, GeneratorOptions, OptionsError};
 use shared::protocol::CompatLevel;
+use shared::workshop::Limits;
 use shared::Topic;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -182,6 +183,18 @@ pub struct ServeArgs {
     /// Workshop mode: the key of the instructor's view [default: a random key, printed at start]
     #[arg(long, env = "KAFKA_DEMO_INSTRUCTOR_KEY", hide_env_values = true)]
     pub instructor_key: Option<String>,
+    /// Workshop mode: records/s one attendee's produce run may send (faster asks are held to it)
+    #[arg(long, env = "KAFKA_DEMO_PRODUCE_RATE_LIMIT", value_name = "RECORDS_PER_S",
+          default_value_t = Limits::default().produce_rate, value_parser = positive_rate)]
+    pub produce_rate_limit: f64,
+    /// Workshop mode: records/s one attendee's tail may deliver
+    #[arg(long, env = "KAFKA_DEMO_TAIL_RATE_LIMIT", value_name = "RECORDS_PER_S",
+          default_value_t = Limits::default().tail_rate, value_parser = clap::value_parser!(u64).range(1..))]
+    pub tail_rate_limit: u64,
+    /// Workshop mode: Spark jobs (batch or stream) one attendee may run at once
+    #[arg(long, env = "KAFKA_DEMO_SPARK_JOBS_LIMIT", value_name = "JOBS",
+          default_value_t = Limits::default().spark_jobs, value_parser = clap::value_parser!(u32).range(1..))]
+    pub spark_jobs_limit: u32,
 }
 
 impl ServeArgs {
@@ -196,7 +209,22 @@ impl ServeArgs {
             instructor_key: self
                 .workshop
                 .then(|| crate::server::InstructorKey::given_or_made(self.instructor_key)),
+            limits: Limits {
+                produce_rate: self.produce_rate_limit,
+                tail_rate: self.tail_rate_limit,
+                spark_jobs: self.spark_jobs_limit,
+            },
         }
+    }
+}
+
+/// A rate limit: a finite number of records per second above zero.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a positive number of records per second"
+        )),
     }
 }
 
@@ -1219,6 +1247,48 @@ mod tests {
                 || std::env::var_os("KAFKA_DEMO_INSTRUCTOR_KEY").is_some(),
             "{made:?}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn workshop_limits_come_from_flags_and_must_be_positive() -> Result<(), String> {
+        let serve = |extra: &[&str]| -> Result<crate::server::ServeConfig, String> {
+            let argv = ["kafka-demo", "serve"].iter().chain(extra);
+            match Cli::try_parse_from(argv)
+                .map_err(|e| e.to_string())?
+                .command
+            {
+                Command::Serve(args) => Ok(args.into_config()),
+                _ => Err("not serve".into()),
+            }
+        };
+        let limits = serve(&[
+            "--produce-rate-limit",
+            "250.5",
+            "--tail-rate-limit",
+            "900",
+            "--spark-jobs-limit",
+            "2",
+        ])?
+        .limits;
+        assert_eq!(
+            limits,
+            Limits {
+                produce_rate: 250.5,
+                tail_rate: 900,
+                spark_jobs: 2
+            }
+        );
+        for bad in [
+            ["--produce-rate-limit", "0"],
+            ["--produce-rate-limit", "inf"],
+            ["--produce-rate-limit", "NaN"],
+            ["--produce-rate-limit", "-3"],
+            ["--tail-rate-limit", "0"],
+            ["--spark-jobs-limit", "0"],
+        ] {
+            assert!(serve(&bad).is_err(), "{bad:?} was accepted");
+        }
         Ok(())
     }
 

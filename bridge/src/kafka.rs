@@ -218,8 +218,9 @@ pub async fn read_value(
     wait: Duration,
 ) -> Result<Option<Vec<u8>>, KafkaOpError> {
     use rdkafka::message::Message as _;
-    // librdkafka wants a group id; this one never joins a group nor commits.
-    let group = format!("kafka-demo-read-{}", std::process::id());
+    // librdkafka wants a group id; this one never joins a group nor commits. It starts with the
+    // topic, so in workshop mode it lies under the attendee's prefix.
+    let group = format!("{topic}.read-{}", std::process::id());
     let config = client_config_with(
         kafka,
         &[

@@ -4,10 +4,12 @@
 //! The tail reads every partition by assignment, outside any consumer group, and commits
 //! nothing: watching a topic never moves anyone's offsets. It forwards bytes as Kafka holds them;
 //! decoding is the browser's job. A slow page slows the tail down (the frame channel is bounded)
-//! instead of growing a queue in the bridge.
+//! instead of growing a queue in the bridge. A tail may also be held to a number of records per
+//! second (workshop mode shares the bridge between attendees); records beyond it wait in Kafka.
 
 use crate::config::KafkaConfig;
 use crate::kafka::{self, KafkaOpError};
+use crate::produce::rate::TokenBucket;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message as _;
@@ -68,6 +70,7 @@ pub struct Tail {
     topic: Topic,
     partitions: Vec<i32>,
     consumer: Arc<StreamConsumer>,
+    pace: Pace,
 }
 
 impl std::fmt::Debug for Tail {
@@ -80,12 +83,14 @@ impl std::fmt::Debug for Tail {
     }
 }
 
-/// Checks the topic exists and assigns a consumer to all its partitions from `from`.
+/// Checks the topic exists and assigns a consumer to all its partitions from `from`; the tail
+/// delivers at most `limit` records per second when one is given.
 pub async fn open(
     kafka_config: &KafkaConfig,
     id: JobId,
     topic: &Topic,
     from: TailFrom,
+    limit: Option<u64>,
 ) -> Result<Tail, TailError> {
     let topics = kafka::list_topics(kafka_config, CONNECT_TIMEOUT).await?;
     let count = topics
@@ -98,15 +103,18 @@ pub async fn open(
         topic: topic.to_string(),
         source,
     };
-    // librdkafka wants a group id; this one never joins a group nor commits.
-    let group = format!("kafka-demo-tail-{}-{}", std::process::id(), id.0);
+    // librdkafka wants a group id; this one never joins a group nor commits. It starts with the
+    // topic, so in workshop mode it lies under the attendee's prefix like everything else.
+    let group = format!("{topic}.tail-{}-{}", std::process::id(), id.0);
+    let (queued, kbytes) = prefetch(limit);
     let consumer: StreamConsumer = kafka::client_config_with(
         kafka_config,
         &[
             ("group.id", group.as_str()),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
-            ("queued.min.messages", "200000"),
+            ("queued.min.messages", queued.as_str()),
+            ("queued.max.messages.kbytes", kbytes),
         ],
     )
     .create()
@@ -127,7 +135,21 @@ pub async fn open(
         topic: topic.clone(),
         partitions,
         consumer: Arc::new(consumer),
+        pace: Pace::new(limit),
     })
+}
+
+/// How much librdkafka fetches ahead of the tail: plenty for an unlimited tail, which drains it
+/// fast, but only a few seconds' worth for a limited one, whose backlog would otherwise sit in
+/// the bridge's memory (tens of megabytes per tail) instead of in Kafka.
+fn prefetch(limit: Option<u64>) -> (String, &'static str) {
+    match limit {
+        None => ("200000".into(), "65536"),
+        Some(rate) => (
+            rate.saturating_mul(2).clamp(1_000, 200_000).to_string(),
+            "8192",
+        ),
+    }
 }
 
 impl Tail {
@@ -139,7 +161,7 @@ impl Tail {
     /// Reads until `stop`, the receiver going away, or a fatal Kafka error. While `paused` holds
     /// `true` nothing is read (the partitions are paused in librdkafka too).
     pub async fn run(
-        self,
+        mut self,
         mut paused: watch::Receiver<bool>,
         stop: CancellationToken,
         out: mpsc::Sender<TailOutput>,
@@ -178,14 +200,17 @@ impl Tail {
 
     /// Collects one frame: waits for a first record until `until`, then takes more for at most
     /// [`FRAME_WAIT`] or until the frame is full. `None` when nothing arrived in time.
+    ///
+    /// Under a limit each record waits for its token once in hand, so a frame closes at most one
+    /// token late and pausing or stopping is as prompt as without a limit.
     async fn next_frame(
-        &self,
+        &mut self,
         positions: &mut Positions,
         until: Instant,
     ) -> Result<Option<Vec<u8>>, TailError> {
         let mut frame = FrameWriter::new(self.id, 64 * 1024);
         let mut deadline = until;
-        while frame.len() < FRAME_RECORDS && frame.byte_len() < FRAME_BYTES {
+        while frame_open(&frame, deadline) {
             let Ok(received) = tokio::time::timeout_at(deadline, self.consumer.recv()).await else {
                 break;
             };
@@ -205,6 +230,7 @@ impl Tail {
             if frame.is_empty() {
                 deadline = deadline.min(Instant::now() + FRAME_WAIT);
             }
+            self.pace.wait().await;
             positions.read(message.partition(), message.offset());
             frame.push(
                 message.partition(),
@@ -280,6 +306,30 @@ impl Drop for Tail {
     }
 }
 
+/// Whether a frame may take another record: it has room, and its time is not up (a record
+/// always ready must not keep a frame open past its deadline).
+fn frame_open(frame: &FrameWriter, deadline: Instant) -> bool {
+    frame.len() < FRAME_RECORDS && frame.byte_len() < FRAME_BYTES && Instant::now() < deadline
+}
+
+/// Holds a tail to a number of records per second: a token bucket (tokio time, so tests run
+/// it on paused time) that each record waits on before it joins a frame.
+#[derive(Debug)]
+struct Pace(Option<TokenBucket>);
+
+impl Pace {
+    fn new(records_per_second: Option<u64>) -> Self {
+        Self(records_per_second.map(|rate| TokenBucket::new(rate as f64)))
+    }
+
+    /// Waits until the next record may go. Cancel-safe: a token is only spent when this returns.
+    async fn wait(&mut self) {
+        if let Some(bucket) = &mut self.0 {
+            bucket.take().await;
+        }
+    }
+}
+
 /// The next offset to read in each partition, as far as records have shown.
 #[derive(Debug)]
 struct Positions(Vec<(i32, Option<i64>)>);
@@ -317,6 +367,75 @@ fn is_fatal(error: &KafkaError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records a tail under `pace` could deliver in `span` of tokio time when Kafka always
+    /// has one ready, in frames as `next_frame` closes them.
+    async fn delivered(pace: &mut Pace, span: Duration) -> u64 {
+        let end = Instant::now() + span;
+        let mut records = 0;
+        while Instant::now() < end {
+            let frame = FrameWriter::new(JobId(1), 0);
+            let deadline = end.min(Instant::now() + FRAME_WAIT);
+            while frame_open(&frame, deadline) {
+                pace.wait().await;
+                records += 1;
+            }
+        }
+        records
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_limited_tail_delivers_no_faster_than_its_limit() {
+        let mut pace = Pace::new(Some(500));
+        let records = delivered(&mut pace, Duration::from_secs(10)).await;
+        // 500 a second for ten seconds, plus the first token and a frame's last record.
+        assert!((4_990..=5_002).contains(&records), "{records}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_wait_costs_nothing() {
+        let mut pace = Pace::new(Some(100));
+        let start = Instant::now();
+        pace.wait().await;
+        // The next token drips in after 10 ms; nine waits given up after 1 ms each find none.
+        for _ in 0..9 {
+            let waited = tokio::time::timeout(Duration::from_millis(1), pace.wait()).await;
+            assert!(waited.is_err(), "no token before 10 ms");
+        }
+        pace.wait().await;
+        let took = start.elapsed();
+        // Due at 10 ms (the timer rounds to whole milliseconds); a token spent by a given-up
+        // wait would have put it at 20 ms.
+        assert!(
+            took >= Duration::from_millis(10) && took < Duration::from_millis(15),
+            "the token came when it was due: {took:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unlimited_tail_never_waits() {
+        let mut pace = Pace::new(None);
+        let before = Instant::now();
+        for _ in 0..100_000 {
+            pace.wait().await;
+        }
+        assert_eq!(Instant::now(), before);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_frame_closes_at_its_deadline_even_with_records_ready() {
+        let frame = FrameWriter::new(JobId(1), 0);
+        assert!(frame_open(&frame, Instant::now() + FRAME_WAIT));
+        tokio::time::advance(FRAME_WAIT).await;
+        assert!(!frame_open(&frame, Instant::now()));
+    }
+
+    #[test]
+    fn a_limited_tail_prefetches_a_few_seconds_worth() {
+        assert_eq!(prefetch(None), ("200000".into(), "65536"));
+        assert_eq!(prefetch(Some(5_000)), ("10000".into(), "8192"));
+        assert_eq!(prefetch(Some(1)).0, "1000");
+    }
 
     #[test]
     fn positions_follow_the_last_record_read_per_partition() {

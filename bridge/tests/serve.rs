@@ -43,6 +43,7 @@ async fn start(config: Config, token: Option<&str>, dist: PathBuf) -> Server {
         dist,
         workshop: false,
         instructor_key: None,
+        limits: shared::workshop::Limits::default(),
     };
     let stop = shutdown.clone();
     tokio::spawn(async move {
@@ -224,6 +225,7 @@ async fn binding_beyond_loopback_needs_a_token() {
         dist: no_dist(),
         workshop: false,
         instructor_key: None,
+        limits: shared::workshop::Limits::default(),
     };
     let result = serve(SHARED.config(), settings, shutdown, |_| {}).await;
     assert!(

@@ -283,6 +283,19 @@ pub struct Limits {
     pub spark_jobs: u32,
 }
 
+impl Default for Limits {
+    /// What `kafka-demo serve --workshop` allows unless told otherwise: more records a second
+    /// than anyone can watch (a tail drains a backlog five times faster than it is produced),
+    /// and one Spark job at a time, so the shared Spark server's cores go round.
+    fn default() -> Self {
+        Self {
+            produce_rate: 1000.0,
+            tail_rate: 5000,
+            spark_jobs: 1,
+        }
+    }
+}
+
 /// One attendee as the instructor sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttendeeView {

@@ -6,10 +6,13 @@
 //!   beforehand, with the producer settings of `kafka-demo produce`, to fresh topics.
 //! - `decode`: the planned decoder of `shared::decode` against `from_avro_datum` over the same
 //!   framed records, optionally written to a corpus file for the browser to decode the same bytes.
+//!
+//! `kafka-demo bench workshop` (the bridge under a room of attendees) lives in [`workshop`].
 
 mod decode;
 mod encode;
 mod produce;
+pub mod workshop;
 
 use crate::config::{Compression, Config, GlobalArgs};
 use crate::produce::{ClickEncoder, DEFAULT_SCHEMA};

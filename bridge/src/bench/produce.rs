@@ -189,7 +189,7 @@ async fn clean_up(config: &Config, args: &ProduceArgs, topics: &[Topic]) {
 }
 
 /// Deletes a bench topic; a failure only leaves it behind, so it is logged, not returned.
-async fn delete_topic(kafka: &KafkaConfig, topic: &Topic) {
+pub(crate) async fn delete_topic(kafka: &KafkaConfig, topic: &Topic) {
     let admin: Result<AdminClient<DefaultClientContext>, _> = kafka::client_config(kafka).create();
     let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
     let outcome = match admin {

@@ -1,10 +1,11 @@
 //! `kafka-demo bench batch`: the batch job's throughput on the running stack, against a plain
-//! Spark `count()` over the same Kafka records.
+//! Spark `count()` over the same Kafka records; and the dispatch of the other `bench` commands.
 
 use super::batch::batch_error;
 use super::say;
 use crate::batch::{self, BatchError, BatchRequest, Bound};
 use crate::config::{BenchBatchArgs, BenchCommand, Config};
+use anyhow::Context as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -14,7 +15,24 @@ pub(super) async fn bench(cmd: BenchCommand, config: &Config) -> anyhow::Result<
     match cmd {
         BenchCommand::Batch(args) => bench_batch(&args, config).await,
         BenchCommand::Stream(args) => super::stream::bench(&args, config).await,
+        BenchCommand::Workshop(args) => bench_workshop(&args, config).await,
     }
+}
+
+/// Starts a workshop bridge from this very binary and loads it with simulated attendees.
+async fn bench_workshop(
+    args: &crate::bench::workshop::BenchWorkshopArgs,
+    config: &Config,
+) -> anyhow::Result<ExitCode> {
+    let bin = std::env::current_exe()
+        .context("cannot find the kafka-demo binary to start the bridge from")?;
+    say(&format!(
+        "starting `kafka-demo serve --workshop` and {} attendees for {:?}…",
+        args.attendees, args.duration
+    ));
+    let report = crate::bench::workshop::run(&bin, config, args).await?;
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Longest a single Spark call of the bench may take.

@@ -104,6 +104,8 @@ pub enum BenchCommand {
     Batch(BenchBatchArgs),
     /// End-to-end latency of the streaming job (produce → window result read back) at a rate
     Stream(super::stream::BenchStreamArgs),
+    /// The bridge in workshop mode under N attendees producing and tailing: request latency, memory
+    Workshop(crate::bench::workshop::BenchWorkshopArgs),
 }
 
 /// `kafka-demo bench batch …`

@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn broadcasts_are_bounded_and_not_empty() {
-        let attendees = Attendees::new("k".into());
+        let attendees = Attendees::new("k".into(), shared::workshop::Limits::default());
         let long = "x".repeat(MAX_BROADCAST + 1);
         let refused = broadcast(long, &attendees).map_err(|e| (e.code, e.message));
         assert!(

@@ -5,20 +5,26 @@ use super::jobs::{self, Jobs};
 use super::AppState;
 use crate::registry::{self, RegistryError};
 use crate::schema_step::{self, StepError};
+use futures_util::StreamExt as _;
 use shared::protocol::{
     ClientMessage, ErrorCode, ErrorInfo, Example, Request, Response, ServerMessage, SubjectInfo,
     SubjectVersion, PROTOCOL_VERSION,
 };
+use shared::workshop::AttendeeName;
 use std::sync::Arc;
+
+/// Version lists asked of the registry at once when listing subjects.
+const VERSION_LOOKUPS: usize = 8;
 
 /// Answers one request.
 pub(super) async fn answer(
     message: ClientMessage,
+    attendee: Option<&AttendeeName>,
     state: &AppState,
     jobs: &Arc<Jobs>,
 ) -> ServerMessage {
     let id = message.id;
-    match respond(message.request, state, jobs).await {
+    match respond(message.request, attendee, state, jobs).await {
         Ok(response) => ServerMessage::Reply { id, response },
         Err(error) => {
             tracing::info!(request = id.0, code = ?error.code, message = %error.message, "request failed");
@@ -29,6 +35,7 @@ pub(super) async fn answer(
 
 async fn respond(
     request: Request,
+    attendee: Option<&AttendeeName>,
     state: &AppState,
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
@@ -65,11 +72,15 @@ async fn respond(
         Request::RunBatch(spec) => jobs::start_batch(spec, state, jobs),
         Request::StartStream(spec) => jobs::start_stream(spec, state, jobs),
         Request::StopStream { job } => jobs::stop_stream(job, jobs),
-        other => registry_request(other, state).await,
+        other => registry_request(other, attendee, state).await,
     }
 }
 
-async fn registry_request(request: Request, state: &AppState) -> Result<Response, ErrorInfo> {
+async fn registry_request(
+    request: Request,
+    attendee: Option<&AttendeeName>,
+    state: &AppState,
+) -> Result<Response, ErrorInfo> {
     let client = state.inner.registry.as_ref().ok_or_else(|| ErrorInfo {
         code: ErrorCode::Internal,
         message: "the bridge could not set up its registry client".into(),
@@ -77,11 +88,23 @@ async fn registry_request(request: Request, state: &AppState) -> Result<Response
     let registry_failure = |e: RegistryError| registry_error(e, client);
     match request {
         Request::ListSubjects => {
-            let mut all = Vec::new();
-            for subject in client.subjects().await.map_err(registry_failure)? {
-                let versions = client.versions(&subject).await.map_err(registry_failure)?;
-                all.push(SubjectInfo { subject, versions });
+            let mut subjects = client.subjects().await.map_err(registry_failure)?;
+            // An attendee sees only their own subjects: leave the others out before asking for
+            // their versions, so a list costs the same however many attendees there are.
+            if let Some(who) = attendee {
+                subjects.retain(|s| who.owns_subject(s));
             }
+            let all = futures_util::stream::iter(subjects)
+                .map(|subject| async move {
+                    let versions = client.versions(&subject).await?;
+                    Ok(SubjectInfo { subject, versions })
+                })
+                .buffered(VERSION_LOOKUPS)
+                .collect::<Vec<Result<SubjectInfo, RegistryError>>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(registry_failure)?;
             Ok(Response::Subjects(all))
         }
         Request::GetSchema { subject, version } => {

@@ -1,6 +1,12 @@
 //! The long-running work a tab starts — produce runs and tails — and the requests that steer
 //! them. Jobs belong to their session: they report through its outbox and stop when it ends
 //! (a produce run still flushes what it sent, so every record's fate is known).
+//!
+//! In workshop mode a tab is one attendee, and its jobs are held to the attendee's [`Limits`]:
+//! produce runs go no faster than the produce limit, tails deliver no faster than the tail limit,
+//! and only so many Spark jobs (batch and stream together) run at once, so one attendee cannot
+//! starve the others of the broker, the bridge or Spark's cores. Outside workshop mode nothing is
+//! limited but the number of jobs per tab.
 
 use super::session::Outgoing;
 use super::AppState;
@@ -14,6 +20,7 @@ use shared::protocol::{
     ProduceUpdate, Push, Response, ServerMessage, StreamProgress, StreamSpec, StreamTrigger,
     TailSpec, WindowCount,
 };
+use shared::workshop::Limits;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,6 +38,8 @@ pub(super) struct Jobs {
     /// Cancelled when the session ends; every job's stop token is a child.
     session: CancellationToken,
     outbox: mpsc::Sender<Outgoing>,
+    /// The attendee's limits in workshop mode; `None` leaves jobs unlimited.
+    limits: Option<Limits>,
 }
 
 /// How a job is steered.
@@ -46,14 +55,25 @@ enum Kind {
     Stream,
 }
 
+impl Kind {
+    fn is_spark(&self) -> bool {
+        matches!(self, Self::Batch | Self::Stream)
+    }
+}
+
 impl Jobs {
-    /// No jobs yet; they report into `outbox` and stop with `session`.
-    pub(super) fn new(session: CancellationToken, outbox: mpsc::Sender<Outgoing>) -> Arc<Self> {
+    /// No jobs yet; they report into `outbox`, stop with `session` and are held to `limits`.
+    pub(super) fn new(
+        session: CancellationToken,
+        outbox: mpsc::Sender<Outgoing>,
+        limits: Option<Limits>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             next: AtomicU64::new(1),
             running: Mutex::new(HashMap::new()),
             session,
             outbox,
+            limits,
         })
     }
 
@@ -73,6 +93,9 @@ impl Jobs {
                 ),
             });
         }
+        if kind.is_spark() {
+            self.spark_slot(&running)?;
+        }
         let id = JobId(self.next.fetch_add(1, Ordering::Relaxed));
         let stop = self.session.child_token();
         running.insert(
@@ -83,6 +106,22 @@ impl Jobs {
             },
         );
         Ok((id, stop))
+    }
+
+    /// Refuses one more Spark job when the attendee's limit is reached. A slot frees when a job
+    /// ends for any reason, since every job is forgotten when its task ends.
+    fn spark_slot(&self, running: &HashMap<JobId, Control>) -> Result<(), ErrorInfo> {
+        let Some(limit) = self.limits.map(|l| l.spark_jobs) else {
+            return Ok(());
+        };
+        let count = |kind: fn(&Kind) -> bool| running.values().filter(|c| kind(&c.kind)).count();
+        let batches = count(|k| matches!(k, Kind::Batch));
+        let streams = count(|k| matches!(k, Kind::Stream));
+        let allowed = usize::try_from(limit).unwrap_or(usize::MAX);
+        if batches + streams < allowed {
+            return Ok(());
+        }
+        Err(spark_limit_reached(allowed, batches, streams))
     }
 
     fn forget(&self, id: JobId) {
@@ -116,6 +155,35 @@ impl Jobs {
     }
 }
 
+/// The refusal of one Spark job too many: the limit, what runs, and how to free a slot.
+fn spark_limit_reached(limit: usize, batches: usize, streams: usize) -> ErrorInfo {
+    let batch_jobs = format!("{batches} batch job{}", plural(batches, "", "s"));
+    let queries = format!("{streams} streaming quer{}", plural(streams, "y", "ies"));
+    let (running, free) = match (batches, streams) {
+        (0, _) => (queries, "stop your streaming query"),
+        (_, 0) => (batch_jobs, "wait for your batch job to finish"),
+        _ => (
+            format!("{batch_jobs} and {queries}"),
+            "stop your streaming query or wait for your batch job to finish",
+        ),
+    };
+    ErrorInfo {
+        code: ErrorCode::LimitReached,
+        message: format!(
+            "the workshop allows {limit} Spark job{} at once per attendee and you already run {running}: {free}, then try again",
+            plural(limit, "", "s"),
+        ),
+    }
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 fn no_such_job(id: JobId) -> ErrorInfo {
     ErrorInfo {
         code: ErrorCode::NoSuchJob,
@@ -129,10 +197,15 @@ pub(super) async fn start_produce(
     state: &AppState,
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
-    let request = ProduceConfig::from_page(&spec).map_err(|e| ErrorInfo {
+    let mut request = ProduceConfig::from_page(&spec).map_err(|e| ErrorInfo {
         code: ErrorCode::BadRequest,
         message: e.to_string(),
     })?;
+    let held = held_rate(spec.rate, jobs.limits.map(|l| l.produce_rate));
+    if let Some(limit) = held {
+        tracing::info!(asked = ?spec.rate, limit, topic = %spec.topic, "produce run held to the workshop limit");
+        request.rate = Some(limit);
+    }
     let prepared = produce::prepare(&state.inner.config, &request, &spec.schema)
         .await
         .map_err(produce_error)?;
@@ -157,10 +230,27 @@ pub(super) async fn start_produce(
                 ))));
             })
             .await;
-        jobs.push(Push::Produce(final_update(job, report))).await;
+        let mut last = final_update(job, report);
+        if let (Some(limit), Some(finished)) = (held, last.finished.as_mut()) {
+            finished.stopped = format!(
+                "{}; held to the workshop limit of {limit} records/s",
+                finished.stopped
+            );
+        }
+        jobs.push(Push::Produce(last)).await;
         jobs.forget(job);
     });
     Ok(started)
+}
+
+/// The limit a produce run is held to, when it must be: it asked for more than the limit, or
+/// for no rate at all (as fast as possible). `None` when the run may go as asked.
+fn held_rate(asked: Option<f64>, limit: Option<f64>) -> Option<f64> {
+    let limit = limit?;
+    match asked {
+        Some(rate) if rate <= limit => None,
+        _ => Some(limit),
+    }
 }
 
 /// Stops a produce run of this tab.
@@ -276,7 +366,8 @@ pub(super) async fn start_tail(
 ) -> Result<Response, ErrorInfo> {
     let (pause, paused) = watch::channel(false);
     let (id, stop) = jobs.admit(Kind::Tail(pause))?;
-    let opened = tail::open(&state.inner.config.kafka, id, &spec.topic, spec.from).await;
+    let limit = jobs.limits.map(|l| l.tail_rate);
+    let opened = tail::open(&state.inner.config.kafka, id, &spec.topic, spec.from, limit).await;
     let tail = match opened {
         Ok(tail) => tail,
         Err(e) => {
@@ -377,8 +468,9 @@ pub(super) fn start_batch(
             Ok(report) => BatchOutcome::Finished(Box::new(report)),
             Err(e) => BatchOutcome::Failed(batch_error(e)),
         };
-        jobs.push(Push::BatchDone { job, outcome }).await;
+        // The slot is free before the page hears of the end, so it can start the next job at once.
         jobs.forget(job);
+        jobs.push(Push::BatchDone { job, outcome }).await;
     });
     Ok(Response::BatchStarted { job })
 }
@@ -430,8 +522,8 @@ pub(super) fn start_stream(
             code: ErrorCode::SparkError,
             message: crate::cli::describe(&anyhow::Error::from(e)),
         });
-        jobs.push(Push::StreamEnded { job, error }).await;
         jobs.forget(job);
+        jobs.push(Push::StreamEnded { job, error }).await;
     });
     Ok(Response::StreamStarted { job, checkpoint })
 }
@@ -542,6 +634,83 @@ mod tests {
             dropped_by_watermark: dropped,
             state_rows: 0,
         })
+    }
+
+    fn jobs(limits: Option<Limits>) -> Arc<Jobs> {
+        let (outbox, _) = mpsc::channel(1);
+        Jobs::new(CancellationToken::new(), outbox, limits)
+    }
+
+    fn workshop(spark_jobs: u32) -> Option<Limits> {
+        Some(Limits {
+            spark_jobs,
+            ..Limits::default()
+        })
+    }
+
+    #[test]
+    fn spark_jobs_beyond_the_limit_are_refused_until_one_ends() {
+        let jobs = jobs(workshop(1));
+        let (batch, _) = jobs.admit(Kind::Batch).unwrap_or_else(|e| panic!("{e:?}"));
+        let refused = jobs.admit(Kind::Stream).err();
+        assert_eq!(
+            refused.as_ref().map(|e| e.code),
+            Some(ErrorCode::LimitReached)
+        );
+        let message = refused.map(|e| e.message).unwrap_or_default();
+        assert!(
+            message.contains("1 Spark job at once") && message.contains("wait for your batch"),
+            "{message}"
+        );
+        assert!(
+            jobs.admit(Kind::Produce).is_ok(),
+            "other jobs are not Spark's"
+        );
+        jobs.forget(batch);
+        assert!(jobs.admit(Kind::Stream).is_ok(), "the slot is free again");
+        assert_eq!(
+            jobs.admit(Kind::Batch).err().map(|e| e.code),
+            Some(ErrorCode::LimitReached)
+        );
+    }
+
+    #[test]
+    fn the_refusal_says_how_to_free_a_slot() {
+        let message = |b, s| spark_limit_reached(2, b, s).message;
+        assert_eq!(
+            message(0, 2),
+            "the workshop allows 2 Spark jobs at once per attendee and you already run 2 streaming queries: stop your streaming query, then try again"
+        );
+        assert!(message(1, 1).contains("1 batch job and 1 streaming query: stop your streaming query or wait for your batch job"));
+    }
+
+    #[test]
+    fn the_spark_limit_counts_batches_and_streams_together() {
+        let jobs = jobs(workshop(2));
+        assert!(jobs.admit(Kind::Stream).is_ok());
+        assert!(jobs.admit(Kind::Batch).is_ok());
+        assert_eq!(
+            jobs.admit(Kind::Stream).err().map(|e| e.code),
+            Some(ErrorCode::LimitReached)
+        );
+    }
+
+    #[test]
+    fn outside_workshop_mode_nothing_is_limited() {
+        let jobs = jobs(None);
+        for kind in [Kind::Batch, Kind::Stream, Kind::Batch, Kind::Stream] {
+            assert!(jobs.admit(kind).is_ok());
+        }
+        assert_eq!(held_rate(None, None), None, "unthrottled stays unthrottled");
+        assert_eq!(held_rate(Some(50_000.0), None), None);
+    }
+
+    #[test]
+    fn produce_runs_are_held_to_the_limit_only_when_they_ask_for_more() {
+        assert_eq!(held_rate(Some(50_000.0), Some(2_000.0)), Some(2_000.0));
+        assert_eq!(held_rate(None, Some(2_000.0)), Some(2_000.0));
+        assert_eq!(held_rate(Some(2_000.0), Some(2_000.0)), None);
+        assert_eq!(held_rate(Some(10.0), Some(2_000.0)), None);
     }
 
     #[test]

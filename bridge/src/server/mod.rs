@@ -45,6 +45,8 @@ pub struct ServeConfig {
     pub workshop: bool,
     /// Workshop mode: the key that opens the instructor's seat (a random one when `None`).
     pub instructor_key: Option<InstructorKey>,
+    /// Workshop mode: what each attendee may use at once (ignored outside workshop mode).
+    pub limits: shared::workshop::Limits,
 }
 
 /// The key of workshop mode's instructor seat.
@@ -92,6 +94,8 @@ struct Inner {
     workshop: bool,
     /// Workshop mode's attendees and instructor seat; `None` outside workshop mode.
     attendees: Option<Arc<workshop::Attendees>>,
+    /// Each tab's limits: only in workshop mode, where a tab is one attendee.
+    limits: Option<shared::workshop::Limits>,
 }
 
 impl AppState {
@@ -108,7 +112,10 @@ impl AppState {
                 .instructor_key
                 .clone()
                 .unwrap_or_else(|| InstructorKey::given_or_made(None));
-            Arc::new(workshop::Attendees::new(key.as_str().to_owned()))
+            Arc::new(workshop::Attendees::new(
+                key.as_str().to_owned(),
+                serve.limits,
+            ))
         });
         Self {
             inner: Arc::new(Inner {
@@ -121,6 +128,7 @@ impl AppState {
                 shutdown,
                 workshop: serve.workshop,
                 attendees,
+                limits: serve.workshop.then_some(serve.limits),
             }),
         }
     }

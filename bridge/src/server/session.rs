@@ -53,7 +53,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let (replies, mut outbox) = mpsc::channel::<Outgoing>(OUTBOX);
-    let mut jobs = Jobs::new(shutdown.child_token(), replies.clone());
+    let mut jobs = Jobs::new(shutdown.child_token(), replies.clone(), state.inner.limits);
     let mut status = state.inner.status.clone();
     // Each request's task yields the tail it stopped, if any (tails end without a push).
     let mut in_flight: JoinSet<Option<JobId>> = JoinSet::new();
@@ -98,7 +98,7 @@ pub async fn run(
                     // The tab's jobs stop; new ones start under a fresh set.
                     let _ = answer.send(standing.jobs_stopped());
                     jobs.stop_all();
-                    jobs = Jobs::new(shutdown.child_token(), replies.clone());
+                    jobs = Jobs::new(shutdown.child_token(), replies.clone(), state.inner.limits);
                     continue;
                 }
                 TabEvent::Recheck(name) => {
@@ -141,7 +141,7 @@ async fn reply_to(
     let reply = if is_workshop_request(&message.request) {
         guide::answer(message, attendee.as_ref(), state).await
     } else {
-        handlers::answer(message, state, jobs).await
+        handlers::answer(message, attendee.as_ref(), state, jobs).await
     };
     match attendee {
         Some(who) => scoped_reply(reply, &who),
@@ -255,6 +255,7 @@ mod tests {
             dist: "/nonexistent".into(),
             workshop,
             instructor_key: workshop.then(|| super::super::InstructorKey::Given("key".into())),
+            limits: shared::workshop::Limits::default(),
         };
         AppState::new(config, &serve, status, CancellationToken::new())
     }

@@ -37,6 +37,8 @@ pub(super) struct Attendees {
     people: Mutex<BTreeMap<AttendeeName, Person>>,
     roster: watch::Sender<Vec<AttendeeView>>,
     news: broadcast::Sender<String>,
+    /// What each attendee may use, told to them when they join.
+    limits: shared::workshop::Limits,
 }
 
 /// One attendee, connected or not.
@@ -76,9 +78,10 @@ pub(super) struct Snapshot {
 
 impl Attendees {
     /// Nobody yet; the instructor's seat opens with `key`.
-    pub(super) fn new(key: String) -> Self {
+    pub(super) fn new(key: String, limits: shared::workshop::Limits) -> Self {
         Self {
             key,
+            limits,
             people: Mutex::default(),
             roster: watch::channel(Vec::new()).0,
             news: broadcast::channel(NEWS_BACKLOG).0,
@@ -441,11 +444,7 @@ impl Tab {
         Ok(Response::Joined {
             prefix: name.prefix(),
             name,
-            limits: shared::workshop::Limits {
-                produce_rate: 1000.0,
-                tail_rate: 5000,
-                spark_jobs: 1,
-            },
+            limits: attendees.limits,
             progress,
         })
     }
@@ -610,7 +609,10 @@ mod tests {
     }
 
     fn hub() -> Arc<Attendees> {
-        Arc::new(Attendees::new("s3cret".into()))
+        Arc::new(Attendees::new(
+            "s3cret".into(),
+            shared::workshop::Limits::default(),
+        ))
     }
 
     fn tab(attendees: &Arc<Attendees>) -> Standing {

@@ -7,6 +7,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{
     ClientMessage, ErrorInfo, Push, Request, RequestId, Response, ServerMessage,
 };
+use shared::workshop::Limits;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
@@ -31,6 +32,11 @@ impl Drop for Server {
 
 /// Serves `config` on a free loopback port, in workshop mode or not, without a page.
 pub async fn start(config: Config, workshop: bool) -> Server {
+    start_with_limits(config, workshop, Limits::default()).await
+}
+
+/// As [`start`], with workshop limits other than the defaults.
+pub async fn start_with_limits(config: Config, workshop: bool, limits: Limits) -> Server {
     let shutdown = CancellationToken::new();
     let (tx, rx) = tokio::sync::oneshot::channel::<String>();
     let settings = ServeConfig {
@@ -40,6 +46,7 @@ pub async fn start(config: Config, workshop: bool) -> Server {
         dist: PathBuf::from("/nonexistent/kafka-demo-dist"),
         workshop,
         instructor_key: workshop.then(|| InstructorKey::Given(INSTRUCTOR_KEY.into())),
+        limits,
     };
     let stop = shutdown.clone();
     tokio::spawn(async move {
@@ -59,6 +66,16 @@ pub async fn start(config: Config, workshop: bool) -> Server {
         base: url.trim_end_matches('/').to_owned(),
         shutdown,
     }
+}
+
+/// A frame from the bridge.
+pub enum Frame {
+    /// A reply or push.
+    Message(ServerMessage),
+    /// A tail's records.
+    Records(shared::tail::TailFrame),
+    /// A ping or pong.
+    Other,
 }
 
 /// A client of the WebSocket API.
@@ -114,6 +131,21 @@ impl Client {
                 Some(Ok(_)) => continue,
                 other => panic!("socket ended: {other:?}"),
             }
+        }
+    }
+
+    /// The next frame, JSON or a tail's records, or `None` when nothing came within `wait`.
+    pub async fn receive_any(&mut self, wait: Duration) -> Option<Frame> {
+        let frame = tokio::time::timeout(wait, self.socket.next()).await.ok()?;
+        match frame {
+            Some(Ok(Message::Text(text))) => Some(Frame::Message(
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad frame {text}: {e}")),
+            )),
+            Some(Ok(Message::Binary(bytes))) => Some(Frame::Records(
+                shared::tail::read(&bytes).unwrap_or_else(|e| panic!("bad tail frame: {e}")),
+            )),
+            Some(Ok(_)) => Some(Frame::Other),
+            other => panic!("socket ended: {other:?}"),
         }
     }
 
