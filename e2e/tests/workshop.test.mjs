@@ -3,7 +3,8 @@
 // green; the instructor's desk shows them with step 1 ✓; a broadcast reaches the attendee's page;
 // a reset removes their subject and says so; a wrong instructor key is refused and the right one
 // then takes the seat. Then step 2 and 3 with a poison pill picked in the inspector as the answer,
-// and joining again by itself after the bridge restarts.
+// joining again by itself after the bridge restarts, and a second Spark job refused by the
+// attendee's limit with the bridge's words where it was started.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -184,6 +185,27 @@ test('after a bridge restart the page joins again under the same name by itself'
       await again.stop();
     }
   } finally {
+    await page.close();
+  }
+});
+
+test('a second Spark job is refused with the limit, in plain words where it was started', async () => {
+  const shots = screenshots('workshop-spark-limit');
+  const page = await suite.browser.newPage({ viewport: { width: 1400, height: 1400 } });
+  const ui = new Attendee(page);
+  await ui.openToJoin(suite.bridge.url);
+  await ui.join(unique('dee').slice(0, 32));
+  await ui.produce({ topic: 'clicks-avro', count: 300, poison: 0 });
+  await ui.waitProduced(300);
+  await ui.startStream('clicks-avro');
+  try {
+    await ui.fill('batch-topic', 'clicks-avro');
+    await page.click('[data-testid="batch-run"]');
+    await page.waitForSelector('[data-testid="batch-error"]', { timeout: 60_000 });
+    assert.match(await page.textContent('[data-testid="batch-error"]'), /Spark job.* at once/);
+    await shots.shot(page, 'limit-reached');
+  } finally {
+    await ui.stopStream();
     await page.close();
   }
 });
