@@ -106,7 +106,7 @@ impl Attendees {
             return Err(ErrorInfo {
                 code: ErrorCode::NameTaken,
                 message: format!(
-                    "{name:?} is already taken by a connected tab; pick another name (or close the other tab)"
+                    "\"{name}\" is already taken by a connected tab; pick another name (or close the other tab)"
                 ),
             });
         }
