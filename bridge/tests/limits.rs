@@ -7,7 +7,7 @@ use common::ws::{start_with_limits, Client, Frame, Server};
 use common::{unique, SHARED};
 use shared::protocol::{
     BatchOutcome, BatchSpec, ErrorCode, JobId, ProduceSpec, ProduceUpdate, Push, Request, Response,
-    ServerMessage, StreamSpec, StreamTrigger, TailFrom, TailSpec, PROTOCOL_VERSION,
+    ServerMessage, StreamSpec, StreamTrigger, TailFrom, TailSpec,
 };
 use shared::workshop::Limits;
 use shared::Topic;
@@ -45,11 +45,7 @@ async fn joined(first: &str, limits: Limits) -> (Server, Client) {
     let mut client = Client::connect(&server)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let hello = client
-        .ask(Request::Hello {
-            protocol: PROTOCOL_VERSION,
-        })
-        .await;
+    let hello = client.hello().await;
     assert!(matches!(
         hello,
         Ok(Response::Welcome { workshop: true, .. })

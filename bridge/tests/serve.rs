@@ -5,6 +5,7 @@ mod common;
 
 use bridge::config::Config;
 use bridge::server::{serve, ServeConfig, ServeError};
+use common::ws::{serve_with, Server};
 use common::{unique, SHARED};
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{
@@ -20,22 +21,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
-/// A running server; cancelled when dropped.
-struct Server {
-    base: String,
-    query: String,
-    shutdown: CancellationToken,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
 async fn start(config: Config, token: Option<&str>, dist: PathBuf) -> Server {
-    let shutdown = CancellationToken::new();
-    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
     let settings = ServeConfig {
         host: [127, 0, 0, 1].into(),
         port: 0,
@@ -45,29 +31,7 @@ async fn start(config: Config, token: Option<&str>, dist: PathBuf) -> Server {
         instructor_key: None,
         limits: shared::workshop::Limits::default(),
     };
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        let result = serve(config, settings, stop, move |url| {
-            let _ = tx.send(url.to_owned());
-        })
-        .await;
-        if let Err(e) = result {
-            panic!("serve failed: {e}");
-        }
-    });
-    let url = tokio::time::timeout(Duration::from_secs(10), rx)
-        .await
-        .unwrap_or_else(|_| panic!("the server did not announce its URL"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b.trim_end_matches('/').to_owned(), format!("?{q}")),
-        None => (url.trim_end_matches('/').to_owned(), String::new()),
-    };
-    Server {
-        base,
-        query,
-        shutdown,
-    }
+    serve_with(config, settings).await
 }
 
 type Socket =

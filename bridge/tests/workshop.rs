@@ -8,7 +8,7 @@ use common::ws::{start, Client, Server, INSTRUCTOR_KEY};
 use common::{unique, SHARED};
 use shared::protocol::{
     BatchSpec, CompatLevel, ErrorCode, JobId, ProduceSpec, Push, Request, Response, ServerMessage,
-    StreamSpec, StreamTrigger, TailFrom, TailSpec, VersionRef, PROTOCOL_VERSION,
+    StreamSpec, StreamTrigger, TailFrom, TailSpec, VersionRef,
 };
 use shared::workshop::{AttendeeName, Step};
 use shared::{Subject, Topic};
@@ -51,11 +51,7 @@ async fn join(server: &Server, name: &str) -> Client {
     let mut client = Client::connect(server)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let hello = client
-        .ask(Request::Hello {
-            protocol: PROTOCOL_VERSION,
-        })
-        .await;
+    let hello = client.hello().await;
     assert!(
         matches!(hello, Ok(Response::Welcome { workshop: true, .. })),
         "the page learns it must join: {hello:?}"
@@ -257,11 +253,7 @@ async fn join_is_refused_outside_workshop_mode() {
     let mut client = Client::connect(&server)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let hello = client
-        .ask(Request::Hello {
-            protocol: PROTOCOL_VERSION,
-        })
-        .await;
+    let hello = client.hello().await;
     assert!(
         matches!(
             hello,

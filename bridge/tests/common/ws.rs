@@ -20,7 +20,10 @@ pub const INSTRUCTOR_KEY: &str = "test-instructor-key";
 
 /// A running server; cancelled when dropped.
 pub struct Server {
+    /// `http://127.0.0.1:<port>`.
     pub base: String,
+    /// The printed URL's query (`?token=…`), or empty.
+    pub query: String,
     shutdown: CancellationToken,
 }
 
@@ -37,17 +40,25 @@ pub async fn start(config: Config, workshop: bool) -> Server {
 
 /// As [`start`], with workshop limits other than the defaults.
 pub async fn start_with_limits(config: Config, workshop: bool, limits: Limits) -> Server {
+    serve_with(
+        config,
+        ServeConfig {
+            host: [127, 0, 0, 1].into(),
+            port: 0,
+            token: None,
+            dist: PathBuf::from("/nonexistent/kafka-demo-dist"),
+            workshop,
+            instructor_key: workshop.then(|| InstructorKey::Given(INSTRUCTOR_KEY.into())),
+            limits,
+        },
+    )
+    .await
+}
+
+/// Serves `config` with `settings` until the returned server is dropped.
+pub async fn serve_with(config: Config, settings: ServeConfig) -> Server {
     let shutdown = CancellationToken::new();
     let (tx, rx) = tokio::sync::oneshot::channel::<String>();
-    let settings = ServeConfig {
-        host: [127, 0, 0, 1].into(),
-        port: 0,
-        token: None,
-        dist: PathBuf::from("/nonexistent/kafka-demo-dist"),
-        workshop,
-        instructor_key: workshop.then(|| InstructorKey::Given(INSTRUCTOR_KEY.into())),
-        limits,
-    };
     let stop = shutdown.clone();
     tokio::spawn(async move {
         let result = serve(config, settings, stop, move |url| {
@@ -62,8 +73,13 @@ pub async fn start_with_limits(config: Config, workshop: bool, limits: Limits) -
         .await
         .unwrap_or_else(|_| panic!("the server did not announce its URL"))
         .unwrap_or_else(|e| panic!("{e}"));
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b.trim_end_matches('/').to_owned(), format!("?{q}")),
+        None => (url.trim_end_matches('/').to_owned(), String::new()),
+    };
     Server {
-        base: url.trim_end_matches('/').to_owned(),
+        base,
+        query,
         shutdown,
     }
 }
@@ -95,6 +111,14 @@ impl Client {
         request.headers_mut().insert("Origin", origin);
         let (socket, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(Self { socket, next_id: 1 })
+    }
+
+    /// Says hello in the page's protocol version; the bridge's welcome, or why not.
+    pub async fn hello(&mut self) -> Result<Response, ErrorInfo> {
+        self.ask(Request::Hello {
+            protocol: shared::protocol::PROTOCOL_VERSION,
+        })
+        .await
     }
 
     /// The next JSON message, skipping binary frames.

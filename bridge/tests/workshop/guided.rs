@@ -46,11 +46,7 @@ impl Tab {
         let mut client = Client::connect(server)
             .await
             .unwrap_or_else(|e| panic!("{label}: {e}"));
-        let hello = client
-            .ask(Request::Hello {
-                protocol: shared::protocol::PROTOCOL_VERSION,
-            })
-            .await;
+        let hello = client.hello().await;
         assert!(
             matches!(hello, Ok(Response::Welcome { workshop: true, .. })),
             "{hello:?}"
