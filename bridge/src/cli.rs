@@ -49,13 +49,15 @@ async fn serve(args: crate::config::ServeArgs, config: Config) -> anyhow::Result
         stop.cancel();
     });
     let serve = args.into_config();
-    let made_key = match &serve.instructor_key {
-        Some(crate::server::InstructorKey::Made(key)) => Some(key.clone()),
-        _ => None,
-    };
+    // The instructor's link goes to the terminal of whoever started the bridge, like the
+    // token's: a made key is known no other way, a given one saves typing the link.
+    let instructor_key = serve
+        .instructor_key
+        .as_ref()
+        .map(|key| key.as_str().to_owned());
     crate::server::serve(config, serve, shutdown, |url| {
         println!("kafka-demo playground: {url}");
-        if let Some(key) = made_key {
+        if let Some(key) = &instructor_key {
             println!("instructor view: {url}#instructor={key}");
         }
         say("press Ctrl-C to stop");
