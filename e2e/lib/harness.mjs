@@ -41,8 +41,9 @@ export function ensureStack() {
 }
 
 /**
- * Starts `kafka-demo serve` and resolves once it prints its URL. `workshop` adds `--workshop`,
- * `instructorKey` adds `--instructor-key`.
+ * Starts `kafka-demo serve` and resolves once it prints its URL (and, with `workshop`, the
+ * instructor's link as `instructorUrl`). `workshop` adds `--workshop`, `instructorKey` adds
+ * `--instructor-key`.
  */
 export function startBridge({ port = 0, token, workshop = false, instructorKey } = {}) {
   const args = [...stackFlags(), 'serve', '--port', String(port), '--dist', join(root, 'dist')];
@@ -58,11 +59,13 @@ export function startBridge({ port = 0, token, workshop = false, instructorKey }
     child.stdout.on('data', (d) => {
       out += d;
       const match = out.match(/kafka-demo playground: (\S+)/);
-      if (match) {
+      const instructor = out.match(/instructor view: (\S+)/);
+      if (match && (!workshop || instructor)) {
         clearTimeout(timer);
         const url = new URL(match[1]);
         resolvePromise({
           url: match[1],
+          instructorUrl: instructor?.[1],
           port: Number(url.port),
           stop: () => stopChild(child),
         });

@@ -316,6 +316,11 @@ export class Instructor {
     await this.page.goto(at.toString());
   }
 
+  /** Opens the desk at the link the bridge printed. */
+  async openLink(link) {
+    await this.page.goto(link);
+  }
+
   async waitSeated() {
     await this.page.waitForSelector(id('instructor-roster'), WAIT);
   }

@@ -71,9 +71,12 @@ test('an attendee joins, registers the fixed seed schema, and the instructor see
   assert.equal(await page.locator('[data-testid="step-schema-missing"] li').count(), 0);
   await shots.shot(page, 'step-1-done');
 
-  // The instructor's desk shows the attendee, connected, with step 1 done.
+  // The instructor's desk, opened at the link the bridge printed, shows the attendee, connected,
+  // with step 1 done.
+  const link = suite.bridge.instructorUrl;
+  assert.ok(link?.endsWith(`#instructor=${key}`), `the bridge prints the instructor's link: ${link}`);
   const desk = new Instructor(await suite.browser.newPage({ viewport: { width: 1400, height: 900 } }));
-  await desk.open(suite.bridge.url, key);
+  await desk.openLink(link);
   await desk.waitSeated();
   const row = await desk.waitAttendeeStep(name, 'schema', 'done');
   assert.equal(row.connected, 'true');
