@@ -10,6 +10,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::ClientConfig;
 use shared::Topic;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What went wrong talking to Kafka.
@@ -180,32 +181,46 @@ pub async fn watermarks(
     let bootstrap = kafka.bootstrap_servers.clone();
     let topic = topic.to_string();
     tokio::task::spawn_blocking(move || {
-        let unreachable = |reason| KafkaOpError::Unreachable {
-            bootstrap: bootstrap.clone(),
-            timeout,
-            reason,
-        };
         let consumer: BaseConsumer = config.create().map_err(KafkaOpError::Config)?;
-        let metadata = consumer
-            .fetch_metadata(Some(&topic), timeout)
-            .map_err(unreachable)?;
-        let Some(info) = metadata.topics().iter().find(|t| t.name() == topic) else {
-            return Ok(None);
-        };
-        if info.error().is_some() || info.partitions().is_empty() {
-            return Ok(None);
-        }
-        let mut marks = Vec::new();
-        for p in info.partitions() {
-            let (low, high) = consumer
-                .fetch_watermarks(&topic, p.id(), timeout)
-                .map_err(unreachable)?;
-            marks.push((p.id(), low, high));
-        }
-        marks.sort_unstable();
-        Ok(Some(marks))
+        let marks = partition_watermarks(&consumer, &topic, timeout).map_err(|reason| {
+            KafkaOpError::Unreachable {
+                bootstrap,
+                timeout,
+                reason,
+            }
+        })?;
+        Ok(marks.map(|marks| {
+            marks
+                .into_iter()
+                .map(|(partition, (low, high))| (partition, low, high))
+                .collect()
+        }))
     })
     .await?
+}
+
+/// `(low, high)` watermarks by partition.
+pub type Watermarks = BTreeMap<i32, (i64, i64)>;
+
+/// `(low, high)` watermarks of every partition of `topic` by partition, or `None` when the
+/// topic does not exist (or has no partitions). Blocking: call it off the async runtime.
+pub fn partition_watermarks(
+    consumer: &BaseConsumer,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Option<Watermarks>, KafkaError> {
+    let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+    let Some(info) = metadata.topics().iter().find(|t| t.name() == topic) else {
+        return Ok(None);
+    };
+    if info.error().is_some() || info.partitions().is_empty() {
+        return Ok(None);
+    }
+    let mut marks = BTreeMap::new();
+    for p in info.partitions() {
+        marks.insert(p.id(), consumer.fetch_watermarks(topic, p.id(), timeout)?);
+    }
+    Ok(Some(marks))
 }
 
 /// The value of the record at `partition`/`offset` (empty for a null value), or `None` when

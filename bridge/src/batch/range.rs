@@ -3,7 +3,7 @@
 //! producers keep writing.
 
 use crate::config::KafkaConfig;
-use crate::kafka::client_config;
+use crate::kafka::{client_config, partition_watermarks};
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
@@ -87,10 +87,9 @@ pub async fn resolve(
             reason,
         };
         let consumer: BaseConsumer = config.create().map_err(fail)?;
-        let marks = watermarks(&consumer, &topic, timeout).map_err(|e| match e {
-            Lookup::Unknown => RangeError::UnknownTopic(topic.clone()),
-            Lookup::Kafka(reason) => fail(reason),
-        })?;
+        let marks = partition_watermarks(&consumer, &topic, timeout)
+            .map_err(fail)?
+            .ok_or_else(|| RangeError::UnknownTopic(topic.clone()))?;
         let starts = bound_offsets(&consumer, &topic, &marks, from, timeout).map_err(fail)?;
         let ends = bound_offsets(&consumer, &topic, &marks, to, timeout).map_err(fail)?;
         marks
@@ -103,36 +102,6 @@ pub async fn resolve(
             .collect()
     })
     .await?
-}
-
-enum Lookup {
-    Unknown,
-    Kafka(KafkaError),
-}
-
-/// `(low, high)` watermarks of every partition.
-fn watermarks(
-    consumer: &BaseConsumer,
-    topic: &str,
-    timeout: Duration,
-) -> Result<BTreeMap<i32, (i64, i64)>, Lookup> {
-    let metadata = consumer
-        .fetch_metadata(Some(topic), timeout)
-        .map_err(Lookup::Kafka)?;
-    let Some(info) = metadata.topics().iter().find(|t| t.name() == topic) else {
-        return Err(Lookup::Unknown);
-    };
-    if info.error().is_some() || info.partitions().is_empty() {
-        return Err(Lookup::Unknown);
-    }
-    let mut marks = BTreeMap::new();
-    for p in info.partitions() {
-        let mark = consumer
-            .fetch_watermarks(topic, p.id(), timeout)
-            .map_err(Lookup::Kafka)?;
-        marks.insert(p.id(), mark);
-    }
-    Ok(marks)
 }
 
 /// The offset each partition's bound names.
