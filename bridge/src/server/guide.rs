@@ -33,14 +33,7 @@ pub(super) async fn answer(
     attendee: Option<&AttendeeName>,
     state: &AppState,
 ) -> ServerMessage {
-    let id = message.id;
-    match respond(message.request, attendee, state).await {
-        Ok(response) => ServerMessage::Reply { id, response },
-        Err(error) => {
-            tracing::info!(request = id.0, code = ?error.code, message = %error.message, "workshop request failed");
-            ServerMessage::Failed { id, error }
-        }
-    }
+    super::handlers::reply(message.id, respond(message.request, attendee, state).await)
 }
 
 async fn respond(

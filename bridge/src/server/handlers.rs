@@ -7,8 +7,8 @@ use crate::registry::{self, RegistryError};
 use crate::schema_step::{self, StepError};
 use futures_util::StreamExt as _;
 use shared::protocol::{
-    ClientMessage, ErrorCode, ErrorInfo, Example, Request, Response, ServerMessage, SubjectInfo,
-    SubjectVersion, PROTOCOL_VERSION,
+    ClientMessage, ErrorCode, ErrorInfo, Example, Request, RequestId, Response, ServerMessage,
+    SubjectInfo, SubjectVersion, PROTOCOL_VERSION,
 };
 use shared::workshop::AttendeeName;
 use std::sync::Arc;
@@ -24,7 +24,12 @@ pub(super) async fn answer(
     jobs: &Arc<Jobs>,
 ) -> ServerMessage {
     let id = message.id;
-    match respond(message.request, attendee, state, jobs).await {
+    reply(id, respond(message.request, attendee, state, jobs).await)
+}
+
+/// The frame answering request `id` with `result`; a failure is logged once here.
+pub(super) fn reply(id: RequestId, result: Result<Response, ErrorInfo>) -> ServerMessage {
+    match result {
         Ok(response) => ServerMessage::Reply { id, response },
         Err(error) => {
             tracing::info!(request = id.0, code = ?error.code, message = %error.message, "request failed");
