@@ -30,7 +30,7 @@ e2e:
 
 # Benchmarks, not tests: each prints its ratio to its target from one run (see docs/benchmarks.md).
 bench: setup-test build frontend
-	$(CARGO) build --release -p bridge --bins
+	$(CARGO) build --release -p kafka-demo -p kafka-demo-bench
 	cd e2e && node bench/all.mjs
 
 lint: setup
@@ -39,7 +39,7 @@ lint: setup
 	$(CARGO) clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 build:
-	$(CARGO) build -p bridge
+	$(CARGO) build -p kafka-demo
 
 # The page, built offline by trunk into dist/.
 frontend:

@@ -7,9 +7,9 @@
 // 2. produce vs pre-encoded   kafka-demo-bench produce        target ≥ 0.85
 // 3. decode, WASM vs native   bench/decode.mjs                target ≥ 0.8
 // 4. live tail in the page    bench/tail.mjs                  target ≥ 50,000 records/s
-// 5. Spark batch              kafka-demo bench batch          target ≥ 0.5 of a plain count
-// 6. streaming latency        kafka-demo bench stream         target p99 ≤ 1.5 s at 10k/s
-// 7. workshop load           kafka-demo bench workshop       target p99 ≤ 250 ms, 20 attendees
+// 5. Spark batch              kafka-demo-bench batch          target ≥ 0.5 of a plain count
+// 6. streaming latency        kafka-demo-bench stream         target p99 ≤ 1.5 s at 10k/s
+// 7. workshop load            kafka-demo-bench workshop       target p99 ≤ 250 ms, 20 attendees
 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -28,6 +28,6 @@ step('encoder alone', release('kafka-demo-bench'), ['encode']);
 step('produce: encoding on the fly vs pre-encoded bytes', release('kafka-demo-bench'), [...stackFlags(), 'produce']);
 step('decode: WASM in Chromium vs native', process.execPath, ['bench/decode.mjs']);
 step('live tail in the page', process.execPath, ['bench/tail.mjs']);
-step('Spark batch: decode and aggregate vs a plain count', release('kafka-demo'), [...stackFlags(), 'bench', 'batch']);
-step('Spark streaming: end-to-end latency at 10k events/s', release('kafka-demo'), [...stackFlags(), 'bench', 'stream']);
-step('workshop: 20 attendees producing and tailing, request latency', release('kafka-demo'), [...stackFlags(), 'bench', 'workshop']);
+step('Spark batch: decode and aggregate vs a plain count', release('kafka-demo-bench'), [...stackFlags(), 'batch']);
+step('Spark streaming: end-to-end latency at 10k events/s', release('kafka-demo-bench'), [...stackFlags(), 'stream']);
+step('workshop: 20 attendees producing and tailing, request latency', release('kafka-demo-bench'), [...stackFlags(), 'workshop']);

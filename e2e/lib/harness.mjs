@@ -1,5 +1,5 @@
 // Test harness for the browser tests: the shared test stack (same ports and folder as the Rust
-// integration tests in bridge/tests/common), a real `kafka-demo serve` per test, and Debian's
+// integration tests in cli/tests/common), a real `kafka-demo serve` per test, and Debian's
 // Chromium driven by playwright-core. Screenshots go under e2e/artifacts/<test>/.
 
 import { spawn, execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifactsRoot = join(root, 'e2e', 'artifacts');
 const bin = process.env.KAFKA_DEMO_BIN ?? join(root, 'target', 'debug', 'kafka-demo');
-// Same ports as bridge/tests/common: 41000, moved by KAFKA_DEMO_TEST_PORT_OFFSET.
+// Same ports as cli/tests/common: 41000, moved by KAFKA_DEMO_TEST_PORT_OFFSET.
 const portBase = 41000 + Number(process.env.KAFKA_DEMO_TEST_PORT_OFFSET ?? 0);
 
 /** Global flags selecting the shared test stack. */

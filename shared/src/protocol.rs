@@ -153,6 +153,37 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// The request's name as it travels (`list_subjects`, `start_produce`, …), for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Hello { .. } => "hello",
+            Self::StackStatus => "stack_status",
+            Self::Join { .. } => "join",
+            Self::Instruct { .. } => "instruct",
+            Self::CheckStep { .. } => "check_step",
+            Self::ResetAttendees { .. } => "reset_attendees",
+            Self::Broadcast { .. } => "broadcast",
+            Self::Example { .. } => "example",
+            Self::ListSubjects => "list_subjects",
+            Self::GetSchema { .. } => "get_schema",
+            Self::GetSchemaById { .. } => "get_schema_by_id",
+            Self::Register { .. } => "register",
+            Self::CheckCompatibility { .. } => "check_compatibility",
+            Self::GetCompatibility { .. } => "get_compatibility",
+            Self::SetCompatibility { .. } => "set_compatibility",
+            Self::StartProduce(_) => "start_produce",
+            Self::StopProduce { .. } => "stop_produce",
+            Self::StartTail(_) => "start_tail",
+            Self::PauseTail { .. } => "pause_tail",
+            Self::StopTail { .. } => "stop_tail",
+            Self::RunBatch(_) => "run_batch",
+            Self::StartStream(_) => "start_stream",
+            Self::StopStream { .. } => "stop_stream",
+        }
+    }
+}
+
 /// When a streaming query runs a micro-batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
@@ -1076,6 +1107,18 @@ mod tests {
                 request,
             };
             assert_eq!(round_trip(&message), message);
+        }
+    }
+
+    #[test]
+    fn a_request_kind_is_its_tag_on_the_wire() {
+        for request in every_request() {
+            let wire = serde_json::to_value(&request).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                wire.get("type").and_then(serde_json::Value::as_str),
+                Some(request.kind()),
+                "{request:?}"
+            );
         }
     }
 

@@ -139,8 +139,8 @@ mod tests {
 
     const V1: &str = include_str!("../../schemas/click_v1.avsc");
     const V2: &str = include_str!("../../schemas/click_v2.avsc");
-    const SEED: &str = include_str!("../../bridge/tests/data/click_seed.avsc");
-    const INCOMPATIBLE: &str = include_str!("../../bridge/tests/data/click_incompatible.avsc");
+    const SEED: &str = include_str!("../../schemas/examples/click_seed.avsc");
+    const INCOMPATIBLE: &str = include_str!("../../schemas/examples/click_incompatible.avsc");
 
     fn valid(text: &str) -> Described {
         match validate(text) {

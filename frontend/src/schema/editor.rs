@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn the_seed_error_names_its_line_and_column() {
-        let seed = include_str!("../../../bridge/tests/data/click_seed.avsc");
+        let seed = include_str!("../../../schemas/examples/click_seed.avsc");
         let text = validate(seed).err().map(|p| problem_text(&p));
         assert_eq!(
             text.as_deref().map(|t| t.split(':').next()),

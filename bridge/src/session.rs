@@ -1,0 +1,538 @@
+//! One browser tab's WebSocket session, written over a text sink and stream so tests can drive it
+//! with channels.
+//!
+//! Requests run concurrently (a slow registry call does not hold up the status bar); replies and
+//! pushes leave through one writer. The session ends when the tab goes away, the peer stops
+//! reading, or the server shuts down; its in-flight requests are then aborted.
+
+use crate::jobs::Jobs;
+use crate::outbox::{FrameSink, Outgoing, WsFrame};
+use crate::room::{Control, Standing, TabEvent};
+use crate::state::AppState;
+use crate::{dispatch, guide, scope};
+use futures_util::{SinkExt as _, Stream, StreamExt as _};
+use shared::protocol::{
+    ClientMessage, ErrorCode, ErrorInfo, JobId, Push, Request, RequestId, Response, ServerMessage,
+};
+use std::pin::Pin;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+/// A WebSocket frame from the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A JSON [`ClientMessage`].
+    Text(String),
+    /// A binary frame: the protocol has none from the page, so it is refused.
+    Binary,
+}
+
+/// Incoming frames.
+pub type FrameStream = Pin<Box<dyn Stream<Item = Incoming> + Send>>;
+
+/// Requests one tab may have in flight; more are refused rather than queued without bound.
+const MAX_IN_FLIGHT: usize = 32;
+/// Frames waiting for the writer; a tab that reads slowly slows its tails down.
+const OUTBOX: usize = 64;
+
+/// Runs a session until the peer leaves or `shutdown` is cancelled.
+pub async fn run(
+    mut sink: FrameSink,
+    mut stream: FrameStream,
+    state: AppState,
+    shutdown: CancellationToken,
+) {
+    let (replies, mut outbox) = mpsc::channel::<Outgoing>(OUTBOX);
+    let mut jobs = Jobs::new(shutdown.child_token(), replies.clone(), state.inner.limits);
+    let mut status = state.inner.status.clone();
+    // Each request's task yields the tail it stopped, if any (tails end without a push).
+    let mut in_flight: JoinSet<Option<JobId>> = JoinSet::new();
+    let attendees = state.inner.attendees.clone();
+    // Holds the tab's workshop name (if any) until the session ends, and its seat.
+    let mut standing = Standing::new(attendees.as_ref(), replies.clone());
+    let first = ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()));
+    if send(&mut sink, Outgoing::Message(first)).await.is_err() {
+        return;
+    }
+    loop {
+        let outgoing = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            frame = stream.next() => match frame {
+                None => break,
+                Some(frame) => match accept(frame, in_flight.len())
+                    .and_then(|m| standing.gate(m, attendees.as_ref()))
+                {
+                    Ok(message) => {
+                        let (state, replies, jobs) = (state.clone(), replies.clone(), jobs.clone());
+                        let attendee = standing.attendee().cloned();
+                        if let Some(who) = &attendee {
+                            tracing::Span::current().record("attendee", who.as_str());
+                        }
+                        in_flight.spawn(async move {
+                            let stopped_tail = match &message.request {
+                                Request::StopTail { tail } => Some(*tail),
+                                _ => None,
+                            };
+                            let reply = reply_to(message, attendee, &state, &jobs).await;
+                            let done = matches!(&reply, ServerMessage::Reply { response: Response::Done, .. });
+                            let _ = replies.send(Outgoing::Message(reply)).await;
+                            stopped_tail.filter(|_| done)
+                        }.in_current_span());
+                        continue;
+                    }
+                    Err(refusal) => Outgoing::Message(*refusal),
+                },
+            },
+            Some(outgoing) = outbox.recv() => outgoing,
+            Ok(()) = status.changed() => Outgoing::Message(ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()))),
+            event = standing.next_event() => match event {
+                TabEvent::Push(push) => Outgoing::Message(ServerMessage::Push(push)),
+                TabEvent::Control(Control::StopJobs(answer)) => {
+                    // The tab's jobs stop; new ones start under a fresh set.
+                    let _ = answer.send(standing.jobs_stopped());
+                    jobs.stop_all();
+                    jobs = Jobs::new(shutdown.child_token(), replies.clone(), state.inner.limits);
+                    continue;
+                }
+                TabEvent::Recheck(name) => {
+                    let state = state.clone();
+                    in_flight.spawn(async move {
+                        guide::recheck(name, state).await;
+                        None
+                    }.in_current_span());
+                    continue;
+                }
+            },
+            Some(joined) = in_flight.join_next() => {
+                if let Ok(Some(tail)) = joined {
+                    standing.job_ended(tail);
+                }
+                continue;
+            }
+        };
+        if let Outgoing::Message(message) = &outgoing {
+            standing.hear(message, attendees.as_ref());
+        }
+        if send(&mut sink, outgoing).await.is_err() {
+            break;
+        }
+    }
+    jobs.stop_all();
+    in_flight.abort_all();
+    standing.leave(&jobs);
+    let _ = sink.close().await;
+}
+
+/// Answers a request that passed the gate; an attendee's replies are cut down to their namespace.
+async fn reply_to(
+    message: ClientMessage,
+    attendee: Option<shared::workshop::AttendeeName>,
+    state: &AppState,
+    jobs: &std::sync::Arc<Jobs>,
+) -> ServerMessage {
+    let reply = dispatch::answer(message, attendee.as_ref(), state, jobs).await;
+    match attendee {
+        Some(who) => scoped_reply(reply, &who),
+        None => reply,
+    }
+}
+
+/// A reply as an attendee may see it.
+fn scoped_reply(reply: ServerMessage, who: &shared::workshop::AttendeeName) -> ServerMessage {
+    match reply {
+        ServerMessage::Reply { id, response } => ServerMessage::Reply {
+            id,
+            response: scope::scope_response(response, who),
+        },
+        other => other,
+    }
+}
+
+/// Parses a frame, or builds the refusal to send back.
+fn accept(frame: Incoming, in_flight: usize) -> Result<ClientMessage, Box<ServerMessage>> {
+    let text = match frame {
+        Incoming::Text(text) => text,
+        Incoming::Binary => {
+            return Err(Box::new(failed(
+                RequestId(0),
+                ErrorCode::BadRequest,
+                "the bridge takes requests as JSON in text frames; a binary frame was refused"
+                    .into(),
+            )))
+        }
+    };
+    let text = text.as_str();
+    match serde_json::from_str::<ClientMessage>(text) {
+        Ok(message) if in_flight >= MAX_IN_FLIGHT => Err(Box::new(failed(
+            message.id,
+            ErrorCode::BadRequest,
+            format!("too many requests at once (limit {MAX_IN_FLIGHT}); wait for answers first"),
+        ))),
+        Ok(message) => Ok(message),
+        Err(e) => Err(Box::new(failed(
+            request_id_of(text),
+            ErrorCode::BadRequest,
+            format!("the bridge could not understand a message: {e}"),
+        ))),
+    }
+}
+
+/// The id of a frame that did not parse as a whole, so the page can still match the refusal.
+fn request_id_of(text: &str) -> RequestId {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64))
+        .map_or(RequestId(0), RequestId)
+}
+
+fn failed(id: RequestId, code: ErrorCode, message: String) -> ServerMessage {
+    ServerMessage::Failed {
+        id,
+        error: ErrorInfo { code, message },
+    }
+}
+
+async fn send(sink: &mut FrameSink, outgoing: Outgoing) -> Result<(), ()> {
+    let frame = match outgoing {
+        Outgoing::Message(message) => WsFrame::Text(
+            serde_json::to_string(&message)
+                .map_err(|e| tracing::error!(error = %e, "unserialisable reply"))?,
+        ),
+        Outgoing::Binary(bytes) => WsFrame::Binary(bytes),
+    };
+    sink.send(frame)
+        .await
+        .map_err(|e| tracing::debug!(error = %e, "peer gone"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::sink::unfold;
+    use pipeline::settings::{default_port, default_version, Config, Locations, Ports, Versions};
+    use shared::protocol::{ServiceView, StackView, PROTOCOL_VERSION};
+    use std::time::Duration;
+    use tokio::sync::watch;
+
+    fn view(up: bool) -> StackView {
+        let s = ServiceView {
+            address: "a".into(),
+            up,
+            problem: None,
+        };
+        StackView {
+            kafka: s.clone(),
+            registry: s.clone(),
+            spark: s,
+        }
+    }
+
+    /// A session's channels: frames in, frames out, its shutdown and its task.
+    type Wired = (
+        mpsc::Sender<String>,
+        mpsc::Receiver<ServerMessage>,
+        CancellationToken,
+        tokio::task::JoinHandle<()>,
+    );
+
+    /// State for sessions of a bridge whose registry does not answer.
+    fn state(status: watch::Receiver<StackView>, workshop: bool) -> AppState {
+        let config = Config::resolve(Locations {
+            data_dir: "/tmp/.kafka-demo".into(),
+            cache_dir: None,
+            ports: Ports {
+                kafka: default_port::KAFKA,
+                kafka_controller: default_port::KAFKA_CONTROLLER,
+                registry: default_port::REGISTRY,
+                registry_management: default_port::REGISTRY_MANAGEMENT,
+                spark: default_port::SPARK,
+            },
+            versions: Versions {
+                kafka: default_version::KAFKA.into(),
+                apicurio: default_version::APICURIO.into(),
+                spark: default_version::SPARK.into(),
+            },
+            bootstrap_servers: None,
+            kafka_options: Vec::new(),
+            registry_url: Some("http://127.0.0.1:9/".into()),
+            registry_user: None,
+            registry_password: None,
+            spark_url: None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let serve = crate::settings::ServeConfig {
+            host: [127, 0, 0, 1].into(),
+            port: 0,
+            token: None,
+            dist: "/nonexistent".into(),
+            workshop,
+            instructor_key: workshop.then(|| crate::secret::InstructorKey::Given("key".into())),
+            limits: shared::workshop::Limits::default(),
+        };
+        AppState::new(config, &serve, status, CancellationToken::new())
+    }
+
+    /// A session wired to channels, outside workshop mode.
+    fn start(status: watch::Receiver<StackView>) -> Wired {
+        start_on(state(status, false))
+    }
+
+    /// A session of `state` wired to channels: frames in, frames out.
+    fn start_on(state: AppState) -> Wired {
+        let shutdown = CancellationToken::new();
+        let (in_tx, in_rx) = mpsc::channel::<String>(8);
+        let (out_tx, out_rx) = mpsc::channel::<ServerMessage>(8);
+        let sink = unfold(out_tx, |tx, frame: WsFrame| async move {
+            let WsFrame::Text(text) = frame else {
+                panic!("binary frame without a tail")
+            };
+            let message = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("bridge sent invalid JSON {text}: {e}"));
+            tx.send(message).await.map_err(axum::Error::new)?;
+            Ok::<_, axum::Error>(tx)
+        });
+        let stream = futures_util::stream::unfold(in_rx, |mut rx| async move {
+            rx.recv().await.map(|t| (Incoming::Text(t), rx))
+        });
+        let handle = tokio::spawn(run(
+            Box::pin(sink),
+            Box::pin(stream),
+            state,
+            shutdown.clone(),
+        ));
+        (in_tx, out_rx, shutdown, handle)
+    }
+
+    async fn next(rx: &mut mpsc::Receiver<ServerMessage>) -> ServerMessage {
+        match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+            Ok(Some(m)) => m,
+            other => panic!("no message from the session: {other:?}"),
+        }
+    }
+
+    fn frame(id: u64, request: Request) -> String {
+        serde_json::to_string(&ClientMessage {
+            id: RequestId(id),
+            request,
+        })
+        .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn status_is_pushed_on_connect_and_on_change() {
+        let (tx, rx) = watch::channel(view(false));
+        let (_in, mut out, shutdown, handle) = start(rx);
+        assert_eq!(
+            next(&mut out).await,
+            ServerMessage::Push(Push::Stack(view(false)))
+        );
+        let _ = tx.send(view(true));
+        assert_eq!(
+            next(&mut out).await,
+            ServerMessage::Push(Push::Stack(view(true)))
+        );
+        shutdown.cancel();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), handle)
+                .await
+                .is_ok(),
+            "the session ends on shutdown"
+        );
+    }
+
+    #[tokio::test]
+    async fn replies_carry_the_request_id() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, _handle) = start(rx);
+        next(&mut out).await;
+        let _ = input
+            .send(frame(
+                41,
+                Request::Hello {
+                    protocol: PROTOCOL_VERSION,
+                },
+            ))
+            .await;
+        match next(&mut out).await {
+            ServerMessage::Reply {
+                id,
+                response: Response::Welcome { protocol, .. },
+            } => {
+                assert_eq!((id, protocol), (RequestId(41), PROTOCOL_VERSION));
+            }
+            other => panic!("{other:?}"),
+        }
+        let _ = input
+            .send(frame(
+                42,
+                Request::Hello {
+                    protocol: PROTOCOL_VERSION + 1,
+                },
+            ))
+            .await;
+        match next(&mut out).await {
+            ServerMessage::Failed { id, error } => assert_eq!(
+                (id, error.code),
+                (RequestId(42), ErrorCode::ProtocolMismatch)
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn garbage_gets_a_plain_refusal_and_the_session_goes_on() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, _handle) = start(rx);
+        next(&mut out).await;
+        let _ = input
+            .send(r#"{"id": 7, "request": {"type": "launch_rockets"}}"#.to_owned())
+            .await;
+        match next(&mut out).await {
+            ServerMessage::Failed { id, error } => {
+                assert_eq!((id, error.code), (RequestId(7), ErrorCode::BadRequest));
+                assert!(
+                    error.message.starts_with("the bridge could not understand"),
+                    "{}",
+                    error.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let _ = input.send("not json".to_owned()).await;
+        assert!(matches!(
+            next(&mut out).await,
+            ServerMessage::Failed {
+                id: RequestId(0),
+                ..
+            }
+        ));
+        let _ = input
+            .send(frame(
+                8,
+                Request::Example {
+                    example: shared::protocol::Example::ClickV1,
+                },
+            ))
+            .await;
+        assert!(matches!(
+            next(&mut out).await,
+            ServerMessage::Reply {
+                id: RequestId(8),
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn registry_trouble_is_a_plain_failure() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, _handle) = start(rx);
+        next(&mut out).await;
+        let _ = input.send(frame(3, Request::ListSubjects)).await;
+        match next(&mut out).await {
+            ServerMessage::Failed { id, error } => {
+                assert_eq!(
+                    (id, error.code),
+                    (RequestId(3), ErrorCode::RegistryUnreachable)
+                );
+                assert!(
+                    !error.message.contains('{'),
+                    "plain words, not JSON: {}",
+                    error.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_session_ends_when_the_tab_goes_away() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, handle) = start(rx);
+        next(&mut out).await;
+        drop(input);
+        assert!(tokio::time::timeout(Duration::from_secs(5), handle)
+            .await
+            .is_ok());
+    }
+
+    /// The next push `pick` accepts, skipping others.
+    async fn next_push<T>(
+        rx: &mut mpsc::Receiver<ServerMessage>,
+        pick: impl Fn(&Push) -> Option<T>,
+    ) -> T {
+        loop {
+            if let ServerMessage::Push(push) = next(rx).await {
+                if let Some(found) = pick(&push) {
+                    return found;
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn instructors_follow_the_roster_and_every_tab_gets_broadcasts() {
+        let (_tx, rx) = watch::channel(view(true));
+        let state = state(rx, true);
+        let (teacher, mut teacher_out, _s1, _h1) = start_on(state.clone());
+        let (pupil, mut pupil_out, _s2, pupil_task) = start_on(state);
+        next(&mut teacher_out).await;
+        next(&mut pupil_out).await;
+
+        let _ = teacher
+            .send(frame(1, Request::Instruct { key: "key".into() }))
+            .await;
+        assert!(matches!(
+            next(&mut teacher_out).await,
+            ServerMessage::Reply { response: Response::Instructing { roster }, .. } if roster.is_empty()
+        ));
+        let _ = pupil
+            .send(frame(2, Request::Join { name: "ada".into() }))
+            .await;
+        assert!(matches!(
+            next(&mut pupil_out).await,
+            ServerMessage::Reply {
+                response: Response::Joined { .. },
+                ..
+            }
+        ));
+        let joined = next_push(&mut teacher_out, |p| match p {
+            Push::Roster(r) => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(joined.len(), 1);
+        assert!(joined[0].connected);
+
+        let broadcast = Request::Broadcast {
+            message: "break".into(),
+        };
+        let _ = pupil.send(frame(3, broadcast.clone())).await;
+        assert!(matches!(
+            next(&mut pupil_out).await,
+            ServerMessage::Failed { error, .. } if error.code == ErrorCode::Forbidden
+        ));
+        let _ = teacher.send(frame(4, broadcast)).await;
+        for out in [&mut pupil_out, &mut teacher_out] {
+            let message = next_push(out, |p| match p {
+                Push::Broadcast { message } => Some(message.clone()),
+                _ => None,
+            })
+            .await;
+            assert_eq!(message, "break");
+        }
+
+        drop(pupil);
+        assert!(tokio::time::timeout(Duration::from_secs(5), pupil_task)
+            .await
+            .is_ok());
+        let left = next_push(&mut teacher_out, |p| match p {
+            Push::Roster(r) if r.iter().all(|v| !v.connected) => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(left.len(), 1, "the name stays on the roster");
+    }
+}

@@ -1,0 +1,24 @@
+//! How the playground is served: the server's own settings, filled by the command line.
+
+use crate::secret::InstructorKey;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// How the playground is served.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to bind.
+    pub host: IpAddr,
+    /// Port to bind (0 picks a free one).
+    pub port: u16,
+    /// Required from every WebSocket client when set; mandatory off loopback.
+    pub token: Option<String>,
+    /// The trunk-built frontend (`dist/`).
+    pub dist: PathBuf,
+    /// Workshop mode: each tab joins with a name and is kept to its namespace.
+    pub workshop: bool,
+    /// Workshop mode: the key that opens the instructor's seat (a random one when `None`).
+    pub instructor_key: Option<InstructorKey>,
+    /// Workshop mode: what each attendee may use at once (ignored outside workshop mode).
+    pub limits: shared::workshop::Limits,
+}

@@ -1,0 +1,241 @@
+//! Helpers for the integration tests: a real local stack on its own ports and data folder,
+//! started once and reused (`Stack::up` leaves running services alone), and a way to run the
+//! `kafka-demo` binary against it.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+pub mod ws;
+
+use clap::Parser as _;
+use kafka_demo::flags::Cli;
+use pipeline::settings::Config;
+use pipeline::stack::Stack;
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+/// A stack for tests: where it lives and on which ports.
+#[derive(Debug, Clone)]
+pub struct TestStack {
+    pub name: &'static str,
+    pub base: u16,
+}
+
+/// The stack most tests share. `make test` stops it at the end.
+pub const SHARED: TestStack = TestStack {
+    name: "shared",
+    base: 41000,
+};
+
+impl TestStack {
+    /// `base`, moved by `KAFKA_DEMO_TEST_PORT_OFFSET` so two checkouts can test side by side.
+    pub fn port_base(&self) -> u16 {
+        let offset = std::env::var("KAFKA_DEMO_TEST_PORT_OFFSET")
+            .ok()
+            .and_then(|o| o.parse::<u16>().ok());
+        self.base + offset.unwrap_or(0)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("kafka-demo-test-stack-{}", self.name))
+    }
+
+    /// Downloads are shared with `make run` so they happen once per machine.
+    pub fn cache_dir(&self) -> PathBuf {
+        match std::env::var_os("KAFKA_DEMO_CACHE_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into()))
+                .join(".kafka-demo/cache"),
+        }
+    }
+
+    /// Global flags selecting this stack, for the binary and for building a `Config`.
+    pub fn flags(&self) -> Vec<String> {
+        stack_flags(&self.data_dir(), &self.cache_dir(), self.port_base())
+    }
+
+    pub fn config(&self) -> Config {
+        let argv = std::iter::once("kafka-demo".to_owned())
+            .chain(self.flags())
+            .chain(["stack".to_owned(), "status".to_owned()]);
+        let cli =
+            Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("test flags do not parse: {e}"));
+        cli.global
+            .config(None)
+            .unwrap_or_else(|e| panic!("test config is invalid: {e}"))
+    }
+
+    pub fn stack(&self) -> Stack {
+        Stack::new(self.config().stack)
+    }
+
+    /// Brings the stack up (a no-op when it runs), failing the test with the reason otherwise.
+    /// Tests of one binary run in parallel; they take turns so only the first one starts it.
+    pub async fn ensure_up(&self) -> Config {
+        static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = TURN.lock().await;
+        let stack = self.stack();
+        if let Err(e) = stack
+            .up(Duration::from_secs(300), &|line| {
+                eprintln!("[{}] {line}", self.name)
+            })
+            .await
+        {
+            panic!("the {} test stack did not come up: {e}", self.name);
+        }
+        self.config()
+    }
+
+    /// Runs `kafka-demo <flags> <args>` against this stack.
+    pub fn run(&self, args: &[&str]) -> Output {
+        run_binary(&self.flags(), args)
+    }
+}
+
+/// Flags for a stack in `data` with downloads in `cache` and ports `port_base` + 2/81/82/92/93.
+pub fn stack_flags(data: &std::path::Path, cache: &std::path::Path, port_base: u16) -> Vec<String> {
+    let b = port_base;
+    let pairs = [
+        ("--data-dir", data.display().to_string()),
+        ("--cache-dir", cache.display().to_string()),
+        ("--kafka-port", (b + 92).to_string()),
+        ("--kafka-controller-port", (b + 93).to_string()),
+        ("--registry-port", (b + 81).to_string()),
+        ("--registry-management-port", (b + 82).to_string()),
+        ("--spark-port", (b + 2).to_string()),
+    ];
+    pairs
+        .into_iter()
+        .flat_map(|(k, v)| [k.to_owned(), v])
+        .collect()
+}
+
+/// Runs the binary with `flags` then `args`; nothing is inherited from the environment's
+/// KAFKA_DEMO_* settings, so the test decides everything.
+pub fn run_binary(flags: &[String], args: &[&str]) -> Output {
+    command(flags, args)
+        .output()
+        .unwrap_or_else(|e| panic!("could not run kafka-demo: {e}"))
+}
+
+/// The command `run_binary` runs, for tests that need to watch or signal it while it runs.
+pub fn command(flags: &[String], args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(kafka_demo_bin());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KAFKA_DEMO_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.args(flags).args(args).current_dir(workspace_root());
+    cmd
+}
+
+/// The `kafka-demo` binary: cargo names it to the CLI's own tests; tests of other packages (the
+/// benchmarks') find it beside their own folder, where `cargo test --workspace` built it.
+pub fn kafka_demo_bin() -> PathBuf {
+    if let Some(bin) = option_env!("CARGO_BIN_EXE_kafka-demo") {
+        return PathBuf::from(bin);
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("kafka-demo")));
+    match beside {
+        Some(bin) if bin.exists() => bin,
+        _ => panic!(
+            "no kafka-demo binary beside the tests: build it first (cargo build -p kafka-demo)"
+        ),
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A name no earlier run used, so tests never see each other's topics or subjects.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos:x}", std::process::id())
+}
+
+/// Parses `subject=S version=V id=I` as `schema register` prints it.
+pub fn registered(out: &Output) -> (String, u32, u32) {
+    let text = stdout(out);
+    let field = |key: &str| {
+        text.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{key}=")))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no {key}= in {text:?} (stderr: {})", stderr(out)))
+    };
+    let number = |key: &str| {
+        field(key)
+            .parse::<u32>()
+            .unwrap_or_else(|e| panic!("{key}: {e}"))
+    };
+    (field("subject"), number("version"), number("id"))
+}
+
+/// Copies the first `count` records of partition 0 of `from` to `to`, bytes unchanged.
+pub async fn copy_records(
+    kafka: &pipeline::settings::KafkaConfig,
+    from: &str,
+    to: &str,
+    count: usize,
+) {
+    use rdkafka::consumer::{Consumer as _, StreamConsumer};
+    use rdkafka::message::Message as _;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::time::Duration;
+
+    let consumer: StreamConsumer = pipeline::kafka::client_config(kafka)
+        .set("group.id", unique("copier"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(from, 0, Offset::Beginning)
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer.assign(&list).unwrap_or_else(|e| panic!("{e}"));
+    let producer: FutureProducer = pipeline::kafka::client_config(kafka)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let copied = tokio::time::timeout(Duration::from_secs(60), async {
+        for _ in 0..count {
+            let message = consumer.recv().await.unwrap_or_else(|e| panic!("{e}"));
+            let value = message.payload().unwrap_or_default().to_vec();
+            let record = FutureRecord::<[u8], [u8]>::to(to).payload(&value);
+            let sent = producer.send(record, Duration::from_secs(30)).await;
+            assert!(sent.is_ok(), "{sent:?}");
+        }
+    })
+    .await;
+    assert!(copied.is_ok(), "copying {from} to {to} did not finish");
+}
+
+/// A path as a command-line argument.
+pub fn path_arg(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+/// Fails the test with both output streams when a command did not succeed.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\n{}\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+}

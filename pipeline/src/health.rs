@@ -1,0 +1,62 @@
+//! Is each service answering? Cheap probes for the live status bar and the thorough ones the
+//! stack's readiness check uses.
+
+use crate::settings::{Config, KafkaConfig, RegistryConfig, SparkConfig};
+use shared::protocol::{ServiceView, StackView};
+use std::time::Duration;
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Kafka answers a metadata request.
+pub async fn kafka(kafka: &KafkaConfig) -> Result<(), String> {
+    crate::kafka::broker_count(kafka, PROBE_TIMEOUT)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The registry answers `GET /subjects`.
+pub async fn registry(registry: &RegistryConfig) -> Result<(), String> {
+    let client = crate::registry::Client::new(registry).map_err(|e| e.to_string())?;
+    match tokio::time::timeout(PROBE_TIMEOUT, client.subjects()).await {
+        Ok(answer) => answer.map(|_| ()).map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {PROBE_TIMEOUT:?}")),
+    }
+}
+
+/// Spark Connect runs `SELECT 1`.
+pub async fn spark(spark: &SparkConfig) -> Result<(), String> {
+    crate::spark::ping(spark, Duration::from_secs(20))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Spark Connect's port accepts a connection: cheap enough to poll every few seconds, where a
+/// query each time would fill Spark's log.
+pub async fn spark_port(spark: &SparkConfig) -> Result<(), String> {
+    let address = (spark.url.host.as_str(), spark.url.port);
+    match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(address)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {PROBE_TIMEOUT:?}")),
+    }
+}
+
+/// The cheap probes of every service in `config`, at once.
+pub async fn snapshot(config: &Config) -> StackView {
+    let (k, r, s) = tokio::join!(
+        kafka(&config.kafka),
+        registry(&config.registry),
+        spark_port(&config.spark)
+    );
+    let view = |address: String, result: Result<(), String>| ServiceView {
+        address,
+        up: result.is_ok(),
+        problem: result.err(),
+    };
+    StackView {
+        kafka: view(config.kafka.bootstrap_servers.clone(), k),
+        registry: view(config.registry.url.to_string(), r),
+        spark: view(config.spark.url.to_string(), s),
+    }
+}

@@ -1,0 +1,471 @@
+//! The pipeline's settings: plain, validated structs saying where Kafka, the registry and Spark
+//! Connect are, how the local stack is laid out, and what each step was asked to do. The command
+//! line and the bridge fill them (each from its own input); nothing here reads flags or the
+//! environment.
+
+use shared::generator::{GeneratorConfig, OptionsError};
+use shared::Topic;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default ports of the local stack. They sit away from the usual 9092/8081/15002 so that
+/// another Kafka, registry or Spark on the machine does not stop the playground from starting.
+pub mod default_port {
+    /// Kafka's client listener.
+    pub const KAFKA: u16 = 39092;
+    /// Kafka's KRaft controller listener.
+    pub const KAFKA_CONTROLLER: u16 = 39093;
+    /// The schema registry's HTTP API.
+    pub const REGISTRY: u16 = 38081;
+    /// The registry's management (health) interface.
+    pub const REGISTRY_MANAGEMENT: u16 = 38082;
+    /// The Spark Connect gRPC server.
+    pub const SPARK: u16 = 35002;
+}
+
+/// Default versions of the services the local stack fetches.
+pub mod default_version {
+    /// Apache Kafka (`org.apache.kafka:kafka_2.13`).
+    pub const KAFKA: &str = "4.1.1";
+    /// Apicurio Registry; 3.0.x is the newest line that runs on Java 17.
+    pub const APICURIO: &str = "3.0.9";
+    /// Spark (the `pyspark` wheel and the matching connector jars).
+    pub const SPARK: &str = "4.2.0";
+}
+
+/// The click field a produced record is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyField {
+    /// The click's own id.
+    Id,
+    /// The impression the click belongs to (clicks of one impression share a partition).
+    ImpressionId,
+    /// The creative.
+    CreativeId,
+    /// The placement.
+    PlacementId,
+    /// No key: records spread over the partitions.
+    None,
+}
+
+/// Compression codecs librdkafka offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Uncompressed.
+    None,
+    /// gzip.
+    Gzip,
+    /// Snappy.
+    Snappy,
+    /// LZ4.
+    Lz4,
+    /// Zstandard.
+    Zstd,
+}
+
+impl Compression {
+    /// The value of librdkafka's `compression.type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Gzip => "gzip",
+            Self::Snappy => "snappy",
+            Self::Lz4 => "lz4",
+            Self::Zstd => "zstd",
+        }
+    }
+}
+
+/// How `consume` prints records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// One JSON object per record and line.
+    Jsonl,
+    /// Aligned columns for reading in a terminal.
+    Table,
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A folder path that cannot be made absolute.
+    #[error("folder {path:?} cannot be used: {reason}")]
+    Folder {
+        /// The path as given.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A `-X` option without `=`.
+    #[error("Kafka option {0:?} is not KEY=VALUE")]
+    KafkaOption(String),
+    /// The registry URL does not parse or is not http(s).
+    #[error("registry URL {url:?} is not a usable http(s) URL: {reason}")]
+    RegistryUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The Spark Connect URL is not `sc://host:port`.
+    #[error("Spark Connect URL {url:?} is not of the form sc://host:port ({reason})")]
+    SparkUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Two services were given the same port.
+    #[error("port {port} is given to both {first} and {second}; each service needs its own")]
+    PortClash {
+        /// The shared port.
+        port: u16,
+        /// One service.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+    },
+    /// The generator refused its options (fault fractions out of range or adding up past 1).
+    #[error("generator options: {0}")]
+    Generator(#[from] OptionsError),
+    /// The dead-letter topic is the topic being consumed.
+    #[error("the dead-letter topic must differ from the topic being consumed ({0})")]
+    DlqIsSource(String),
+    /// `--group ""`.
+    #[error("a consumer group name cannot be empty")]
+    EmptyGroup,
+}
+
+/// What `produce` was asked for, validated.
+#[derive(Debug, Clone)]
+pub struct ProduceConfig {
+    /// Where the records go.
+    pub topic: Topic,
+    /// Stop after this many records.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Records per second; unthrottled when `None`.
+    pub rate: Option<f64>,
+    /// The generator's checked options.
+    pub generator: GeneratorConfig,
+    /// The writer schema's file; the default schema when `None`.
+    pub schema: Option<PathBuf>,
+    /// Where to write the manifest.
+    pub manifest: Option<PathBuf>,
+    /// Which field keys the records.
+    pub key_field: KeyField,
+    /// Batch compression.
+    pub compression: Compression,
+    /// Partitions of a topic created now.
+    pub partitions: i32,
+    /// Replication factor of a topic created now.
+    pub replication_factor: i32,
+}
+
+/// What `consume` was asked for, validated.
+#[derive(Debug, Clone)]
+pub struct ConsumeConfig {
+    /// The topic to read.
+    pub topic: Topic,
+    /// The consumer group, when offsets are to be committed.
+    pub group: Option<String>,
+    /// Start at the oldest record when there is no committed offset.
+    pub from_beginning: bool,
+    /// Stop after this many records.
+    pub max: Option<u64>,
+    /// How records are printed.
+    pub format: OutputFormat,
+    /// Where poison pills are copied.
+    pub dlq: Option<Topic>,
+    /// Stop when nothing arrives for this long.
+    pub idle_timeout: Option<Duration>,
+}
+
+/// Everything the bridge needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The local stack.
+    pub stack: StackConfig,
+    /// Where Kafka is and how to talk to it.
+    pub kafka: KafkaConfig,
+    /// Where the schema registry is.
+    pub registry: RegistryConfig,
+    /// Where Spark Connect is.
+    pub spark: SparkConfig,
+}
+
+/// Ports of the local stack's services, all bound on 127.0.0.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// Kafka's client listener.
+    pub kafka: u16,
+    /// Kafka's controller listener.
+    pub kafka_controller: u16,
+    /// The registry's HTTP API.
+    pub registry: u16,
+    /// The registry's management interface.
+    pub registry_management: u16,
+    /// Spark Connect.
+    pub spark: u16,
+}
+
+impl Ports {
+    /// Every port with the service it belongs to and the flag that sets it.
+    pub fn named(&self) -> [(u16, &'static str, &'static str); 5] {
+        [
+            (self.kafka, "Kafka", "--kafka-port"),
+            (
+                self.kafka_controller,
+                "the Kafka controller",
+                "--kafka-controller-port",
+            ),
+            (self.registry, "the schema registry", "--registry-port"),
+            (
+                self.registry_management,
+                "the registry's management interface",
+                "--registry-management-port",
+            ),
+            (self.spark, "Spark Connect", "--spark-port"),
+        ]
+    }
+
+    fn check_distinct(&self) -> Result<(), ConfigError> {
+        let named = self.named();
+        for (i, (port, first, _)) in named.iter().enumerate() {
+            if let Some((_, second, _)) = named[i + 1..].iter().find(|(p, _, _)| p == port) {
+                return Err(ConfigError::PortClash {
+                    port: *port,
+                    first,
+                    second,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Versions of the services to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions {
+    /// Apache Kafka.
+    pub kafka: String,
+    /// Apicurio Registry.
+    pub apicurio: String,
+    /// Spark.
+    pub spark: String,
+}
+
+/// The local stack: where its state and downloads live, its ports and versions.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// State: Kafka logs, registry database, Spark folders, service logs and pid files.
+    pub data_dir: PathBuf,
+    /// Downloads: jars and the Python venv. Survives `stack reset`.
+    pub cache_dir: PathBuf,
+    /// Ports on 127.0.0.1.
+    pub ports: Ports,
+    /// What to fetch.
+    pub versions: Versions,
+}
+
+impl StackConfig {
+    /// Kafka bootstrap address of the local broker.
+    pub fn kafka_bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.ports.kafka)
+    }
+
+    /// Confluent-compatible API of the local registry.
+    pub fn registry_url(&self) -> String {
+        format!("http://127.0.0.1:{}/apis/ccompat/v7", self.ports.registry)
+    }
+
+    /// The local Spark Connect server.
+    pub fn spark_url(&self) -> SparkUrl {
+        SparkUrl {
+            host: "127.0.0.1".into(),
+            port: self.ports.spark,
+        }
+    }
+}
+
+/// How to reach Kafka.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// `host:port[,host:port…]`.
+    pub bootstrap_servers: String,
+    /// librdkafka settings passed through as given (security settings for remote clusters).
+    pub options: Vec<(String, String)>,
+}
+
+/// How to reach the schema registry.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Base URL of the Confluent-compatible API, without a trailing slash.
+    pub url: url::Url,
+    /// HTTP basic-auth user and password.
+    pub basic_auth: Option<(String, Option<String>)>,
+}
+
+/// A Spark Connect endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SparkUrl {
+    /// Host name or address.
+    pub host: String,
+    /// gRPC port.
+    pub port: u16,
+}
+
+impl SparkUrl {
+    /// Parses `sc://host:port` (a trailing `/` and `;key=value` parameters are ignored).
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let fail = |reason: &str| ConfigError::SparkUrl {
+            url: text.into(),
+            reason: reason.into(),
+        };
+        let rest = text
+            .strip_prefix("sc://")
+            .ok_or_else(|| fail("it must start with sc://"))?;
+        let authority = rest.split([';', '/']).next().unwrap_or_default();
+        let (host, port) = authority
+            .rsplit_once(':')
+            .ok_or_else(|| fail("the port is missing"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(fail("the host is missing"));
+        }
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| fail("the port is not a number from 1 to 65535"))?;
+        if port == 0 {
+            return Err(fail("the port is not a number from 1 to 65535"));
+        }
+        Ok(Self {
+            host: host.into(),
+            port,
+        })
+    }
+}
+
+impl std::fmt::Display for SparkUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "sc://[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "sc://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// How to reach Spark Connect.
+#[derive(Debug, Clone)]
+pub struct SparkConfig {
+    /// The server.
+    pub url: SparkUrl,
+}
+
+/// Where the services are, as a front end was told: anything left `None` is the local stack's.
+#[derive(Debug, Clone)]
+pub struct Locations {
+    /// The local stack's state folder (absolute or relative to the working folder).
+    pub data_dir: PathBuf,
+    /// The download cache [default: `data_dir/cache`].
+    pub cache_dir: Option<PathBuf>,
+    /// The local stack's ports.
+    pub ports: Ports,
+    /// The local stack's versions.
+    pub versions: Versions,
+    /// Kafka bootstrap servers [default: the local broker].
+    pub bootstrap_servers: Option<String>,
+    /// librdkafka settings as `KEY=VALUE`.
+    pub kafka_options: Vec<String>,
+    /// The registry's Confluent-compatible API [default: the local registry].
+    pub registry_url: Option<String>,
+    /// Registry basic-auth user.
+    pub registry_user: Option<String>,
+    /// Registry basic-auth password.
+    pub registry_password: Option<String>,
+    /// Spark Connect, `sc://host:port` [default: the local server].
+    pub spark_url: Option<String>,
+}
+
+impl Config {
+    /// Checks `given` and fills in what it leaves to the local stack.
+    pub fn resolve(given: Locations) -> Result<Self, ConfigError> {
+        // Services run with their own working folders, so every path handed to them is absolute.
+        let data_dir = absolute(&given.data_dir)?;
+        given.ports.check_distinct()?;
+        let stack = StackConfig {
+            cache_dir: match &given.cache_dir {
+                Some(dir) => absolute(dir)?,
+                None => data_dir.join("cache"),
+            },
+            data_dir,
+            ports: given.ports,
+            versions: given.versions,
+        };
+        let kafka = KafkaConfig {
+            bootstrap_servers: given
+                .bootstrap_servers
+                .unwrap_or_else(|| stack.kafka_bootstrap()),
+            options: given
+                .kafka_options
+                .iter()
+                .map(|o| parse_kafka_option(o))
+                .collect::<Result<_, _>>()?,
+        };
+        let registry = RegistryConfig {
+            url: parse_registry_url(
+                given
+                    .registry_url
+                    .as_deref()
+                    .unwrap_or(&stack.registry_url()),
+            )?,
+            basic_auth: given.registry_user.map(|u| (u, given.registry_password)),
+        };
+        let spark = SparkConfig {
+            url: match &given.spark_url {
+                Some(url) => SparkUrl::parse(url)?,
+                None => stack.spark_url(),
+            },
+        };
+        Ok(Self {
+            stack,
+            kafka,
+            registry,
+            spark,
+        })
+    }
+}
+
+fn absolute(path: &std::path::Path) -> Result<PathBuf, ConfigError> {
+    std::path::absolute(path).map_err(|e| ConfigError::Folder {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn parse_kafka_option(text: &str) -> Result<(String, String), ConfigError> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().into(), value.into())),
+        _ => Err(ConfigError::KafkaOption(text.into())),
+    }
+}
+
+fn parse_registry_url(text: &str) -> Result<url::Url, ConfigError> {
+    let fail = |reason: String| ConfigError::RegistryUrl {
+        url: text.into(),
+        reason,
+    };
+    let url = url::Url::parse(text.trim_end_matches('/')).map_err(|e| fail(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(fail(format!(
+            "scheme {:?} is not http or https",
+            url.scheme()
+        )));
+    }
+    if url.cannot_be_a_base() {
+        return Err(fail("it cannot hold a path".into()));
+    }
+    Ok(url)
+}

@@ -1,0 +1,233 @@
+//! Running work on a Spark Connect server through `spark-connect-rs`.
+//!
+//! The client library can panic on answers it does not expect (an empty result, a type it does
+//! not handle). Every call here runs inside its own task, so a panic becomes a [`SparkOpError`]
+//! with a plain message instead of reaching the user.
+
+use crate::settings::{KafkaConfig, SparkConfig};
+use arrow::array::{Array, Int32Array, Int64Array};
+use shared::Topic;
+use spark_connect_rs::{SparkSession, SparkSessionBuilder};
+use std::future::Future;
+use std::time::Duration;
+
+/// What went wrong running Spark work.
+#[derive(Debug, thiserror::Error)]
+pub enum SparkOpError {
+    /// No Spark Connect server answered.
+    #[error("cannot reach Spark Connect at {url}: {reason}")]
+    Unreachable {
+        /// The server.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Spark ran the request and reported an error.
+    #[error("Spark reported an error: {0}")]
+    Spark(String),
+    /// The answer did not have the expected shape.
+    #[error("unexpected result from Spark: {0}")]
+    Shape(String),
+    /// The call did not finish in time.
+    #[error("Spark did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The client library failed internally.
+    #[error("the Spark Connect client failed internally: {0}")]
+    Client(String),
+}
+
+/// Keeps the client library's panics off the terminal: they are caught by [`guarded`] and
+/// reported as errors, so the default hook's message and backtrace would only alarm people.
+/// Other panics still go to the previous hook.
+fn quiet_library_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_client = info
+                .location()
+                .is_some_and(|l| l.file().contains("spark-connect-rs"));
+            if in_client {
+                tracing::debug!("Spark Connect client panicked (caught): {info}");
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `work` in its own task with a deadline, turning a library panic into an error.
+pub(crate) async fn guarded<T, F>(timeout: Duration, work: F) -> Result<T, SparkOpError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, SparkOpError>> + Send + 'static,
+{
+    quiet_library_panics();
+    let task = tokio::spawn(work);
+    let abort = task.abort_handle();
+    match tokio::time::timeout(timeout, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) if join.is_panic() => {
+            let payload = join.into_panic();
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(SparkOpError::Client(text))
+        }
+        Ok(Err(join)) => Err(SparkOpError::Client(join.to_string())),
+        Err(_) => {
+            abort.abort();
+            Err(SparkOpError::Timeout(timeout))
+        }
+    }
+}
+
+/// Opens a session on the server in `spark`.
+pub async fn connect(spark: &SparkConfig, timeout: Duration) -> Result<SparkSession, SparkOpError> {
+    // The URL was validated as sc://host:port when the config was read, so the builder's own
+    // parser (which panics on bad input) only ever sees a well-formed one.
+    let url = spark.url.to_string();
+    let shown = url.clone();
+    guarded(timeout, async move {
+        SparkSessionBuilder::remote(&format!("{url}/;user_id=kafka-demo"))
+            .app_name("kafka-demo")
+            .build()
+            .await
+            .map_err(|e| SparkOpError::Unreachable {
+                url: shown,
+                reason: e.to_string(),
+            })
+    })
+    .await
+}
+
+/// Runs `SELECT 1` and checks the answer: the readiness probe of the stack.
+pub async fn ping(spark: &SparkConfig, timeout: Duration) -> Result<(), SparkOpError> {
+    let session = connect(spark, timeout).await?;
+    let one = guarded(timeout, async move {
+        let batch = session
+            .sql("SELECT 1 AS one")
+            .await
+            .map_err(spark_error)?
+            .collect()
+            .await
+            .map_err(spark_error)?;
+        let column = batch
+            .columns()
+            .first()
+            .ok_or_else(|| SparkOpError::Shape("no column".into()))?;
+        let ints = column
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .ok_or_else(|| SparkOpError::Shape(format!("column type {}", column.data_type())))?;
+        if ints.len() != 1 || ints.is_null(0) {
+            return Err(SparkOpError::Shape(format!("{} rows", ints.len())));
+        }
+        Ok(ints.value(0))
+    })
+    .await?;
+    if one == 1 {
+        Ok(())
+    } else {
+        Err(SparkOpError::Shape(format!("SELECT 1 returned {one}")))
+    }
+}
+
+/// Every record of `topic` as it is now (earliest to latest offsets), through Spark's Kafka
+/// source as one batch.
+pub(crate) fn whole_topic(
+    session: &SparkSession,
+    bootstrap: &str,
+    topic: &str,
+) -> Result<spark_connect_rs::DataFrame, SparkOpError> {
+    session
+        .read()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .option("endingOffsets", "latest")
+        .load(Vec::<&str>::new())
+        .map_err(spark_error)
+}
+
+/// Counts the records of `topic` with Spark's Kafka source, earliest to latest offsets: proves
+/// the connector jars are loaded and the broker is reachable from Spark.
+pub async fn kafka_record_count(
+    spark: &SparkConfig,
+    kafka: &KafkaConfig,
+    topic: &Topic,
+    timeout: Duration,
+) -> Result<i64, SparkOpError> {
+    let session = connect(spark, timeout).await?;
+    let bootstrap = kafka.bootstrap_servers.clone();
+    let topic = topic.to_string();
+    guarded(timeout, async move {
+        let batch = whole_topic(&session, &bootstrap, &topic)?
+            .select_expr(["count(*) AS n"])
+            .collect()
+            .await
+            .map_err(spark_error)?;
+        let column = batch
+            .columns()
+            .first()
+            .ok_or_else(|| SparkOpError::Shape("no column".into()))?;
+        let counts = column
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| SparkOpError::Shape(format!("column type {}", column.data_type())))?;
+        match counts.len() {
+            1 if !counts.is_null(0) => Ok(counts.value(0)),
+            n => Err(SparkOpError::Shape(format!("{n} rows for a global count"))),
+        }
+    })
+    .await
+}
+
+pub(crate) fn spark_error(error: spark_connect_rs::errors::SparkError) -> SparkOpError {
+    SparkOpError::Spark(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_library_panic_becomes_an_error() {
+        let result: Result<(), _> = guarded(Duration::from_secs(5), async {
+            panic!("boom in the client")
+        })
+        .await;
+        match result {
+            Err(SparkOpError::Client(text)) => assert_eq!(text, "boom in the client"),
+            other => panic!("expected a Client error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hung_call_times_out() {
+        let result: Result<(), _> = guarded(Duration::from_secs(2), std::future::pending()).await;
+        assert!(matches!(result, Err(SparkOpError::Timeout(_))));
+    }
+
+    #[tokio::test]
+    async fn no_server_is_unreachable() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(1);
+        let spark = SparkConfig {
+            url: crate::settings::SparkUrl {
+                host: "127.0.0.1".into(),
+                port,
+            },
+        };
+        let result = ping(&spark, Duration::from_secs(10)).await;
+        assert!(
+            matches!(result, Err(SparkOpError::Unreachable { .. })),
+            "{result:?}"
+        );
+    }
+}

@@ -1,0 +1,406 @@
+//! The local stack: Kafka, Apicurio Registry and a Spark Connect server, fetched on first use,
+//! run as plain processes bound to 127.0.0.1, with their state under one data folder.
+//!
+//! Layout of the data folder: `cache/` holds downloads (kept by `reset`); `kafka/`, `registry/`
+//! and `spark/` each hold a service's state, its `service.log` and its `service.pid`.
+
+mod artifacts;
+pub mod process;
+mod services;
+
+pub use services::Service;
+
+use crate::settings::{KafkaConfig, RegistryConfig, SparkConfig, StackConfig};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What can go wrong while running the stack. Each displays as one plain sentence; the ones
+/// about a service that did not come up carry the end of its log.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// A program the stack needs is not installed.
+    #[error("`{tool}` was not found: install {what}")]
+    MissingTool {
+        /// The program.
+        tool: &'static str,
+        /// What it is and how to get it.
+        what: &'static str,
+    },
+    /// A download failed.
+    #[error("could not fetch {what}: {reason} (full log: {})", log.display())]
+    Fetch {
+        /// What was being fetched.
+        what: String,
+        /// The fetch log.
+        log: PathBuf,
+        /// The most telling line of the log, or what else went wrong.
+        reason: String,
+    },
+    /// Another process holds a port a service needs.
+    #[error("port {port} for {label} on 127.0.0.1 is already in use{}; stop it or pick another port with {flag}",
+            holder.as_ref().map(|h| format!(" by {h}")).unwrap_or_default())]
+    PortBusy {
+        /// The port.
+        port: u16,
+        /// Whose port it is.
+        label: &'static str,
+        /// The flag that moves it.
+        flag: &'static str,
+        /// The process holding it, when it could be found.
+        holder: Option<String>,
+    },
+    /// A service's process ended on its own.
+    #[error("{service} exited ({status}); last lines of {}:\n{tail}", log.display())]
+    Exited {
+        /// The service.
+        service: &'static str,
+        /// How it ended.
+        status: String,
+        /// Its log.
+        log: PathBuf,
+        /// The log's last lines.
+        tail: String,
+    },
+    /// A service runs but did not answer in time.
+    #[error("{service} did not become ready within {waited:?} ({last}); last lines of {}:\n{tail}", log.display())]
+    NotReady {
+        /// The service.
+        service: &'static str,
+        /// How long we waited.
+        waited: Duration,
+        /// The last readiness failure.
+        last: String,
+        /// Its log.
+        log: PathBuf,
+        /// The log's last lines.
+        tail: String,
+    },
+    /// A file operation failed.
+    #[error("could not {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// To what.
+        path: PathBuf,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
+impl StackError {
+    fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Where one service stands.
+#[derive(Debug, Clone)]
+pub struct ServiceStatus {
+    /// Which service.
+    pub service: Service,
+    /// How clients reach it.
+    pub address: String,
+    /// Its process, when one of ours runs.
+    pub pid: Option<u32>,
+    /// Whether it answered its readiness probe.
+    pub ready: bool,
+    /// Why not, when it did not.
+    pub problem: Option<String>,
+}
+
+/// What `up` did for one service.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// Which service.
+    pub service: Service,
+    /// `false` when it was already running and was left alone.
+    pub started: bool,
+    /// From the services being started (after any download) to this one answering.
+    pub ready_after: Duration,
+}
+
+/// Something to say while working; the CLI prints it.
+pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+
+/// The local stack described by a [`StackConfig`].
+#[derive(Debug, Clone)]
+pub struct Stack {
+    config: StackConfig,
+}
+
+impl Stack {
+    /// A handle on the stack; nothing is started or read yet.
+    pub fn new(config: StackConfig) -> Self {
+        Self { config }
+    }
+
+    /// The stack's configuration.
+    pub fn config(&self) -> &StackConfig {
+        &self.config
+    }
+
+    /// Folder of one service's state.
+    pub fn service_dir(&self, service: Service) -> PathBuf {
+        self.config.data_dir.join(service.name())
+    }
+
+    /// One service's log file.
+    pub fn log_file(&self, service: Service) -> PathBuf {
+        self.service_dir(service).join("service.log")
+    }
+
+    fn pid_file(&self, service: Service) -> PathBuf {
+        self.service_dir(service).join("service.pid")
+    }
+
+    /// Address clients use, as `status` prints it.
+    pub fn address(&self, service: Service) -> String {
+        match service {
+            Service::Kafka => self.config.kafka_bootstrap(),
+            Service::Registry => self.config.registry_url(),
+            Service::Spark => self.config.spark_url().to_string(),
+        }
+    }
+
+    /// The pid of the service's process, if one of ours is running.
+    pub fn running_pid(&self, service: Service) -> Option<u32> {
+        let pid = process::read_pid(&self.pid_file(service))?;
+        let marker = self.service_dir(service).display().to_string();
+        process::is_ours(pid, &marker).then_some(pid)
+    }
+
+    /// Fetches what is missing, starts every service that is not running, and waits until each
+    /// answers (or `timeout` passes once the downloads are done). Running services are left alone, so `up` can be repeated.
+    pub async fn up(
+        &self,
+        timeout: Duration,
+        progress: Progress<'_>,
+    ) -> Result<Vec<Started>, StackError> {
+        // Busy ports are reported before any download, so a clash does not cost minutes.
+        let mut fresh = Vec::new();
+        for service in Service::ALL {
+            if self.running_pid(service).is_none() {
+                self.check_ports(service)?;
+                fresh.push(service);
+            }
+        }
+        let art = artifacts::ensure(&self.config, progress).await?;
+        // The deadline covers starting and readiness; a first download may take far longer.
+        let begun = Instant::now();
+        let mut pids: Vec<(Service, Option<u32>)> = Service::ALL
+            .iter()
+            .map(|s| (*s, self.running_pid(*s)))
+            .collect();
+        for service in &fresh {
+            let pid = self.start(*service, &art).await?;
+            if let Some(entry) = pids.iter_mut().find(|(s, _)| s == service) {
+                entry.1 = Some(pid);
+            }
+            progress(&format!(
+                "started {} (log: {})",
+                service.name(),
+                self.log_file(*service).display()
+            ));
+        }
+        let deadline = begun + timeout;
+        let (fresh, pids) = (&fresh, &pids);
+        let waits = Service::ALL.map(|service| async move {
+            let pid = pids
+                .iter()
+                .find(|(s, _)| *s == service)
+                .and_then(|(_, pid)| *pid);
+            self.wait_ready(service, pid, begun, deadline).await?;
+            Ok::<_, StackError>(Started {
+                service,
+                started: fresh.contains(&service),
+                ready_after: begun.elapsed(),
+            })
+        });
+        let [kafka, registry, spark] = waits;
+        let (kafka, registry, spark) = tokio::try_join!(kafka, registry, spark)?;
+        if registry.started {
+            self.default_compatibility().await;
+        }
+        Ok(vec![kafka, registry, spark])
+    }
+
+    fn check_ports(&self, service: Service) -> Result<(), StackError> {
+        for (port, label, flag) in service.ports(&self.config.ports) {
+            if !process::port_is_free(port) {
+                return Err(StackError::PortBusy {
+                    port,
+                    label,
+                    flag,
+                    holder: process::port_holder(port),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn start(&self, service: Service, art: &artifacts::Artifacts) -> Result<u32, StackError> {
+        let dir = self.service_dir(service);
+        services::create_dirs(&dir)?;
+        let ports = &self.config.ports;
+        let mut cmd = match service {
+            Service::Kafka => services::prepare_kafka(&dir, ports, art).await?,
+            Service::Registry => services::registry_command(&dir, ports, art),
+            Service::Spark => services::spark_command(&dir, ports, art),
+        };
+        let log = self.log_file(service);
+        process::spawn_detached(&mut cmd, &log, &self.pid_file(service))
+            .map_err(|e| StackError::io("start java for", &dir, e))
+    }
+
+    /// Polls the service's readiness probe until it answers, its process dies, or `deadline`.
+    async fn wait_ready(
+        &self,
+        service: Service,
+        pid: Option<u32>,
+        begun: Instant,
+        deadline: Instant,
+    ) -> Result<(), StackError> {
+        // Liveness by pid alone: while a service's launcher script execs into java, its command
+        // line can read empty for a moment, so ownership is settled before, not polled here.
+        loop {
+            let last = match self.probe(service).await {
+                Ok(()) => return Ok(()),
+                Err(why) => why,
+            };
+            if !pid.is_some_and(process::is_alive) {
+                let log = self.log_file(service);
+                let tail = process::tail(&log, 30);
+                return Err(StackError::Exited {
+                    service: service.name(),
+                    status: "the process is gone".into(),
+                    log,
+                    tail,
+                });
+            }
+            if Instant::now() >= deadline {
+                let log = self.log_file(service);
+                let tail = process::tail(&log, 30);
+                return Err(StackError::NotReady {
+                    service: service.name(),
+                    waited: begun.elapsed(),
+                    last,
+                    log,
+                    tail,
+                });
+            }
+            tokio::time::sleep_until(
+                (Instant::now() + Duration::from_millis(250))
+                    .min(deadline)
+                    .into(),
+            )
+            .await;
+        }
+    }
+
+    /// One readiness check: Kafka metadata, registry `GET /subjects`, Spark Connect `SELECT 1`.
+    pub async fn probe(&self, service: Service) -> Result<(), String> {
+        match service {
+            Service::Kafka => {
+                crate::health::kafka(&KafkaConfig {
+                    bootstrap_servers: self.config.kafka_bootstrap(),
+                    options: Vec::new(),
+                })
+                .await
+            }
+            Service::Registry => {
+                let registry = self.registry_config().map_err(|e| e.to_string())?;
+                crate::health::registry(&registry).await
+            }
+            Service::Spark => {
+                crate::health::spark(&SparkConfig {
+                    url: self.config.spark_url(),
+                })
+                .await
+            }
+        }
+    }
+
+    fn registry_config(&self) -> Result<RegistryConfig, url::ParseError> {
+        Ok(RegistryConfig {
+            url: url::Url::parse(&self.config.registry_url())?,
+            basic_auth: None,
+        })
+    }
+
+    /// The ccompat API reports NONE until a level is set, although the registry enforces its
+    /// global rule; setting BACKWARD once makes what it reports match what it does.
+    async fn default_compatibility(&self) {
+        let marker = self
+            .service_dir(Service::Registry)
+            .join("compatibility.set");
+        if marker.exists() {
+            return;
+        }
+        let Ok(config) = self.registry_config() else {
+            return;
+        };
+        let Ok(client) = crate::registry::Client::new(&config) else {
+            return;
+        };
+        match client.set_compatibility(None, "BACKWARD").await {
+            Ok(_) => {
+                let _ = std::fs::write(&marker, "BACKWARD\n");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not set the registry's default compatibility")
+            }
+        }
+    }
+
+    /// Each service's address, process and readiness.
+    pub async fn status(&self) -> Vec<ServiceStatus> {
+        let checks = Service::ALL.map(|service| async move {
+            let pid = self.running_pid(service);
+            let probe = self.probe(service).await;
+            ServiceStatus {
+                service,
+                address: self.address(service),
+                pid,
+                ready: probe.is_ok(),
+                problem: probe.err(),
+            }
+        });
+        let [a, b, c] = checks;
+        let (a, b, c) = tokio::join!(a, b, c);
+        vec![a, b, c]
+    }
+
+    /// Stops every running service, Spark first and Kafka last. Returns the ones that had to be
+    /// killed because they did not stop within the grace period.
+    pub async fn down(&self, progress: Progress<'_>) -> Vec<Service> {
+        let mut killed = Vec::new();
+        for service in Service::ALL.into_iter().rev() {
+            let Some(pid) = self.running_pid(service) else {
+                continue;
+            };
+            progress(&format!("stopping {} (pid {pid})…", service.name()));
+            if !process::terminate(pid, Duration::from_secs(45)).await {
+                killed.push(service);
+            }
+            let _ = std::fs::remove_file(self.pid_file(service));
+        }
+        killed
+    }
+
+    /// Stops the stack and deletes every service's state. Downloads stay.
+    pub async fn reset(&self, progress: Progress<'_>) -> Result<(), StackError> {
+        self.down(progress).await;
+        for service in Service::ALL {
+            let dir = self.service_dir(service);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(|e| StackError::io("delete", &dir, e))?;
+                progress(&format!("deleted {}", dir.display()));
+            }
+        }
+        Ok(())
+    }
+}
