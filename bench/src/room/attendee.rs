@@ -2,7 +2,7 @@
 //! tails its topic from the beginning, and sends a light request every so often, timing each
 //! answer — what a browser tab in a workshop does, minus the page.
 
-use super::LoadError;
+use super::error::LoadError;
 use futures_util::{SinkExt as _, StreamExt as _};
 use shared::protocol::{
     ClientMessage, ErrorInfo, JobId, ProduceSpec, Push, Request, RequestId, Response,

@@ -2,7 +2,7 @@
 //! loopback port against the bench's stack, so the memory read from `/proc` is the bridge's
 //! alone and not the load generator's.
 
-use super::LoadError;
+use super::error::LoadError;
 use pipeline::settings::Config;
 use std::path::Path;
 use std::process::Stdio;

@@ -10,7 +10,7 @@
 
 mod batch;
 mod produce;
-mod registry;
+pub(crate) mod registry;
 mod stream;
 mod tail;
 

@@ -1,7 +1,7 @@
 //! The room's roster: who has joined under which name, their progress and evidence for the
 //! bridge's lifetime, the instructor's key, broadcasts, and the names tabs hold.
 
-use crate::jobs::Jobs;
+use crate::jobs::registry::Jobs;
 use crate::outbox::Outgoing;
 use pipeline::workshop::seen::Seen;
 use shared::protocol::{ErrorCode, ErrorInfo, ServerMessage};

@@ -3,7 +3,7 @@
 //! namespace).
 
 use super::roster::{Attendees, Claim, Control, TabLink, RECHECK_AFTER};
-use crate::jobs::Jobs;
+use crate::jobs::registry::Jobs;
 use crate::outbox::Outgoing;
 use crate::scope;
 use shared::protocol::{

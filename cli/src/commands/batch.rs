@@ -2,7 +2,7 @@
 //! elapsed time on stderr, the result as tables or one JSON document on stdout, and, with
 //! `--verify`, the comparison with the producer's manifests.
 
-use super::{registry_error, say, wait_for_signal, INTERRUPTED, NO};
+use super::terminal::{registry_error, say, wait_for_signal, INTERRUPTED, NO};
 use crate::flags::{BatchArgs, BatchFormat};
 use anyhow::Context as _;
 use pipeline::batch::result::{Group, Minute};

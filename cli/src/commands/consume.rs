@@ -1,7 +1,7 @@
 //! `kafka-demo consume`: seed step 3 for people — decoded records on stdout, one line per poison
 //! pill and a closing summary on stderr.
 
-use super::{kafka_error, registry_error, say, wait_for_signal};
+use super::terminal::{kafka_error, registry_error, say, wait_for_signal};
 use crate::flags::ConsumeArgs;
 use pipeline::consume::{self, ConsumeError, ConsumeReport, ConsumeStop, PoisonPill};
 use pipeline::settings::{Config, ConsumeConfig};

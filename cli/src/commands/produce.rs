@@ -1,7 +1,7 @@
 //! `kafka-demo produce`: seed step 2 for people — progress on stderr about once a second, a
 //! summary on stdout, the manifest written only when every record was delivered.
 
-use super::{kafka_error, registry_error, say, wait_for_signal, INTERRUPTED};
+use super::terminal::{kafka_error, registry_error, say, wait_for_signal, INTERRUPTED};
 use crate::flags::ProduceArgs;
 use anyhow::{bail, Context as _};
 use pipeline::produce::{

@@ -2,7 +2,7 @@
 //! them, progress on stderr, the final windows at the end; Ctrl-C stops the queries cleanly.
 
 use super::batch::{batch_error, money, time};
-use super::{say, wait_for_signal};
+use super::terminal::{say, wait_for_signal};
 use crate::flags::{StreamArgs, StreamFormat};
 use pipeline::settings::Config;
 use pipeline::stream::{self, StreamError, StreamEvent, StreamSummary};
@@ -19,7 +19,7 @@ pub(super) async fn stream(args: &StreamArgs, config: &Config) -> anyhow::Result
         stop.cancel();
         wait_for_signal().await;
         say("left without stopping; the queries stop when Spark Connect ends the session");
-        std::process::exit(i32::from(super::INTERRUPTED));
+        std::process::exit(i32::from(super::terminal::INTERRUPTED));
     });
     let (events, mut received) = tokio::sync::mpsc::channel(1024);
     let format = args.format;

@@ -1,7 +1,7 @@
 //! Flags of `kafka-demo batch`, validated into a
 //! [`BatchRequest`](pipeline::batch::BatchRequest).
 
-use super::parse_duration;
+use super::parse::parse_duration;
 use clap::{Args, ValueEnum};
 use pipeline::batch::range::parse_time;
 use pipeline::batch::{run_name, BatchRequest, Bound, POISON_LISTED};

@@ -1,6 +1,6 @@
 //! Flags of `kafka-demo stream`, validated into a [`StreamRequest`](pipeline::stream::StreamRequest).
 
-use super::parse_duration;
+use super::parse::parse_duration;
 use clap::{Args, ValueEnum};
 use pipeline::stream::{StartAt, StreamRequest, Trigger};
 use shared::Topic;

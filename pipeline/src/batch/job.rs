@@ -6,11 +6,12 @@
 //! Spark to be written as Parquet. Caching the decoded records instead cost more than it
 //! saved: building the cache took longer than the pass itself.
 
+use super::error::BatchError;
 use super::range::{self, PartitionRange};
+use super::request::{BatchRequest, Stage};
 use super::result::{BatchReport, Group, Minute, NullRate, Pill, SchemaUse};
 use super::rows;
 use super::sql::{self, Column, Writer, RAW};
-use super::{BatchError, BatchRequest, Stage};
 use crate::registry::{self, RegistryError};
 use crate::settings::Config;
 use crate::spark::{self, guarded, spark_error, SparkOpError};

@@ -3,7 +3,7 @@
 //! from PyPI (through `pip`, into a venv). Each download lands in a `.partial` folder that is
 //! renamed into place once complete, so an interrupted fetch is redone rather than half-used.
 
-use super::StackError;
+use super::error::StackError;
 use crate::settings::{StackConfig, Versions};
 use nix::fcntl::{Flock, FlockArg};
 use std::path::{Path, PathBuf};

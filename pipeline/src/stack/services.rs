@@ -2,7 +2,7 @@
 //! command line, and the one-time preparation (Kafka's storage format).
 
 use super::artifacts::Artifacts;
-use super::StackError;
+use super::error::StackError;
 use crate::settings::Ports;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,9 +3,10 @@
 //! rows to the results topic in update mode with its own checkpoint. Every library call runs
 //! through [`guarded`], so a panic in the client becomes an error.
 
+use super::error::StreamError;
 use super::event::{Progress, QueryKind};
+use super::request::Trigger;
 use super::sql;
-use super::{StreamError, Trigger};
 use crate::batch::sql::{Column, Writer};
 use crate::batch::BatchError;
 use crate::spark::{guarded, spark_error, SparkOpError};

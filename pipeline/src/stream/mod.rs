@@ -28,152 +28,32 @@
 //! queries are then restarted from their checkpoints with the new writer. Records with that id
 //! processed before the restart stay counted as `unknown_schema_id`.
 
+mod error;
 pub mod event;
 mod job;
 pub mod latency;
+mod request;
 mod results;
 pub mod sql;
 
+pub use error::StreamError;
 pub use event::{
     Progress, QueryKind, RecordCount, ResultRow, StopReason, StreamEvent, StreamSummary,
     WindowResult,
 };
+pub use request::{StartAt, StreamRequest, Trigger};
 
 use crate::batch::{self, BatchError};
 use crate::registry;
 use crate::settings::Config;
 use event::Latest;
 use job::{Plan, Queries};
-use shared::Topic;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-/// When micro-batches run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// Every interval, until stopped.
-    Processing,
-    /// Everything in the topic when the run starts, then stop.
-    AvailableNow,
-}
-
-/// Where a new checkpoint starts reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartAt {
-    /// The oldest record of each partition.
-    Earliest,
-    /// Only records produced after the start.
-    Latest,
-}
-
-/// What to stream and how.
-#[derive(Debug, Clone)]
-pub struct StreamRequest {
-    /// The topic.
-    pub topic: Topic,
-    /// Tumbling window size.
-    pub window: Duration,
-    /// How far the watermark trails the newest event time seen.
-    pub watermark: Duration,
-    /// When micro-batches run.
-    pub trigger: Trigger,
-    /// Trigger interval of [`Trigger::Processing`]; progress is polled at least this often.
-    pub interval: Duration,
-    /// Stop after this long (none: until drained or cancelled).
-    pub duration: Option<Duration>,
-    /// Where a new checkpoint starts (a resumed one carries on where it stopped).
-    pub start_at: StartAt,
-    /// The folder of this topic's checkpoint and results offset.
-    pub state_dir: PathBuf,
-    /// Delete the checkpoint first and start over.
-    pub fresh: bool,
-    /// Longest any single Spark call may take.
-    pub step_timeout: Duration,
-    /// How often the registry is asked for new writer schemas.
-    pub registry_poll: Duration,
-}
-
-impl StreamRequest {
-    /// A processing-time run of `topic` with the command line's defaults: 1 minute windows, a
-    /// 30 s watermark, a trigger every second, the checkpoint under `data_dir`.
-    pub fn with_defaults(topic: Topic, data_dir: &std::path::Path) -> Self {
-        Self {
-            window: Duration::from_secs(60),
-            watermark: Duration::from_secs(30),
-            trigger: Trigger::Processing,
-            interval: Duration::from_secs(1),
-            duration: None,
-            start_at: StartAt::Earliest,
-            state_dir: Self::state_dir_for(data_dir, &topic),
-            fresh: false,
-            step_timeout: Duration::from_secs(300),
-            registry_poll: Duration::from_secs(3),
-            topic,
-        }
-    }
-
-    /// `<data_dir>/stream/<topic>`.
-    pub fn state_dir_for(data_dir: &std::path::Path, topic: &Topic) -> PathBuf {
-        data_dir.join("stream").join(topic.as_str())
-    }
-
-    /// The topic the queries write results to.
-    pub fn results_topic(&self) -> Result<Topic, StreamError> {
-        let name = format!("{}-windows", self.topic);
-        Topic::new(&name).map_err(|e| StreamError::ResultsTopic(format!("{name}: {e}")))
-    }
-}
-
-/// What went wrong streaming.
-#[derive(Debug, thiserror::Error)]
-pub enum StreamError {
-    /// Spark, the registry, the topic or the reader schema, as the batch job reports them.
-    #[error(transparent)]
-    Batch(#[from] BatchError),
-    /// A query stopped with an error.
-    #[error("the {query:?} streaming query failed: {message}")]
-    QueryFailed {
-        /// Which.
-        query: QueryKind,
-        /// Spark's message.
-        message: String,
-    },
-    /// Kafka could not be read or written.
-    #[error("Kafka failed while {action}: {reason}")]
-    Kafka {
-        /// What the run was doing.
-        action: &'static str,
-        /// Why.
-        reason: String,
-    },
-    /// No usable results topic name.
-    #[error("no results topic for this topic: {0}")]
-    ResultsTopic(String),
-    /// The state folder could not be used.
-    #[error("could not use {path}: {source}")]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-}
-
-impl From<batch::RangeError> for StreamError {
-    fn from(e: batch::RangeError) -> Self {
-        Self::Batch(e.into())
-    }
-}
-
-impl From<registry::RegistryError> for StreamError {
-    fn from(e: registry::RegistryError) -> Self {
-        Self::Batch(e.into())
-    }
-}
 
 /// Runs the streaming queries until they drain (`available-now`), `duration` passes or
 /// `shutdown` is cancelled, sending what happens to `events`, and returns the final results.

@@ -2,8 +2,8 @@
 //! The bridge reads it from the offset where the current checkpoint's results begin, so a
 //! resumed run shows every window of its checkpoint and nothing of an older one.
 
+use super::error::StreamError;
 use super::event::ResultRow;
-use super::StreamError;
 use crate::kafka::{client_config, client_config_with};
 use crate::settings::KafkaConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer as _, StreamConsumer};

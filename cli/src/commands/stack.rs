@@ -1,0 +1,98 @@
+//! `kafka-demo stack …`: the local stack's services, started, stopped, reset and shown.
+
+use super::terminal::{confirm, say, NO, NOT_RUNNING};
+use crate::flags::{ServiceName, StackCommand};
+use pipeline::settings::Config;
+use pipeline::stack::{Service, Stack};
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub(crate) async fn stack(cmd: StackCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let stack = Stack::new(config.stack.clone());
+    match cmd {
+        StackCommand::Up { timeout } => {
+            let started = stack.up(Duration::from_secs(timeout), &say).await?;
+            for s in started {
+                let how = if s.started {
+                    format!("started, ready after {:.1?}", s.ready_after)
+                } else {
+                    "already running".into()
+                };
+                println!(
+                    "{:<9} up    {:<42} {how}",
+                    s.service.name(),
+                    stack.address(s.service)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        StackCommand::Down => {
+            let killed = stack.down(&say).await;
+            for service in &killed {
+                say(&format!(
+                    "{} did not stop within its grace period and was killed",
+                    service.name()
+                ));
+            }
+            say("stack stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        StackCommand::Status => {
+            let statuses = stack.status().await;
+            let all_up = statuses.iter().all(|s| s.ready);
+            for s in statuses {
+                let state = if s.ready { "up" } else { "down" };
+                let detail = match (&s.pid, &s.problem) {
+                    (Some(pid), None) => format!("pid {pid}"),
+                    (None, None) => "not started by kafka-demo".into(),
+                    (Some(pid), Some(problem)) => format!("pid {pid}, not answering: {problem}"),
+                    (None, Some(_)) => "not running".into(),
+                };
+                println!(
+                    "{:<9} {state:<5} {:<42} {detail}",
+                    s.service.name(),
+                    s.address
+                );
+            }
+            Ok(if all_up {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(NOT_RUNNING)
+            })
+        }
+        StackCommand::Logs { service, lines } => {
+            let chosen: Vec<Service> = match service {
+                Some(name) => vec![service_of(name)],
+                None => Service::ALL.to_vec(),
+            };
+            for service in chosen {
+                let log = stack.log_file(service);
+                println!("==> {} ({}) <==", service.name(), log.display());
+                println!("{}", pipeline::stack::process::tail(&log, lines));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        StackCommand::Reset { yes } => {
+            if !yes
+                && !confirm(&format!(
+                    "Delete all topics, schemas and logs under {}?",
+                    config.stack.data_dir.display()
+                ))?
+            {
+                say("nothing deleted");
+                return Ok(ExitCode::from(NO));
+            }
+            stack.reset(&say).await?;
+            say("stack state deleted; downloads kept");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn service_of(name: ServiceName) -> Service {
+    match name {
+        ServiceName::Kafka => Service::Kafka,
+        ServiceName::Registry => Service::Registry,
+        ServiceName::Spark => Service::Spark,
+    }
+}

@@ -1,0 +1,79 @@
+//! Readers of single flag values: counts, rates, fractions, durations and compatibility levels,
+//! each refusing bad input with a reason clap shows next to the flag.
+
+use shared::protocol::CompatLevel;
+use std::time::Duration;
+
+/// A rate limit: a finite number of records per second above zero.
+pub(crate) fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a positive number of records per second"
+        )),
+    }
+}
+
+/// Largest accepted `--rate`, in records per second.
+pub const MAX_RATE: f64 = 10_000_000.0;
+
+pub(crate) fn parse_positive(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("not a whole number".into()),
+    }
+}
+
+pub(crate) fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "not a number of records per second".to_owned())?;
+    if rate > 0.0 && rate <= MAX_RATE {
+        Ok(rate)
+    } else {
+        Err(format!("must be more than 0 and at most {MAX_RATE}"))
+    }
+}
+
+pub(crate) fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err("must be a fraction between 0 and 1".into()),
+    }
+}
+
+/// Reads `250ms`, `30s`, `1.5m`, `2h`; a plain number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err("not a duration like 30s, 5m or 250ms".into());
+    }
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown unit {other:?}; use ms, s, m or h")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| "not a duration like 30s, 5m or 250ms".to_owned())?;
+    Duration::try_from_secs_f64(value * scale)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| "must be more than zero".to_owned())
+}
+
+/// Reads a compatibility level as the registry spells it (any case).
+pub(crate) fn parse_level(text: &str) -> Result<CompatLevel, String> {
+    CompatLevel::parse(&text.to_ascii_uppercase()).ok_or_else(|| {
+        let all: Vec<&str> = CompatLevel::ALL.iter().map(|l| l.as_str()).collect();
+        format!("not a compatibility level; use one of {}", all.join(", "))
+    })
+}
