@@ -231,7 +231,7 @@ mod tests {
 
     /// A session's channels: frames in, frames out, its shutdown and its task.
     type Wired = (
-        mpsc::Sender<String>,
+        mpsc::Sender<Incoming>,
         mpsc::Receiver<ServerMessage>,
         CancellationToken,
         tokio::task::JoinHandle<()>,
@@ -282,7 +282,7 @@ mod tests {
     /// A session of `state` wired to channels: frames in, frames out.
     fn start_on(state: AppState) -> Wired {
         let shutdown = CancellationToken::new();
-        let (in_tx, in_rx) = mpsc::channel::<String>(8);
+        let (in_tx, in_rx) = mpsc::channel::<Incoming>(8);
         let (out_tx, out_rx) = mpsc::channel::<ServerMessage>(8);
         let sink = unfold(out_tx, |tx, frame: WsFrame| async move {
             let WsFrame::Text(text) = frame else {
@@ -294,7 +294,7 @@ mod tests {
             Ok::<_, axum::Error>(tx)
         });
         let stream = futures_util::stream::unfold(in_rx, |mut rx| async move {
-            rx.recv().await.map(|t| (Incoming::Text(t), rx))
+            rx.recv().await.map(|t| (t, rx))
         });
         let handle = tokio::spawn(run(
             Box::pin(sink),
@@ -312,12 +312,14 @@ mod tests {
         }
     }
 
-    fn frame(id: u64, request: Request) -> String {
-        serde_json::to_string(&ClientMessage {
-            id: RequestId(id),
-            request,
-        })
-        .unwrap_or_default()
+    fn frame(id: u64, request: Request) -> Incoming {
+        Incoming::Text(
+            serde_json::to_string(&ClientMessage {
+                id: RequestId(id),
+                request,
+            })
+            .unwrap_or_default(),
+        )
     }
 
     #[tokio::test]
@@ -382,12 +384,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_binary_frame_gets_a_protocol_error_and_the_session_goes_on() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, _handle) = start(rx);
+        next(&mut out).await;
+        let _ = input.send(Incoming::Binary).await;
+        match next(&mut out).await {
+            ServerMessage::Failed { id, error } => {
+                assert_eq!((id, error.code), (RequestId(0), ErrorCode::BadRequest));
+                assert!(error.message.contains("binary frame"), "{}", error.message);
+            }
+            other => panic!("{other:?}"),
+        }
+        let _ = input.send(frame(9, Request::StackStatus)).await;
+        assert!(matches!(
+            next(&mut out).await,
+            ServerMessage::Reply {
+                id: RequestId(9),
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
     async fn garbage_gets_a_plain_refusal_and_the_session_goes_on() {
         let (_tx, rx) = watch::channel(view(true));
         let (input, mut out, _shutdown, _handle) = start(rx);
         next(&mut out).await;
         let _ = input
-            .send(r#"{"id": 7, "request": {"type": "launch_rockets"}}"#.to_owned())
+            .send(Incoming::Text(
+                r#"{"id": 7, "request": {"type": "launch_rockets"}}"#.to_owned(),
+            ))
             .await;
         match next(&mut out).await {
             ServerMessage::Failed { id, error } => {
@@ -400,7 +427,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let _ = input.send("not json".to_owned()).await;
+        let _ = input.send(Incoming::Text("not json".to_owned())).await;
         assert!(matches!(
             next(&mut out).await,
             ServerMessage::Failed {
