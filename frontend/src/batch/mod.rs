@@ -86,7 +86,7 @@ pub fn BatchSection() -> impl IntoView {
                         outcomes.with_untracked(|all| all.iter().any(|(j, _)| *j == started));
                     job.set((!done).then_some(started));
                 }
-                Ok(_) => error.set(Some(crate::registry::unexpected())),
+                Ok(_) => error.set(Some(crate::ws::book::unexpected())),
                 Err(e) => error.set(Some(e.message)),
             }
         });

@@ -4,7 +4,7 @@
 
 pub mod form;
 
-use crate::schema::SchemaState;
+use crate::schema::state::SchemaState;
 use crate::widgets::Step;
 use crate::ws::Bridge;
 use form::{Form, WriterChoice};

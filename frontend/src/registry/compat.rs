@@ -1,7 +1,8 @@
 //! The compatibility level of the topic's subject: the level in force (the subject's own, else
 //! the registry's global one) and a menu to set the subject's.
 
-use super::{unexpected, RegistryError, RegistryState};
+use super::state::{RegistryError, RegistryState};
+use crate::ws::book::unexpected;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

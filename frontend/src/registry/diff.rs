@@ -1,9 +1,10 @@
 //! Two versions of a subject side by side: both fetched from the registry, laid out the same
 //! way (so formatting does not show as change) and aligned line by line.
 
-use super::{unexpected, RegistryError, RegistryState};
+use super::state::{RegistryError, RegistryState};
 use crate::text::diff::{diff_lines, Row};
 use crate::text::json::reformat;
+use crate::ws::book::unexpected;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -1,6 +1,6 @@
 //! The registry's subjects, each with its versions, and a button to list them again.
 
-use super::{RegistryError, RegistryState};
+use super::state::{RegistryError, RegistryState};
 use crate::ws::Bridge;
 use leptos::prelude::*;
 

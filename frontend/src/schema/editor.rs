@@ -1,7 +1,7 @@
 //! The schema editor: a monospace text area with a line-number gutter that marks the line of a
 //! JSON error, buttons that load the shipped examples, and the validity of the text as typed.
 
-use super::SchemaState;
+use super::state::SchemaState;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -129,7 +129,7 @@ pub fn StreamSection() -> impl IntoView {
                     checkpoint.set(Some(at));
                     job.set(Some(started));
                 }
-                Ok(_) => error.set(Some(crate::registry::unexpected())),
+                Ok(_) => error.set(Some(crate::ws::book::unexpected())),
                 Err(e) => error.set(Some(e.message)),
             }
             busy.set(false);

@@ -4,7 +4,7 @@
 //! bridge runs by itself arrive as progress pushes and show the same way.
 
 use super::rules::{self, Status};
-use super::Seat;
+use super::seat::Seat;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -88,7 +88,7 @@ fn StepCard(step: Step) -> impl IntoView {
         spawn_local(async move {
             match bridge.request(Request::CheckStep { step, answer }).await {
                 Ok(Response::StepChecked(found)) => seat.record(found),
-                Ok(_) => error.set(Some(crate::registry::unexpected())),
+                Ok(_) => error.set(Some(crate::ws::book::unexpected())),
                 Err(e) => error.set(Some(e.message)),
             }
             busy.set(false);

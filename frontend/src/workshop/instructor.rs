@@ -34,7 +34,7 @@ impl DeskState {
                     self.seated.set(true);
                     bridge.admit(session);
                 }
-                Ok(_) => self.refused.set(Some(crate::registry::unexpected())),
+                Ok(_) => self.refused.set(Some(crate::ws::book::unexpected())),
                 Err(e) => {
                     self.seated.set(false);
                     self.refused.set(Some(e.message));
@@ -140,7 +140,7 @@ fn Roster() -> impl IntoView {
                 .await
             {
                 Ok(Response::Reset(reports)) => outcome.set(Some(reports)),
-                Ok(_) => error.set(Some(crate::registry::unexpected())),
+                Ok(_) => error.set(Some(crate::ws::book::unexpected())),
                 Err(e) => error.set(Some(e.message)),
             }
             busy.set(false);

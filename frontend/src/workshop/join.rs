@@ -2,7 +2,8 @@
 //! the bridge's refusal shown as it said it), the name remembered in the browser for next time,
 //! joining again by itself after a reconnection, and the attendee's header once joined.
 
-use super::{rules, Membership, Seat};
+use super::rules;
+use super::seat::{Membership, Seat};
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,7 +33,7 @@ async fn join(bridge: Bridge, seat: Seat, session: u32, name: String) -> Result<
             bridge.admit(session);
             Ok(())
         }
-        Ok(_) => Err(crate::registry::unexpected()),
+        Ok(_) => Err(crate::ws::book::unexpected()),
         Err(e) => Err(e.message),
     }
 }
