@@ -10,14 +10,12 @@ pub mod table;
 pub mod tail;
 
 use crate::widgets::Step;
-use crate::ws::book::unexpected;
-use crate::ws::Bridge;
+use crate::ws::{call, Bridge};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use shared::protocol::{Request, Response, TailFrom, TailSpec};
-use shared::Topic;
+use shared::protocol::{JobId, Request, Response, TailFrom, TailSpec};
+use shared::{SchemaId, Topic};
 use std::rc::Rc;
-use tail::TailState;
+use tail::{writer_of, TailState};
 
 /// The Consume section.
 #[component]
@@ -25,11 +23,26 @@ pub fn ConsumeSection() -> impl IntoView {
     let bridge = expect_context::<Bridge>();
     let state = TailState::new();
     provide_context(state);
-    bridge.on_records(Rc::new(move |bytes: &[u8]| state.take_frame(bridge, bytes)));
+    // Each writer schema id is fetched once, the first time a record names it.
+    let writers = Action::new_local(move |id: &SchemaId| {
+        let id = *id;
+        let found = bridge.call(Request::GetSchemaById { id }, |reply| match reply {
+            Response::SchemaText {
+                schema, versions, ..
+            } => Some((schema, versions)),
+            _ => None,
+        });
+        async move { state.schema_arrived(id, writer_of(found.await)) }
+    });
+    let fetch = move |ids: Vec<SchemaId>| {
+        for id in ids {
+            writers.dispatch_local(id);
+        }
+    };
+    bridge.on_records(Rc::new(move |bytes: &[u8]| fetch(state.take_frame(bytes))));
     let topic = RwSignal::new("clicks-avro".to_owned());
     let from = RwSignal::new(TailFrom::Beginning);
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     // A tail lives in the bridge session: when the connection drops, so does the tail.
     Effect::new(move |_| {
         if !bridge.online().get() {
@@ -45,53 +58,65 @@ pub fn ConsumeSection() -> impl IntoView {
         }
     });
 
+    let starting = Action::new_local(move |spec: &TailSpec| {
+        let reply = bridge.call(Request::StartTail(spec.clone()), |reply| match reply {
+            Response::TailStarted { tail, .. } => Some(tail),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok(tail) => fetch(state.started(tail)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            state.early.set_value(None);
+        }
+    });
+    // Already gone is as good as stopped.
+    let stopping = Action::new_local(move |tail: &JobId| {
+        bridge.call(Request::StopTail { tail: *tail }, call::done)
+    });
+    let pausing = Action::new_local(move |(tail, paused): &(JobId, bool)| {
+        let paused = *paused;
+        let reply = bridge.call(
+            Request::PauseTail {
+                tail: *tail,
+                paused,
+            },
+            call::done,
+        );
+        async move {
+            match reply.await {
+                Ok(()) => state.paused.set(paused),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
     let start = move |_| {
-        let parsed = Topic::new(topic.get_untracked().trim());
-        let topic = match parsed {
+        let topic = match Topic::new(topic.get_untracked().trim()) {
             Ok(t) => t,
             Err(e) => return error.set(Some(format!("Topic: {e}"))),
         };
         error.set(None);
-        busy.set(true);
         state.reset();
         state.early.set_value(Some(Vec::new()));
         state.topic.set(Some(topic.clone()));
-        let spec = TailSpec {
+        starting.dispatch_local(TailSpec {
             topic,
             from: from.get_untracked(),
-        };
-        spawn_local(async move {
-            match bridge.request(Request::StartTail(spec)).await {
-                Ok(Response::TailStarted { tail, .. }) => state.started(bridge, tail),
-                Ok(_) => error.set(Some(unexpected())),
-                Err(e) => error.set(Some(e.message)),
-            }
-            state.early.set_value(None);
-            busy.set(false);
         });
     };
     let stop = move |_| {
-        let Some(tail) = state.tail.get_untracked() else {
-            return;
-        };
-        state.tail.set(None);
-        spawn_local(async move {
-            // Already gone is as good as stopped.
-            let _ = bridge.request(Request::StopTail { tail }).await;
-        });
+        if let Some(tail) = state.tail.get_untracked() {
+            state.tail.set(None);
+            stopping.dispatch_local(tail);
+        }
     };
     let pause = move |_| {
-        let Some(tail) = state.tail.get_untracked() else {
-            return;
-        };
-        let paused = !state.paused.get_untracked();
-        spawn_local(async move {
-            match bridge.request(Request::PauseTail { tail, paused }).await {
-                Ok(_) => state.paused.set(paused),
-                Err(e) => error.set(Some(e.message)),
-            }
-        });
+        if let Some(tail) = state.tail.get_untracked() {
+            pausing.dispatch_local((tail, !state.paused.get_untracked()));
+        }
     };
+    let busy = starting.pending();
     let running = move || state.tail.with(Option::is_some);
 
     view! {

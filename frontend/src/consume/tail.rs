@@ -3,11 +3,9 @@
 //! bridge's answer naming the tail, the filter, the selection and the measured rate.
 
 use super::book::{Row, TailBook, Writer};
-use crate::ws::book::unexpected;
-use crate::ws::Bridge;
+use crate::ws::CallError;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use shared::protocol::{ErrorCode, JobId, Request, Response};
+use shared::protocol::{ErrorCode, JobId, SubjectVersion};
 use shared::{SchemaId, Topic};
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,11 +93,11 @@ impl TailState {
         }
     }
 
-    /// Takes a binary tail frame from the bridge.
-    pub(super) fn take_frame(self, bridge: Bridge, bytes: &[u8]) {
+    /// Takes a binary tail frame from the bridge; returns the writer schema ids to fetch.
+    pub(super) fn take_frame(self, bytes: &[u8]) -> Vec<SchemaId> {
         let Ok(frame) = shared::tail::read(bytes) else {
             leptos::logging::warn!("ignored a tail frame that does not read");
-            return;
+            return Vec::new();
         };
         if self.tail.get_untracked() != Some(frame.tail) {
             self.early.update_value(|early| {
@@ -107,46 +105,29 @@ impl TailState {
                     early.push(frame);
                 }
             });
-            return;
+            return Vec::new();
         }
-        self.feed(bridge, frame);
+        self.feed(frame)
     }
 
-    fn feed(self, bridge: Bridge, frame: shared::tail::TailFrame) {
+    fn feed(self, frame: shared::tail::TailFrame) -> Vec<SchemaId> {
         let fetch = self
             .book
             .try_update_value(|b| b.feed(frame.records))
             .unwrap_or_default();
-        for id in fetch {
-            self.fetch_schema(bridge, id);
-        }
+        self.refresh();
+        fetch
+    }
+
+    /// The writer schema `id` was fetched (or could not be).
+    pub(super) fn schema_arrived(self, id: SchemaId, writer: Writer) {
+        self.book.update_value(|b| b.schema_arrived(id, writer));
         self.refresh();
     }
 
-    fn fetch_schema(self, bridge: Bridge, id: SchemaId) {
-        spawn_local(async move {
-            let writer = match bridge.request(Request::GetSchemaById { id }).await {
-                Ok(Response::SchemaText {
-                    schema, versions, ..
-                }) => match apache_avro::Schema::parse_str(&schema) {
-                    Ok(parsed) => Writer::Known {
-                        schema: Arc::new(parsed),
-                        text: schema,
-                        versions,
-                    },
-                    Err(e) => Writer::Failed(format!("the registered schema does not parse: {e}")),
-                },
-                Ok(_) => Writer::Failed(unexpected()),
-                Err(e) if e.code == ErrorCode::NotFound => Writer::Missing,
-                Err(e) => Writer::Failed(e.message),
-            };
-            self.book.update_value(|b| b.schema_arrived(id, writer));
-            self.refresh();
-        });
-    }
-
-    /// The tail `tail` started: takes the frames that came before the answer.
-    pub(super) fn started(self, bridge: Bridge, tail: JobId) {
+    /// The tail `tail` started: takes the frames that came before the answer; returns the
+    /// writer schema ids to fetch.
+    pub(super) fn started(self, tail: JobId) -> Vec<SchemaId> {
         self.paused.set(false);
         self.tail.set(Some(tail));
         let early = self
@@ -154,9 +135,11 @@ impl TailState {
             .try_update_value(Option::take)
             .flatten()
             .unwrap_or_default();
-        for frame in early.into_iter().filter(|f| f.tail == tail) {
-            self.feed(bridge, frame);
-        }
+        early
+            .into_iter()
+            .filter(|f| f.tail == tail)
+            .flat_map(|frame| self.feed(frame))
+            .collect()
     }
 
     /// Forgets everything shown (a new tail starts clean).
@@ -166,6 +149,22 @@ impl TailState {
         self.rate.set(0.0);
         self.last_count.set_value((now_ms(), 0));
         self.tick.update(|t| *t += 1);
+    }
+}
+
+/// The writer a `GetSchemaById` call found: the schema parsed, or why there is none.
+pub(super) fn writer_of(found: Result<(String, Vec<SubjectVersion>), CallError>) -> Writer {
+    match found {
+        Ok((text, versions)) => match apache_avro::Schema::parse_str(&text) {
+            Ok(parsed) => Writer::Known {
+                schema: Arc::new(parsed),
+                text,
+                versions,
+            },
+            Err(e) => Writer::Failed(format!("the registered schema does not parse: {e}")),
+        },
+        Err(e) if e.code() == Some(ErrorCode::NotFound) => Writer::Missing,
+        Err(e) => Writer::Failed(e.to_string()),
     }
 }
 

@@ -21,20 +21,20 @@ use std::rc::Rc;
 /// The registry panel.
 #[component]
 pub fn RegistryPanel() -> impl IntoView {
-    let registry = RegistryState::new();
-    provide_context(registry);
     let bridge = expect_context::<Bridge>();
+    let registry = RegistryState::new(bridge);
+    provide_context(registry);
     let schema = expect_context::<SchemaState>();
     Effect::new(move |_| {
         if bridge.online().get() {
-            registry.refresh(bridge);
+            registry.refresh();
         }
     });
     // An instructor's reset deleted the attendee's subjects: forget them here too.
     bridge.on_push(Rc::new(move |push: &Push| {
         if let Push::WasReset(_) = push {
             schema.registered.set(Vec::new());
-            registry.refresh(bridge);
+            registry.refresh();
         }
     }));
     view! {

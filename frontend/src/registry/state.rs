@@ -1,10 +1,8 @@
 //! What the registry panel's components share: the topic (and so the subject) worked on, the
 //! registry's subjects as last listed, and how a failure the bridge reports is shown.
 
-use crate::ws::book::unexpected;
 use crate::ws::Bridge;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{Request, Response, SubjectInfo};
 use shared::{IdError, Subject, Topic};
 
@@ -22,16 +20,35 @@ pub struct RegistryState {
     pub subjects: RwSignal<Vec<SubjectInfo>>,
     /// Why the last listing failed.
     pub subjects_error: RwSignal<Option<String>>,
+    listing: Action<(), ()>,
 }
 
 impl RegistryState {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(bridge: Bridge) -> Self {
         let topic = RwSignal::new(DEFAULT_TOPIC.to_owned());
+        let subjects = RwSignal::new(Vec::new());
+        let subjects_error = RwSignal::new(None);
+        let listing = Action::new_local(move |_: &()| {
+            let listed = bridge.call(Request::ListSubjects, |reply| match reply {
+                Response::Subjects(all) => Some(all),
+                _ => None,
+            });
+            async move {
+                match listed.await {
+                    Ok(all) => {
+                        subjects.set(all);
+                        subjects_error.set(None);
+                    }
+                    Err(e) => subjects_error.set(Some(e.to_string())),
+                }
+            }
+        });
         Self {
             topic,
             parsed: Memo::new(move |_| topic.with(|t| Topic::new(t.trim()))),
-            subjects: RwSignal::new(Vec::new()),
-            subjects_error: RwSignal::new(None),
+            subjects,
+            subjects_error,
+            listing,
         }
     }
 
@@ -42,17 +59,8 @@ impl RegistryState {
     }
 
     /// Lists the subjects again.
-    pub fn refresh(self, bridge: Bridge) {
-        spawn_local(async move {
-            match bridge.request(Request::ListSubjects).await {
-                Ok(Response::Subjects(all)) => {
-                    self.subjects.set(all);
-                    self.subjects_error.set(None);
-                }
-                Ok(_) => self.subjects_error.set(Some(unexpected())),
-                Err(e) => self.subjects_error.set(Some(e.message)),
-            }
-        });
+    pub fn refresh(self) {
+        self.listing.dispatch_local(());
     }
 }
 

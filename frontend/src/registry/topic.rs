@@ -4,30 +4,9 @@
 use super::state::{RegistryError, RegistryState};
 use crate::schema::state::SchemaState;
 use crate::workshop::seat::{scoped, Seat};
-use crate::ws::book::unexpected;
 use crate::ws::Bridge;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{CompatibilityReport, RegisteredSchema, Request, Response};
-
-/// Sends `request` with `busy` raised and the last error cleared; `settle` takes the reply and
-/// returns the sentence to show when it is a failure.
-fn ask(
-    bridge: Bridge,
-    busy: RwSignal<bool>,
-    error: RwSignal<Option<String>>,
-    request: Request,
-    settle: impl FnOnce(crate::ws::book::Reply) -> Result<(), String> + 'static,
-) {
-    busy.set(true);
-    error.set(None);
-    spawn_local(async move {
-        if let Err(e) = settle(bridge.request(request).await) {
-            error.set(Some(e));
-        }
-        busy.set(false);
-    });
-}
 
 /// Topic input, subject, and the check and register buttons with their results.
 #[component]
@@ -36,11 +15,50 @@ pub fn TopicActions() -> impl IntoView {
     let schema = expect_context::<SchemaState>();
     let bridge = expect_context::<Bridge>();
     let seat = use_context::<Seat>();
-    let busy = RwSignal::new(false);
     let checked = RwSignal::new(None::<CompatibilityReport>);
     let registered = RwSignal::new(None::<RegisteredSchema>);
     let error = RwSignal::new(None::<String>);
-    let blocked = move || busy.get() || !schema.valid() || registry.parsed.with(Result::is_err);
+    // Checking: the report, or why there is none.
+    let check = Action::new_local(move |request: &Request| {
+        error.set(None);
+        let reply = bridge.call(request.clone(), |reply| match reply {
+            Response::Compatibility(report) => Some(report),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok(report) => checked.set(Some(report)),
+                Err(e) => {
+                    checked.set(None);
+                    error.set(Some(e.to_string()));
+                }
+            }
+        }
+    });
+    // Registering the text with the given fingerprint: remembered, and the subjects listed again.
+    let register = Action::new_local(move |(fingerprint, request): &(String, Request)| {
+        error.set(None);
+        let fingerprint = fingerprint.clone();
+        let reply = bridge.call(request.clone(), |reply| match reply {
+            Response::Schema(done) => Some(done),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok(done) => {
+                    schema.remember(fingerprint, done.clone());
+                    registered.set(Some(done));
+                    registry.refresh();
+                }
+                Err(e) => {
+                    registered.set(None);
+                    error.set(Some(e.to_string()));
+                }
+            }
+        }
+    });
+    let busy = move || check.pending().get() || register.pending().get();
+    let blocked = move || busy() || !schema.valid() || registry.parsed.with(Result::is_err);
     // A reset (see `RegistryPanel`) forgets what this page registered.
     Effect::new(move |_| {
         if schema.registered.with(Vec::is_empty) {
@@ -55,27 +73,16 @@ pub fn TopicActions() -> impl IntoView {
         error.set(None);
     });
 
-    let check = move |_| {
+    let check_now = move |_| {
         let Ok(topic) = registry.parsed.get_untracked() else {
             return;
         };
-        let request = Request::CheckCompatibility {
+        check.dispatch_local(Request::CheckCompatibility {
             topic,
             schema: schema.text.get_untracked(),
-        };
-        ask(bridge, busy, error, request, move |reply| match reply {
-            Ok(Response::Compatibility(report)) => {
-                checked.set(Some(report));
-                Ok(())
-            }
-            Ok(_) => Err(unexpected()),
-            Err(e) => {
-                checked.set(None);
-                Err(e.message)
-            }
         });
     };
-    let register = move |_| {
+    let register_now = move |_| {
         let Ok(topic) = registry.parsed.get_untracked() else {
             return;
         };
@@ -89,19 +96,7 @@ pub fn TopicActions() -> impl IntoView {
             topic,
             schema: schema.text.get_untracked(),
         };
-        ask(bridge, busy, error, request, move |reply| match reply {
-            Ok(Response::Schema(done)) => {
-                schema.remember(fingerprint, done.clone());
-                registered.set(Some(done));
-                registry.refresh(bridge);
-                Ok(())
-            }
-            Ok(_) => Err(unexpected()),
-            Err(e) => {
-                registered.set(None);
-                Err(e.message)
-            }
-        });
+        register.dispatch_local((fingerprint, request));
     };
 
     view! {
@@ -125,9 +120,9 @@ pub fn TopicActions() -> impl IntoView {
         </div>
         {move || registry.parsed.get().err().map(|e| view! { <p class="error">{e.to_string()}</p> })}
         <div class="row">
-            <button data-testid="check" disabled=blocked on:click=check>"Check compatibility"</button>
-            <button data-testid="register" class="primary" disabled=blocked on:click=register>"Register"</button>
-            {move || busy.get().then(|| view! { <span class="busy">"asking the registry…"</span> })}
+            <button data-testid="check" disabled=blocked on:click=check_now>"Check compatibility"</button>
+            <button data-testid="register" class="primary" disabled=blocked on:click=register_now>"Register"</button>
+            {move || busy().then(|| view! { <span class="busy">"asking the registry…"</span> })}
         </div>
         <RegistryError error/>
         {move || checked.get().map(|report| view! { <CheckResult report/> })}

@@ -96,11 +96,6 @@ pub fn not_connected() -> ErrorInfo {
     }
 }
 
-/// The sentence for a reply of the wrong kind.
-pub fn unexpected() -> String {
-    "The bridge gave an answer the page did not expect; reload the page.".into()
-}
-
 /// How long to wait before connection attempt number `attempt` (0 is the first retry).
 pub fn backoff(attempt: u32) -> Duration {
     FIRST_BACKOFF

@@ -217,7 +217,7 @@ impl Bridge {
 
     /// Sends `request` and resolves with its reply, or with a plain-worded error when there is
     /// no open connection or it drops before the bridge answers.
-    pub fn request(self, request: Request) -> impl Future<Output = book::Reply> + 'static {
+    fn request(self, request: Request) -> impl Future<Output = book::Reply> + 'static {
         let receiver = self
             .link
             .try_update_value(|link| link.submit(request))
