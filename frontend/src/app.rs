@@ -6,7 +6,8 @@
 use crate::batch::BatchSection;
 use crate::consume::ConsumeSection;
 use crate::produce::ProduceSection;
-use crate::schema::{SchemaSection, SchemaState};
+use crate::schema::state::SchemaState;
+use crate::schema::SchemaSection;
 use crate::status::StatusBar;
 use crate::stream::StreamSection;
 use crate::workshop::ByRole;

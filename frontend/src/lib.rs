@@ -3,7 +3,7 @@
 //! bridge.
 //!
 //! Features are modules of small components sharing state through context ([`ws::Bridge`],
-//! [`schema::SchemaState`], [`registry::RegistryState`]). The logic under them — field tables,
+//! [`schema::state::SchemaState`], [`registry::state::RegistryState`]). The logic under them — field tables,
 //! sample records, hex annotation, line diffs, JSON layout, request bookkeeping — lives in plain
 //! modules with native tests (`cargo test -p frontend`); the browser tests cover the wiring.
 

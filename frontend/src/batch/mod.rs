@@ -9,7 +9,6 @@ pub mod report;
 use crate::widgets::{Step, TextField};
 use crate::ws::Bridge;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{BatchOutcome, BatchSpec, JobId, Push, Request, Response};
 use shared::Topic;
 use std::rc::Rc;
@@ -64,6 +63,23 @@ pub fn BatchSection() -> impl IntoView {
     });
     let running = move || job.with(Option::is_some);
 
+    let starting = Action::new_local(move |spec: &BatchSpec| {
+        let reply = bridge.call(Request::RunBatch(spec.clone()), |reply| match reply {
+            Response::BatchStarted { job } => Some(job),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok(started) => {
+                    shown.set(Some(started));
+                    let done =
+                        outcomes.with_untracked(|all| all.iter().any(|(j, _)| *j == started));
+                    job.set((!done).then_some(started));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
     let run = move |_| {
         let spec = match spec(
             &topic.get_untracked(),
@@ -78,18 +94,7 @@ pub fn BatchSection() -> impl IntoView {
         stages.set(Vec::new());
         outcomes.set(Vec::new());
         shown.set(None);
-        spawn_local(async move {
-            match bridge.request(Request::RunBatch(spec)).await {
-                Ok(Response::BatchStarted { job: started }) => {
-                    shown.set(Some(started));
-                    let done =
-                        outcomes.with_untracked(|all| all.iter().any(|(j, _)| *j == started));
-                    job.set((!done).then_some(started));
-                }
-                Ok(_) => error.set(Some(crate::registry::unexpected())),
-                Err(e) => error.set(Some(e.message)),
-            }
-        });
+        starting.dispatch_local(spec);
     };
     view! {
         <Step id="batch" step=4 title="Batch">

@@ -3,7 +3,7 @@
 
 use super::chart::{bars, ticks};
 use crate::widgets::GridLines;
-use crate::workshop::UseAsAnswer;
+use crate::workshop::answer::UseAsAnswer;
 use leptos::prelude::*;
 use shared::batch::{BatchReport, Group, Minute};
 use shared::workshop::Step;

@@ -3,10 +3,10 @@
 //! for a poison pill, why it is one.
 
 use super::book::{Outcome, Row, Writer};
-use super::TailState;
+use super::tail::TailState;
 use crate::wire::hex::annotate;
 use crate::wire::AnnotatedHex;
-use crate::workshop::UseAsAnswer;
+use crate::workshop::answer::UseAsAnswer;
 use leptos::prelude::*;
 use shared::protocol::SubjectVersion;
 use shared::workshop::Step;
@@ -82,8 +82,8 @@ fn Record(row: Row) -> impl IntoView {
 /// registered there, otherwise the first few subjects that have it.
 fn subject_of(state: TailState, id: SchemaId) -> String {
     let own = state.topic.get_untracked().map(|t| {
-        let seat = use_context::<crate::workshop::Seat>();
-        crate::registry::scoped(seat, &t.value_subject())
+        let seat = use_context::<crate::workshop::seat::Seat>();
+        crate::workshop::seat::scoped(seat, &t.value_subject())
     });
     state.book.with_value(|b| match b.writer(id) {
         Some(Writer::Known { versions, .. }) => describe_versions(versions, own.as_ref()),

@@ -2,7 +2,8 @@
 //! arrive; newest first; filtered by a field's value.
 
 use super::book::{Outcome, Row};
-use super::{filtered, TailState};
+use super::filter::filtered;
+use super::tail::TailState;
 use leptos::prelude::*;
 
 /// Height of a row in pixels (the stylesheet gives rows the same).

@@ -4,13 +4,14 @@
 
 pub mod form;
 
-use crate::schema::SchemaState;
+use crate::schema::state::SchemaState;
 use crate::widgets::Step;
-use crate::ws::Bridge;
+use crate::ws::{call, Bridge};
 use form::{Form, WriterChoice};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use shared::protocol::{Example, JobId, ProduceUpdate, RegisteredSchema, Request, Response};
+use shared::protocol::{
+    Example, JobId, ProduceSpec, ProduceUpdate, RegisteredSchema, Request, Response,
+};
 
 /// A run started from this section.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +30,6 @@ pub fn ProduceSection() -> impl IntoView {
     let form = Form::new();
     let run = RwSignal::new(None::<Run>);
     let error = RwSignal::new(None::<String>);
-    let starting = RwSignal::new(false);
     let update = Memo::new(move |_| {
         let job = run.with(|r| r.as_ref().map(|r| r.job))?;
         bridge.produce().get().filter(|u| u.job == job)
@@ -39,52 +39,61 @@ pub fn ProduceSection() -> impl IntoView {
             && update.with(|u| u.as_ref().is_none_or(|u| u.finished.is_none()))
     };
 
-    let start = move |_| {
-        let choice = form.writer.get_untracked();
-        let editor_text = schema.text.get_untracked();
-        let spec = form.spec(String::new());
-        let mut spec = match spec {
-            Ok(spec) => spec,
-            Err(e) => return error.set(Some(e)),
-        };
-        error.set(None);
-        starting.set(true);
-        spawn_local(async move {
-            spec.schema = match writer_text(bridge, choice, editor_text).await {
-                Ok(text) => text,
-                Err(e) => {
-                    starting.set(false);
-                    return error.set(Some(e));
+    // Starts a run of `spec` with the writer schema chosen (its text is filled in here).
+    let starting = Action::new_local(
+        move |(spec, choice, editor): &(ProduceSpec, WriterChoice, String)| {
+            let (mut spec, choice, editor) = (spec.clone(), *choice, editor.clone());
+            async move {
+                spec.schema = match writer_text(bridge, choice, editor).await {
+                    Ok(text) => text,
+                    Err(e) => return error.set(Some(e)),
+                };
+                let count = spec.count;
+                let reply = bridge.call(Request::StartProduce(spec), |reply| match reply {
+                    Response::ProduceStarted {
+                        job,
+                        schema,
+                        topic_created,
+                    } => Some((job, schema, topic_created)),
+                    _ => None,
+                });
+                match reply.await {
+                    Ok((job, schema, topic_created)) => run.set(Some(Run {
+                        job,
+                        count,
+                        schema,
+                        topic_created,
+                    })),
+                    Err(e) => error.set(Some(e.to_string())),
                 }
-            };
-            let count = spec.count;
-            match bridge.request(Request::StartProduce(spec)).await {
-                Ok(Response::ProduceStarted {
-                    job,
-                    schema,
-                    topic_created,
-                }) => run.set(Some(Run {
-                    job,
-                    count,
-                    schema,
-                    topic_created,
-                })),
-                Ok(_) => error.set(Some("the bridge answered with something else".into())),
-                Err(e) => error.set(Some(e.message)),
             }
-            starting.set(false);
-        });
+        },
+    );
+    let stopping = Action::new_local(move |job: &JobId| {
+        let reply = bridge.call(Request::StopProduce { job: *job }, call::done);
+        async move {
+            if let Err(e) = reply.await {
+                error.set(Some(e.to_string()));
+            }
+        }
+    });
+    let start = move |_| match form.spec(String::new()) {
+        Ok(spec) => {
+            error.set(None);
+            starting.dispatch_local((
+                spec,
+                form.writer.get_untracked(),
+                schema.text.get_untracked(),
+            ));
+        }
+        Err(e) => error.set(Some(e)),
     };
     let stop = move |_| {
-        let Some(job) = run.with_untracked(|r| r.as_ref().map(|r| r.job)) else {
-            return;
-        };
-        spawn_local(async move {
-            if let Err(e) = bridge.request(Request::StopProduce { job }).await {
-                error.set(Some(e.message));
-            }
-        });
+        if let Some(job) = run.with_untracked(|r| r.as_ref().map(|r| r.job)) {
+            stopping.dispatch_local(job);
+        }
     };
+    let starting = starting.pending();
 
     view! {
         <Step id="produce" step=2 title="Produce">
@@ -135,11 +144,13 @@ async fn writer_text(
         WriterChoice::V1 => Example::ClickV1,
         WriterChoice::V2 => Example::ClickV2,
     };
-    match bridge.request(Request::Example { example }).await {
-        Ok(Response::Example { text, .. }) => Ok(text),
-        Ok(_) => Err("the bridge answered with something else".into()),
-        Err(e) => Err(e.message),
-    }
+    bridge
+        .call(Request::Example { example }, |reply| match reply {
+            Response::Example { text, .. } => Some(text),
+            _ => None,
+        })
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Progress and outcome of one run.

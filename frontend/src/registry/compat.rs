@@ -1,10 +1,9 @@
 //! The compatibility level of the topic's subject: the level in force (the subject's own, else
 //! the registry's global one) and a menu to set the subject's.
 
-use super::{unexpected, RegistryError, RegistryState};
-use crate::ws::Bridge;
+use super::state::{RegistryError, RegistryState};
+use crate::ws::{Bridge, CallError};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{CompatLevel, ErrorCode, Request, Response};
 use shared::Subject;
 
@@ -26,53 +25,54 @@ pub fn CompatControl() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let subject = Memo::new(move |_| registry.subject());
 
-    // Read the level whenever the subject changes, the subjects are listed again (a registration
-    // may have created it) or the bridge comes back; an answer for a subject that is no longer
-    // the current one is dropped.
-    Effect::new(move |_| {
+    // The level, read again whenever the subject changes, the subjects are listed again (a
+    // registration may have created it) or the bridge comes back; an answer for a subject that
+    // is no longer the current one is dropped by the resource. `None`: nothing to ask about.
+    let found = LocalResource::new(move || {
         registry.subjects.track();
-        let (Some(asked), true) = (subject.get(), bridge.online().get()) else {
-            in_force.set(None);
-            return;
-        };
-        spawn_local(async move {
-            let reply = level_in_force(bridge, asked.clone()).await;
-            if subject.get_untracked().as_ref() != Some(&asked) {
-                return;
+        let asked = subject.get().filter(|_| bridge.online().get());
+        async move {
+            match asked {
+                Some(asked) => Some(level_in_force(bridge, asked).await),
+                None => None,
             }
-            match reply {
-                Ok(found) => {
-                    if let Some(parsed) = CompatLevel::parse(&found.level) {
-                        choice.set(parsed);
-                    }
-                    in_force.set(Some(found));
-                    error.set(None);
-                }
-                Err(message) => error.set(Some(message)),
-            }
-        });
+        }
     });
-
-    let set = move |_| {
-        let Some(asked) = subject.get_untracked() else {
-            return;
-        };
-        let level = choice.get_untracked();
+    Effect::new(move |_| match found.get() {
+        Some(None) => in_force.set(None),
+        Some(Some(Ok(level))) => {
+            if let Some(parsed) = CompatLevel::parse(&level.level) {
+                choice.set(parsed);
+            }
+            in_force.set(Some(level));
+            error.set(None);
+        }
+        Some(Some(Err(e))) => error.set(Some(e.to_string())),
+        None => {}
+    });
+    let set_level = Action::new_local(move |request: &Request| {
         error.set(None);
-        spawn_local(async move {
-            let request = Request::SetCompatibility {
-                subject: Some(asked),
-                level,
-            };
-            match bridge.request(request).await {
-                Ok(Response::Level { level, .. }) => in_force.set(Some(InForce {
+        let reply = bridge.call(request.clone(), |reply| match reply {
+            Response::Level { level, .. } => Some(level),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok(level) => in_force.set(Some(InForce {
                     level,
                     global: false,
                 })),
-                Ok(_) => error.set(Some(unexpected())),
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => error.set(Some(e.to_string())),
             }
-        });
+        }
+    });
+    let set = move |_| {
+        if let Some(asked) = subject.get_untracked() {
+            set_level.dispatch_local(Request::SetCompatibility {
+                subject: Some(asked),
+                level: choice.get_untracked(),
+            });
+        }
     };
 
     view! {
@@ -130,24 +130,24 @@ pub fn CompatControl() -> impl IntoView {
 
 /// The level in force for `subject`: its own, or — while it has no versions, which some
 /// registries answer with "not found" — the global one.
-async fn level_in_force(bridge: Bridge, subject: Subject) -> Result<InForce, String> {
-    let own = bridge
-        .request(Request::GetCompatibility {
-            subject: Some(subject),
+async fn level_in_force(bridge: Bridge, subject: Subject) -> Result<InForce, CallError> {
+    let ask = |subject| {
+        bridge.call(Request::GetCompatibility { subject }, |reply| match reply {
+            Response::Level { level, .. } => Some(level),
+            _ => None,
         })
-        .await;
-    let (reply, global) = match own {
-        Err(e) if e.code == ErrorCode::NotFound => (
-            bridge
-                .request(Request::GetCompatibility { subject: None })
-                .await,
-            true,
-        ),
-        other => (other, false),
     };
-    match reply {
-        Ok(Response::Level { level, .. }) => Ok(InForce { level, global }),
-        Ok(_) => Err(unexpected()),
-        Err(e) => Err(e.message),
+    match ask(Some(subject)).await {
+        Err(e) if e.code() == Some(ErrorCode::NotFound) => {
+            let level = ask(None).await?;
+            Ok(InForce {
+                level,
+                global: true,
+            })
+        }
+        own => Ok(InForce {
+            level: own?,
+            global: false,
+        }),
     }
 }

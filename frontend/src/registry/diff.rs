@@ -1,12 +1,11 @@
 //! Two versions of a subject side by side: both fetched from the registry, laid out the same
 //! way (so formatting does not show as change) and aligned line by line.
 
-use super::{unexpected, RegistryError, RegistryState};
+use super::state::{RegistryError, RegistryState};
 use crate::text::diff::{diff_lines, Row};
 use crate::text::json::reformat;
-use crate::ws::Bridge;
+use crate::ws::{Bridge, CallError};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{RegisteredSchema, Request, Response, VersionRef};
 use shared::Subject;
 
@@ -61,25 +60,27 @@ pub fn VersionDiff() -> impl IntoView {
         });
     });
 
-    let compare = move |_| {
-        let Ok(name) = Subject::new(subject.get_untracked()) else {
-            return;
-        };
-        let (a, b) = (left.get_untracked(), right.get_untracked());
+    let fetch = Action::new_local(move |(name, a, b): &(Subject, u32, u32)| {
         error.set(None);
-        spawn_local(async move {
-            match fetch_pair(bridge, name, a, b).await {
+        let pair = fetch_pair(bridge, name.clone(), *a, *b);
+        async move {
+            match pair.await {
                 Ok((a, b)) => compared.set(Some(Compared {
                     left: side_label(&a),
                     right: side_label(&b),
                     rows: diff_lines(&reformat(&a.schema), &reformat(&b.schema)),
                 })),
-                Err(message) => {
+                Err(e) => {
                     compared.set(None);
-                    error.set(Some(message));
+                    error.set(Some(e.to_string()));
                 }
             }
-        });
+        }
+    });
+    let compare = move |_| {
+        if let Ok(name) = Subject::new(subject.get_untracked()) {
+            fetch.dispatch_local((name, left.get_untracked(), right.get_untracked()));
+        }
     };
 
     view! {
@@ -147,22 +148,27 @@ async fn fetch_pair(
     subject: Subject,
     a: u32,
     b: u32,
-) -> Result<(RegisteredSchema, RegisteredSchema), String> {
+) -> Result<(RegisteredSchema, RegisteredSchema), CallError> {
     let left = fetch(bridge, subject.clone(), a).await?;
     let right = fetch(bridge, subject, b).await?;
     Ok((left, right))
 }
 
-async fn fetch(bridge: Bridge, subject: Subject, version: u32) -> Result<RegisteredSchema, String> {
+async fn fetch(
+    bridge: Bridge,
+    subject: Subject,
+    version: u32,
+) -> Result<RegisteredSchema, CallError> {
     let request = Request::GetSchema {
         subject,
         version: VersionRef::Number(version),
     };
-    match bridge.request(request).await {
-        Ok(Response::Schema(found)) => Ok(found),
-        Ok(_) => Err(unexpected()),
-        Err(e) => Err(e.message),
-    }
+    bridge
+        .call(request, |reply| match reply {
+            Response::Schema(found) => Some(found),
+            _ => None,
+        })
+        .await
 }
 
 fn side_label(s: &RegisteredSchema) -> String {

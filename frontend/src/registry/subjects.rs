@@ -1,19 +1,17 @@
 //! The registry's subjects, each with its versions, and a button to list them again.
 
-use super::{RegistryError, RegistryState};
-use crate::ws::Bridge;
+use super::state::{RegistryError, RegistryState};
 use leptos::prelude::*;
 
 /// The subjects list.
 #[component]
 pub fn Subjects() -> impl IntoView {
     let registry = expect_context::<RegistryState>();
-    let bridge = expect_context::<Bridge>();
     view! {
         <div class="block">
             <div class="row">
                 <h4>"Subjects"</h4>
-                <button data-testid="refresh-subjects" on:click=move |_| registry.refresh(bridge)>"Refresh"</button>
+                <button data-testid="refresh-subjects" on:click=move |_| registry.refresh()>"Refresh"</button>
             </div>
             <ul class="subjects" data-testid="subjects">
                 {move || {

@@ -2,7 +2,7 @@
 //! fingerprint. Shown only while the editor holds a valid schema.
 
 use super::fields::{rows, FieldRow};
-use super::SchemaState;
+use super::state::SchemaState;
 use leptos::prelude::*;
 
 /// Field table, canonical form and fingerprint of the current schema.

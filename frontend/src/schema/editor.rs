@@ -1,10 +1,9 @@
 //! The schema editor: a monospace text area with a line-number gutter that marks the line of a
 //! JSON error, buttons that load the shipped examples, and the validity of the text as typed.
 
-use super::SchemaState;
+use super::state::SchemaState;
 use crate::ws::Bridge;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{Example, Request, Response};
 use shared::schema::SchemaProblem;
 
@@ -28,21 +27,28 @@ pub fn Editor() -> impl IntoView {
     let source = RwSignal::new(None::<String>);
     let load_error = RwSignal::new(None::<String>);
     let loaded = StoredValue::new(false);
-    let load = move |example: Example| {
-        spawn_local(async move {
-            match bridge.request(Request::Example { example }).await {
-                Ok(Response::Example { file, text, .. }) => {
+    let load = Action::new_local(move |example: &Example| {
+        let reply = bridge.call(
+            Request::Example { example: *example },
+            |reply| match reply {
+                Response::Example { file, text, .. } => Some((file, text)),
+                _ => None,
+            },
+        );
+        async move {
+            match reply.await {
+                Ok((file, text)) => {
                     state.text.set(text);
                     source.set(Some(file));
                     load_error.set(None);
                     loaded.set_value(true);
                 }
-                Ok(_) => load_error.set(Some(
-                    "The bridge answered with something other than the example.".into(),
-                )),
-                Err(e) => load_error.set(Some(e.message)),
+                Err(e) => load_error.set(Some(e.to_string())),
             }
-        })
+        }
+    });
+    let load = move |example: Example| {
+        load.dispatch_local(example);
     };
     // Version 1 fills the editor as soon as the bridge can be asked for it.
     Effect::new(move |_| {

@@ -7,9 +7,8 @@ pub mod windows;
 
 use crate::batch::chart::{bars, ticks};
 use crate::widgets::{GridLines, Step, TextField};
-use crate::ws::Bridge;
+use crate::ws::{call, Bridge};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{JobId, Push, Request, Response, StreamProgress, StreamSpec, StreamTrigger};
 use shared::Topic;
 use std::rc::Rc;
@@ -92,7 +91,6 @@ pub fn StreamSection() -> impl IntoView {
     let job = RwSignal::new(None::<JobId>);
     let checkpoint = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let ended = Memo::new(move |_| {
         let job = job.get()?;
         live.ended
@@ -106,6 +104,30 @@ pub fn StreamSection() -> impl IntoView {
         }
     });
 
+    let starting = Action::new_local(move |spec: &StreamSpec| {
+        let reply = bridge.call(Request::StartStream(spec.clone()), |reply| match reply {
+            Response::StreamStarted { job, checkpoint } => Some((job, checkpoint)),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok((started, at)) => {
+                    checkpoint.set(Some(at));
+                    job.set(Some(started));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let stopping = Action::new_local(move |of: &JobId| {
+        let reply = bridge.call(Request::StopStream { job: *of }, call::done);
+        async move {
+            if let Err(e) = reply.await {
+                error.set(Some(e.to_string()));
+            }
+        }
+    });
+    let busy = starting.pending();
     let start = move |_| {
         let spec = match spec(
             &topic.get_untracked(),
@@ -117,33 +139,14 @@ pub fn StreamSection() -> impl IntoView {
             Err(e) => return error.set(Some(e)),
         };
         error.set(None);
-        busy.set(true);
         live.clear();
         job.set(None);
-        spawn_local(async move {
-            match bridge.request(Request::StartStream(spec)).await {
-                Ok(Response::StreamStarted {
-                    job: started,
-                    checkpoint: at,
-                }) => {
-                    checkpoint.set(Some(at));
-                    job.set(Some(started));
-                }
-                Ok(_) => error.set(Some(crate::registry::unexpected())),
-                Err(e) => error.set(Some(e.message)),
-            }
-            busy.set(false);
-        });
+        starting.dispatch_local(spec);
     };
     let stop = move |_| {
-        let Some(of) = job.get_untracked() else {
-            return;
-        };
-        spawn_local(async move {
-            if let Err(e) = bridge.request(Request::StopStream { job: of }).await {
-                error.set(Some(e.message));
-            }
-        });
+        if let Some(of) = job.get_untracked() {
+            stopping.dispatch_local(of);
+        }
     };
     let windows = Memo::new(move |_| {
         let job = job.get()?;

@@ -6,7 +6,7 @@ pub mod hex;
 pub mod preview;
 pub mod sample;
 
-use crate::schema::SchemaState;
+use crate::schema::state::SchemaState;
 use hex::hex;
 use leptos::prelude::*;
 use preview::{preview, Preview};

@@ -4,10 +4,9 @@
 //! bridge runs by itself arrive as progress pushes and show the same way.
 
 use super::rules::{self, Status};
-use super::Seat;
+use super::seat::Seat;
 use crate::ws::Bridge;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{Request, Response};
 use shared::workshop::Step;
 
@@ -76,23 +75,31 @@ fn StepCard(step: Step) -> impl IntoView {
     let check = Memo::new(move |_| seat.progress.with(|p| rules::check_of(p, step)));
     let status = Memo::new(move |_| check.with(Status::of));
     let answer = seat.answer(step);
-    let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let checking = Action::new_local(move |answer: &Option<String>| {
+        error.set(None);
+        let request = Request::CheckStep {
+            step,
+            answer: answer.clone(),
+        };
+        let reply = bridge.call(request, |reply| match reply {
+            Response::StepChecked(found) => Some(found),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok(found) => seat.record(found),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let busy = checking.pending();
     let run_check = move |_| {
         let answer = step
             .asks()
             .map(|_| answer.get_untracked().trim().to_owned())
             .filter(|a| !a.is_empty());
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match bridge.request(Request::CheckStep { step, answer }).await {
-                Ok(Response::StepChecked(found)) => seat.record(found),
-                Ok(_) => error.set(Some(crate::registry::unexpected())),
-                Err(e) => error.set(Some(e.message)),
-            }
-            busy.set(false);
-        });
+        checking.dispatch_local(answer);
     };
     view! {
         <li class="guide-step" data-testid=format!("step-{slug}") data-status=move || status.get().name()>

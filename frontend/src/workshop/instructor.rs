@@ -6,9 +6,8 @@
 
 use super::news::removed_lines;
 use super::rules::{self, Status};
-use crate::ws::Bridge;
+use crate::ws::{call, Bridge};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{Push, Request, Response};
 use shared::workshop::{AttendeeName, AttendeeView, ResetReport, Step};
 use std::rc::Rc;
@@ -20,27 +19,52 @@ struct DeskState {
     seated: RwSignal<bool>,
     refused: RwSignal<Option<String>>,
     roster: RwSignal<Vec<AttendeeView>>,
+    /// Asks for the seat with the current key on the socket of a session.
+    seating: Action<u32, ()>,
 }
 
 impl DeskState {
-    /// Asks for the seat with the current key on the socket of `session`.
-    fn take_seat(self, bridge: Bridge, session: u32) {
-        let key = self.key.get_untracked();
-        spawn_local(async move {
-            match bridge.request(Request::Instruct { key }).await {
-                Ok(Response::Instructing { roster }) => {
-                    self.roster.set(roster);
-                    self.refused.set(None);
-                    self.seated.set(true);
-                    bridge.admit(session);
-                }
-                Ok(_) => self.refused.set(Some(crate::registry::unexpected())),
-                Err(e) => {
-                    self.seated.set(false);
-                    self.refused.set(Some(e.message));
+    fn new(bridge: Bridge, key: String) -> Self {
+        let key = RwSignal::new(key);
+        let seated = RwSignal::new(false);
+        let refused = RwSignal::new(None);
+        let roster = RwSignal::new(Vec::new());
+        let seating = Action::new_local(move |session: &u32| {
+            let session = *session;
+            let request = Request::Instruct {
+                key: key.get_untracked(),
+            };
+            let reply = bridge.call(request, |reply| match reply {
+                Response::Instructing { roster } => Some(roster),
+                _ => None,
+            });
+            async move {
+                match reply.await {
+                    Ok(all) => {
+                        roster.set(all);
+                        refused.set(None);
+                        seated.set(true);
+                        bridge.admit(session);
+                    }
+                    Err(e) => {
+                        seated.set(false);
+                        refused.set(Some(e.to_string()));
+                    }
                 }
             }
         });
+        Self {
+            key,
+            seated,
+            refused,
+            roster,
+            seating,
+        }
+    }
+
+    /// Asks for the seat with the current key on the socket of `session`.
+    fn take_seat(self, session: u32) {
+        self.seating.dispatch_local(session);
     }
 }
 
@@ -51,12 +75,7 @@ pub fn Desk(
     key: String,
 ) -> impl IntoView {
     let bridge = expect_context::<Bridge>();
-    let desk = DeskState {
-        key: RwSignal::new(key),
-        seated: RwSignal::new(false),
-        refused: RwSignal::new(None),
-        roster: RwSignal::new(Vec::new()),
-    };
+    let desk = DeskState::new(bridge, key);
     provide_context(desk);
     bridge.on_push(Rc::new(move |push: &Push| {
         if let Push::Roster(roster) = push {
@@ -65,7 +84,7 @@ pub fn Desk(
     }));
     // Every new socket is a new session: take the seat again.
     Effect::new(move |_| match bridge.welcome().get() {
-        Some(welcome) => desk.take_seat(bridge, welcome.session),
+        Some(welcome) => desk.take_seat(welcome.session),
         None => desk.seated.set(false),
     });
     view! {
@@ -96,7 +115,7 @@ fn KeyRetry(why: String) -> impl IntoView {
                 .set(Some(crate::ws::book::not_connected().message));
         };
         desk.key.set(typed.get_untracked().trim().to_owned());
-        desk.take_seat(bridge, session);
+        desk.take_seat(session);
     };
     view! {
         <p class="error" role="alert" data-testid="instructor-error">{why}</p>
@@ -129,22 +148,26 @@ fn Roster() -> impl IntoView {
     let confirming = RwSignal::new(None::<Target>);
     let outcome = RwSignal::new(None::<Vec<ResetReport>>);
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let resetting = Action::new_local(move |target: &Target| {
+        error.set(None);
+        let request = Request::ResetAttendees {
+            attendee: target.clone(),
+        };
+        let reply = bridge.call(request, |reply| match reply {
+            Response::Reset(reports) => Some(reports),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok(reports) => outcome.set(Some(reports)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let busy = resetting.pending();
     let reset = move |target: Target| {
         confirming.set(None);
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match bridge
-                .request(Request::ResetAttendees { attendee: target })
-                .await
-            {
-                Ok(Response::Reset(reports)) => outcome.set(Some(reports)),
-                Ok(_) => error.set(Some(crate::registry::unexpected())),
-                Err(e) => error.set(Some(e.message)),
-            }
-            busy.set(false);
-        });
+        resetting.dispatch_local(target);
     };
     provide_context(confirming);
     view! {
@@ -254,28 +277,30 @@ fn BroadcastForm() -> impl IntoView {
     let bridge = expect_context::<Bridge>();
     let message = RwSignal::new(String::new());
     let status = RwSignal::new(None::<Result<String, String>>);
-    let busy = RwSignal::new(false);
-    let counted = Memo::new(move |_| message.with(|m| rules::broadcast_count(m)));
-    let send = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let text = message.get_untracked().trim().to_owned();
-        busy.set(true);
+    let sending = Action::new_local(move |text: &String| {
         status.set(None);
-        spawn_local(async move {
-            match bridge
-                .request(Request::Broadcast {
-                    message: text.clone(),
-                })
-                .await
-            {
-                Ok(_) => {
+        let text = text.clone();
+        let reply = bridge.call(
+            Request::Broadcast {
+                message: text.clone(),
+            },
+            call::done,
+        );
+        async move {
+            match reply.await {
+                Ok(()) => {
                     status.set(Some(Ok(format!("sent: {text}"))));
                     message.set(String::new());
                 }
-                Err(e) => status.set(Some(Err(e.message))),
+                Err(e) => status.set(Some(Err(e.to_string()))),
             }
-            busy.set(false);
-        });
+        }
+    });
+    let busy = sending.pending();
+    let counted = Memo::new(move |_| message.with(|m| rules::broadcast_count(m)));
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        sending.dispatch_local(message.get_untracked().trim().to_owned());
     };
     view! {
         <form class="broadcast-form" on:submit=send>

@@ -2,10 +2,10 @@
 //! the bridge's refusal shown as it said it), the name remembered in the browser for next time,
 //! joining again by itself after a reconnection, and the attendee's header once joined.
 
-use super::{rules, Membership, Seat};
-use crate::ws::Bridge;
+use super::rules;
+use super::seat::{Membership, Seat};
+use crate::ws::{Bridge, CallError};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::protocol::{Request, Response};
 use shared::workshop::{AttendeeName, MAX_ATTENDEE_NAME_LEN};
 
@@ -14,32 +14,43 @@ const REMEMBERED: &str = "kafka-demo.attendee";
 
 /// Sends `Join` for `name` on the socket of `session`; on success fills the seat, remembers the
 /// name and lets the playground through. Resolves with the bridge's refusal, if any.
-async fn join(bridge: Bridge, seat: Seat, session: u32, name: String) -> Result<(), String> {
-    match bridge.request(Request::Join { name }).await {
-        Ok(Response::Joined {
+async fn join(bridge: Bridge, seat: Seat, session: u32, name: String) -> Result<(), CallError> {
+    let reply = bridge.call(Request::Join { name }, |reply| match reply {
+        Response::Joined {
             name,
             prefix,
             limits,
             progress,
-        }) => {
-            remember(name.as_str());
-            seat.progress.set(progress);
-            seat.joined.set(Some(Membership {
+        } => Some((
+            Membership {
                 name,
                 prefix,
                 limits,
-            }));
-            bridge.admit(session);
-            Ok(())
-        }
-        Ok(_) => Err(crate::registry::unexpected()),
-        Err(e) => Err(e.message),
-    }
+            },
+            progress,
+        )),
+        _ => None,
+    });
+    let (membership, progress) = reply.await?;
+    remember(membership.name.as_str());
+    seat.progress.set(progress);
+    seat.joined.set(Some(membership));
+    bridge.admit(session);
+    Ok(())
 }
 
 /// After a reconnection the bridge has a new session that knows no name: join again under the
 /// same one. If that is refused, the form comes back with the bridge's reason.
 pub fn rejoin_on_reconnect(bridge: Bridge, seat: Seat, refused: RwSignal<Option<String>>) {
+    let rejoin = Action::new_local(move |(session, name): &(u32, String)| {
+        let joined = join(bridge, seat, *session, name.clone());
+        async move {
+            if let Err(why) = joined.await {
+                seat.joined.set(None);
+                refused.set(Some(why.to_string()));
+            }
+        }
+    });
     Effect::new(move |_| {
         let Some(welcome) = bridge.welcome().get() else {
             return;
@@ -50,15 +61,9 @@ pub fn rejoin_on_reconnect(bridge: Bridge, seat: Seat, refused: RwSignal<Option<
         else {
             return;
         };
-        if !welcome.workshop {
-            return;
+        if welcome.workshop {
+            rejoin.dispatch_local((welcome.session, name));
         }
-        spawn_local(async move {
-            if let Err(why) = join(bridge, seat, welcome.session, name).await {
-                seat.joined.set(None);
-                refused.set(Some(why));
-            }
-        });
     });
 }
 
@@ -73,7 +78,15 @@ pub fn JoinForm() -> impl IntoView {
     let seat = expect_context::<Seat>();
     let name = RwSignal::new(remembered().unwrap_or_default());
     let refused = use_context::<JoinError>().map_or_else(|| RwSignal::new(None), |e| e.0);
-    let busy = RwSignal::new(false);
+    let joining = Action::new_local(move |(session, name): &(u32, String)| {
+        let joined = join(bridge, seat, *session, name.clone());
+        async move {
+            if let Err(why) = joined.await {
+                refused.set(Some(why.to_string()));
+            }
+        }
+    });
+    let busy = joining.pending();
     // The rules, applied as the name is typed; nothing is said about an empty field.
     let invalid = Memo::new(move |_| {
         name.with(|n| {
@@ -93,13 +106,7 @@ pub fn JoinForm() -> impl IntoView {
             return refused.set(Some(crate::ws::book::not_connected().message));
         };
         refused.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            if let Err(why) = join(bridge, seat, session, typed).await {
-                refused.set(Some(why));
-            }
-            busy.set(false);
-        });
+        joining.dispatch_local((session, typed));
     };
     view! {
         <section class="step join" data-testid="join-form">

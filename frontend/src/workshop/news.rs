@@ -1,7 +1,7 @@
 //! What the instructor tells an attendee: broadcasts as banners (newest on top, each dismissable)
 //! and, after a reset, what was removed.
 
-use super::Seat;
+use super::seat::Seat;
 use leptos::prelude::*;
 use shared::workshop::ResetReport;
 

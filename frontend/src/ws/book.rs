@@ -2,7 +2,7 @@
 //! the request waiting for it, failing everything that waits when the socket goes, the reconnect
 //! backoff and the socket's URL. Pure; tested natively with channels.
 
-use futures_channel::oneshot;
+use futures::channel::oneshot;
 use shared::protocol::{
     ClientMessage, ErrorCode, ErrorInfo, Push, Request, RequestId, Response, ServerMessage,
 };

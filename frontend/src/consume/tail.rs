@@ -1,0 +1,174 @@
+//! The state of the running tail, shared by the Consume section's components: the book of
+//! records it feeds, the writer schemas it fetches once per id, the frames that arrive before the
+//! bridge's answer naming the tail, the filter, the selection and the measured rate.
+
+use super::book::{Row, TailBook, Writer};
+use crate::ws::CallError;
+use leptos::prelude::*;
+use shared::protocol::{ErrorCode, JobId, SubjectVersion};
+use shared::{SchemaId, Topic};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the view catches up with the records that arrived.
+const REFRESH: Duration = Duration::from_millis(100);
+
+/// What the section's components share.
+#[derive(Clone, Copy)]
+pub struct TailState {
+    pub(super) book: StoredValue<TailBook, LocalStorage>,
+    /// Bumped when the book changed and the view should catch up.
+    tick: RwSignal<u64>,
+    refresh_due: StoredValue<bool, LocalStorage>,
+    /// The running tail.
+    pub(super) tail: RwSignal<Option<JobId>>,
+    /// The topic it reads.
+    pub(super) topic: RwSignal<Option<Topic>>,
+    /// Frames that arrived while the bridge's answer to `StartTail` was on its way (the tail
+    /// may send before its answer is read); `None` when no start is pending.
+    pub(super) early: StoredValue<Option<Vec<shared::tail::TailFrame>>, LocalStorage>,
+    pub(super) paused: RwSignal<bool>,
+    /// The record being inspected.
+    pub(super) selected: RwSignal<Option<Row>>,
+    /// Field the filter looks at (`""` for any).
+    pub(super) filter_field: RwSignal<String>,
+    /// Text the field must contain.
+    pub(super) filter_text: RwSignal<String>,
+    /// Show poison pills only.
+    pub(super) poison_only: RwSignal<bool>,
+    /// Records per second, as last measured.
+    pub(super) rate: RwSignal<f64>,
+    last_count: StoredValue<(f64, u64), LocalStorage>,
+}
+
+impl TailState {
+    pub(super) fn new() -> Self {
+        Self {
+            book: StoredValue::new_local(TailBook::new()),
+            tick: RwSignal::new(0),
+            refresh_due: StoredValue::new_local(false),
+            tail: RwSignal::new(None),
+            topic: RwSignal::new(None),
+            early: StoredValue::new_local(None),
+            paused: RwSignal::new(false),
+            selected: RwSignal::new(None),
+            filter_field: RwSignal::new(String::new()),
+            filter_text: RwSignal::new(String::new()),
+            poison_only: RwSignal::new(false),
+            rate: RwSignal::new(0.0),
+            last_count: StoredValue::new_local((now_ms(), 0)),
+        }
+    }
+
+    /// Reads the book (tracks the tick, so views catch up with it).
+    pub fn with_book<T>(self, f: impl FnOnce(&TailBook) -> T) -> Option<T> {
+        self.tick.track();
+        self.book.try_with_value(f)
+    }
+
+    /// Asks the view to catch up soon (at most every [`REFRESH`]).
+    fn refresh(self) {
+        if self.refresh_due.get_value() {
+            return;
+        }
+        self.refresh_due.set_value(true);
+        set_timeout(
+            move || {
+                self.refresh_due.set_value(false);
+                self.measure_rate();
+                self.tick.update(|t| *t += 1);
+            },
+            REFRESH,
+        );
+    }
+
+    fn measure_rate(self) {
+        let now = now_ms();
+        let (then, before) = self.last_count.get_value();
+        if now - then >= 1000.0 {
+            let received = self.book.with_value(|b| b.counts().received);
+            self.rate
+                .set((received - before) as f64 * 1000.0 / (now - then));
+            self.last_count.set_value((now, received));
+        }
+    }
+
+    /// Takes a binary tail frame from the bridge; returns the writer schema ids to fetch.
+    pub(super) fn take_frame(self, bytes: &[u8]) -> Vec<SchemaId> {
+        let Ok(frame) = shared::tail::read(bytes) else {
+            leptos::logging::warn!("ignored a tail frame that does not read");
+            return Vec::new();
+        };
+        if self.tail.get_untracked() != Some(frame.tail) {
+            self.early.update_value(|early| {
+                if let Some(early) = early {
+                    early.push(frame);
+                }
+            });
+            return Vec::new();
+        }
+        self.feed(frame)
+    }
+
+    fn feed(self, frame: shared::tail::TailFrame) -> Vec<SchemaId> {
+        let fetch = self
+            .book
+            .try_update_value(|b| b.feed(frame.records))
+            .unwrap_or_default();
+        self.refresh();
+        fetch
+    }
+
+    /// The writer schema `id` was fetched (or could not be).
+    pub(super) fn schema_arrived(self, id: SchemaId, writer: Writer) {
+        self.book.update_value(|b| b.schema_arrived(id, writer));
+        self.refresh();
+    }
+
+    /// The tail `tail` started: takes the frames that came before the answer; returns the
+    /// writer schema ids to fetch.
+    pub(super) fn started(self, tail: JobId) -> Vec<SchemaId> {
+        self.paused.set(false);
+        self.tail.set(Some(tail));
+        let early = self
+            .early
+            .try_update_value(Option::take)
+            .flatten()
+            .unwrap_or_default();
+        early
+            .into_iter()
+            .filter(|f| f.tail == tail)
+            .flat_map(|frame| self.feed(frame))
+            .collect()
+    }
+
+    /// Forgets everything shown (a new tail starts clean).
+    pub(super) fn reset(self) {
+        self.book.set_value(TailBook::new());
+        self.selected.set(None);
+        self.rate.set(0.0);
+        self.last_count.set_value((now_ms(), 0));
+        self.tick.update(|t| *t += 1);
+    }
+}
+
+/// The writer a `GetSchemaById` call found: the schema parsed, or why there is none.
+pub(super) fn writer_of(found: Result<(String, Vec<SubjectVersion>), CallError>) -> Writer {
+    match found {
+        Ok((text, versions)) => match apache_avro::Schema::parse_str(&text) {
+            Ok(parsed) => Writer::Known {
+                schema: Arc::new(parsed),
+                text,
+                versions,
+            },
+            Err(e) => Writer::Failed(format!("the registered schema does not parse: {e}")),
+        },
+        Err(e) if e.code() == Some(ErrorCode::NotFound) => Writer::Missing,
+        Err(e) => Writer::Failed(e.to_string()),
+    }
+}
+
+/// The page clock, in milliseconds.
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
