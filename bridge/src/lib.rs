@@ -191,6 +191,10 @@ pub fn watch_stack(
     rx
 }
 
+/// How long a stopping server waits for its sessions and their jobs to finish (a produce run
+/// flushing what it sent, a tail closing its consumer) before it returns regardless.
+pub const DRAIN_WAIT: Duration = Duration::from_secs(5);
+
 /// Binds, prints the URL through `announce`, and serves until `shutdown` is cancelled; then
 /// waits (a bounded time) for open WebSocket sessions to finish.
 pub async fn serve(
@@ -232,7 +236,7 @@ pub async fn serve(
         .map_err(ServeError::Serve)?;
     sessions.close();
     background.close();
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+    let _ = tokio::time::timeout(DRAIN_WAIT, async {
         tokio::join!(sessions.wait(), background.wait())
     })
     .await;

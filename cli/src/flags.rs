@@ -44,13 +44,6 @@ pub struct Cli {
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Folder holding the local stack's state (topics, schemas, logs) [default: ~/.kafka-demo]
-    #[arg(long, env = "KAFKA_DEMO_DATA_DIR", global = true, help_heading = LOCAL_STACK)]
-    pub data_dir: Option<PathBuf>,
-    /// Folder caching downloaded jars and the Python venv [default: DATA_DIR/cache]
-    #[arg(long, env = "KAFKA_DEMO_CACHE_DIR", global = true, help_heading = LOCAL_STACK)]
-    pub cache_dir: Option<PathBuf>,
-
     /// Kafka bootstrap servers [default: the local stack's broker]
     #[arg(long, env = "KAFKA_DEMO_BOOTSTRAP_SERVERS", global = true, help_heading = CONNECTION)]
     pub bootstrap_servers: Option<String>,
@@ -83,6 +76,13 @@ pub struct GlobalArgs {
     /// Spark Connect URL, sc://host:port [default: the local stack's server]
     #[arg(long, env = "KAFKA_DEMO_SPARK_URL", global = true, help_heading = CONNECTION)]
     pub spark_url: Option<String>,
+
+    /// Folder holding the local stack's state (topics, schemas, logs) [default: ~/.kafka-demo]
+    #[arg(long, env = "KAFKA_DEMO_DATA_DIR", global = true, help_heading = LOCAL_STACK)]
+    pub data_dir: Option<PathBuf>,
+    /// Folder caching downloaded jars and the Python venv [default: DATA_DIR/cache]
+    #[arg(long, env = "KAFKA_DEMO_CACHE_DIR", global = true, help_heading = LOCAL_STACK)]
+    pub cache_dir: Option<PathBuf>,
 
     /// Local stack: Kafka client port
     #[arg(long, env = "KAFKA_DEMO_KAFKA_PORT", global = true, help_heading = LOCAL_STACK, default_value_t = default_port::KAFKA)]

@@ -3,19 +3,34 @@
 
 use clap::Parser as _;
 use std::process::ExitCode;
+use std::time::Duration;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// How long work left on the runtime's blocking threads may hold up the exit. Every command has
+/// finished its own work (a produce run has flushed, the server has drained its sessions within
+/// its own bound) before this; what can remain is a Kafka client being torn down against a broker
+/// that no longer answers, which must not keep the process alive.
+const EXIT_WAIT: Duration = Duration::from_secs(2);
+
+fn main() -> ExitCode {
     let cli = kafka_demo::flags::Cli::parse();
     install_tracing(cli.global.verbose);
-    match kafka_demo::commands::run(cli).await {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match runtime.block_on(kafka_demo::commands::run(cli)) {
         Ok(code) => code,
         Err(error) => {
             tracing::debug!(error = ?error, "command failed");
             eprintln!("error: {}", kafka_demo::commands::describe(&error));
             ExitCode::FAILURE
         }
-    }
+    };
+    runtime.shutdown_timeout(EXIT_WAIT);
+    code
 }
 
 fn install_tracing(verbose: u8) {

@@ -370,16 +370,3 @@ async fn short_and_missing_values_are_too_short_pills() {
     assert_eq!(offsets, [100, 101, 102], "{report}");
     assert!(pills[1].1.starts_with("3 bytes long"), "{pills:?}");
 }
-
-/// The benchmark's code path on a small topic (the numbers themselves are not checked).
-#[tokio::test]
-async fn the_bench_runs_on_a_small_topic() {
-    SHARED.ensure_up().await;
-    let topic = unique("batch-bench");
-    #[rustfmt::skip]
-    let out = SHARED.run(&["bench", "batch", "--topic", &topic, "--records", "2000", "--runs", "1"]);
-    assert_ok(&out, "bench batch");
-    let text = stdout(&out);
-    assert!(text.contains("records            2000 in"), "{text}");
-    assert!(text.contains("ratio"), "{text}");
-}

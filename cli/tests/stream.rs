@@ -464,30 +464,6 @@ async fn text_output_ends_with_the_final_windows() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-/// The latency bench on a small rate: every produced record is measured.
-#[tokio::test]
-async fn the_latency_bench_measures_every_record() {
-    SHARED.ensure_up().await;
-    #[rustfmt::skip]
-    let out = SHARED.run(&["bench", "stream", "--rate", "1000", "--duration", "3s",
-                           "--warmup", "100", "--seed", "81"]);
-    assert_ok(&out, "bench stream");
-    let text = stdout(&out);
-    let measured = text
-        .lines()
-        .find_map(|l| l.strip_prefix("records measured"))
-        .unwrap_or_else(|| panic!("{text}"));
-    let numbers: Vec<u64> = measured
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
-    assert!(
-        numbers.len() >= 2 && numbers[0] == numbers[1] && numbers[0] > 0,
-        "{text}"
-    );
-    assert!(text.contains("end-to-end ms     p50 "), "{text}");
-}
-
 /// A topic with no subject of its own streams with the writers its records name.
 #[tokio::test]
 async fn a_topic_without_a_subject_streams_with_the_ids_its_records_name() {

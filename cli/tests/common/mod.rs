@@ -90,6 +90,14 @@ impl TestStack {
     pub fn run(&self, args: &[&str]) -> Output {
         run_binary(&self.flags(), args)
     }
+
+    /// Runs `kafka-demo-bench <flags> <args>` against this stack (from the benchmarks' tests).
+    pub fn run_bench(&self, args: &[&str]) -> Output {
+        let bench = kafka_demo_bin().with_file_name("kafka-demo-bench");
+        command_of(&bench, &self.flags(), args)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run kafka-demo-bench: {e}"))
+    }
 }
 
 /// Flags for a stack in `data` with downloads in `cache` and ports `port_base` + 2/81/82/92/93.
@@ -120,7 +128,12 @@ pub fn run_binary(flags: &[String], args: &[&str]) -> Output {
 
 /// The command `run_binary` runs, for tests that need to watch or signal it while it runs.
 pub fn command(flags: &[String], args: &[&str]) -> std::process::Command {
-    let mut cmd = std::process::Command::new(kafka_demo_bin());
+    command_of(&kafka_demo_bin(), flags, args)
+}
+
+/// `bin` with `flags` then `args`, run from the workspace root without the caller's KAFKA_DEMO_*.
+pub fn command_of(bin: &std::path::Path, flags: &[String], args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin);
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("KAFKA_DEMO_") {
             cmd.env_remove(key);
@@ -136,9 +149,12 @@ pub fn kafka_demo_bin() -> PathBuf {
     if let Some(bin) = option_env!("CARGO_BIN_EXE_kafka-demo") {
         return PathBuf::from(bin);
     }
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("kafka-demo")));
+    let beside = match option_env!("CARGO_BIN_EXE_kafka-demo-bench") {
+        Some(bench) => Some(PathBuf::from(bench).with_file_name("kafka-demo")),
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.parent()?.join("kafka-demo"))),
+    };
     match beside {
         Some(bin) if bin.exists() => bin,
         _ => panic!(
