@@ -34,6 +34,7 @@ bench: setup-test build frontend
 	cd e2e && node bench/all.mjs
 
 lint: setup
+	python3 scripts/module-cycles.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p frontend --target wasm32-unknown-unknown -- -D warnings

@@ -2,7 +2,7 @@
 //! both over the same corpus of framed clicks and through the loops in
 //! `shared::decode::corpus`, the very loops the browser runs.
 
-use super::{rate, DecodeArgs, Input, Workload};
+use super::workload::{rate, DecodeBenchArgs, Input, Workload};
 use anyhow::Context as _;
 use shared::decode::corpus::{median, write_corpus, Corpus};
 use shared::decode::Row;
@@ -22,7 +22,7 @@ pub(crate) struct DecodeReport {
     corpus: Option<String>,
 }
 
-pub(crate) fn run(input: &Input, args: &DecodeArgs) -> anyhow::Result<DecodeReport> {
+pub(crate) fn run(input: &Input, args: &DecodeBenchArgs) -> anyhow::Result<DecodeReport> {
     let framed = input.framed();
     let mut bytes = Vec::new();
     write_corpus(

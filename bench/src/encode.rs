@@ -2,7 +2,7 @@
 //! `apache-avro` `Value` per click and calling `to_avro_datum`, both framing into a reused
 //! buffer.
 
-use super::{rate, Input};
+use super::workload::{rate, Input};
 use apache_avro::types::Value;
 use apache_avro::Schema;
 use shared::decode::corpus::{median, CORPUS_SCHEMA_ID};

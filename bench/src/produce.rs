@@ -3,7 +3,7 @@
 //! with backpressure, same flush — each round to fresh topics. The ratio is what encoding on
 //! the fly costs end to end.
 
-use super::{rate, verdict, Input, ProduceArgs, PRODUCE_TARGET};
+use super::workload::{rate, verdict, Input, ProduceBenchArgs, PRODUCE_TARGET};
 use anyhow::Context as _;
 use pipeline::kafka;
 use pipeline::produce::delivery::{Reports, Stats};
@@ -45,7 +45,7 @@ pub(crate) struct ProduceReport {
 
 pub(crate) async fn run(
     config: &Config,
-    args: &ProduceArgs,
+    args: &ProduceBenchArgs,
     input: &Input,
 ) -> anyhow::Result<ProduceReport> {
     kafka::broker_count(&config.kafka, TIMEOUT)
@@ -101,7 +101,7 @@ pub(crate) async fn run(
 /// One round: a fresh topic, a fresh producer, every record sent and acknowledged.
 async fn round_of(
     config: &Config,
-    args: &ProduceArgs,
+    args: &ProduceBenchArgs,
     input: &Input,
     pre: &[Vec<u8>],
     mode: Mode,
@@ -181,7 +181,7 @@ fn fresh_topic(mode: Mode, round: u32) -> anyhow::Result<Topic> {
 
 /// Deletes the bench topics once every round is over (so no deletion runs on the broker while a
 /// round is timed), unless they are to be kept.
-async fn clean_up(config: &Config, args: &ProduceArgs, topics: &[Topic]) {
+async fn clean_up(config: &Config, args: &ProduceBenchArgs, topics: &[Topic]) {
     if !args.keep_topics {
         for topic in topics {
             delete_topic(&config.kafka, topic).await;
