@@ -8,6 +8,7 @@
 
 mod dispatch;
 mod guide;
+mod hosts;
 mod jobs;
 mod outbox;
 mod room;
@@ -73,7 +74,32 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .merge(page)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            served_host,
+        ))
         .with_state(state)
+}
+
+/// Serves a request only under a host name the server answers to (see [`hosts`]).
+async fn served_host(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    if state.inner.hosts.admits(host) {
+        return next.run(request).await;
+    }
+    let words = state.inner.hosts.refusal(host);
+    tracing::warn!(
+        host = host.unwrap_or(""),
+        "refused a request for a foreign host name"
+    );
+    (StatusCode::FORBIDDEN, words).into_response()
 }
 
 async fn not_built(State(state): State<AppState>) -> Html<String> {

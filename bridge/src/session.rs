@@ -266,6 +266,7 @@ mod tests {
             host: [127, 0, 0, 1].into(),
             port: 0,
             token: None,
+            allowed_hosts: Vec::new(),
             dist: "/nonexistent".into(),
             workshop,
             instructor_key: workshop.then(|| crate::secret::InstructorKey::Given("key".into())),

@@ -15,6 +15,8 @@ pub struct ServeConfig {
     pub token: Option<String>,
     /// The trunk-built frontend (`dist/`).
     pub dist: PathBuf,
+    /// Host names served besides the loopback names and the bound address (`--allowed-host`).
+    pub allowed_hosts: Vec<String>,
     /// Workshop mode: each tab joins with a name and is kept to its namespace.
     pub workshop: bool,
     /// Workshop mode: the key that opens the instructor's seat (a random one when `None`).

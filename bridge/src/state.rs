@@ -1,5 +1,6 @@
 //! What every request handler and WebSocket session of one server shares.
 
+use crate::hosts::AllowedHosts;
 use crate::room;
 use crate::secret::InstructorKey;
 use crate::settings::ServeConfig;
@@ -18,6 +19,8 @@ pub struct AppState {
 }
 
 pub(crate) struct Inner {
+    /// The `Host` names served.
+    pub(crate) hosts: AllowedHosts,
     pub(crate) config: Config,
     pub(crate) registry: Option<pipeline::registry::Client>,
     pub(crate) token: Option<String>,
@@ -50,6 +53,7 @@ impl AppState {
         });
         Self {
             inner: Arc::new(Inner {
+                hosts: AllowedHosts::new(serve.host, &serve.allowed_hosts),
                 config,
                 registry,
                 token: serve.token.clone(),

@@ -162,6 +162,16 @@ pub struct ServeArgs {
     /// Folder of the trunk-built page
     #[arg(long, env = "KAFKA_DEMO_DIST", default_value = "dist")]
     pub dist: PathBuf,
+    /// Another host name to serve the playground under (a proxy's or a machine's name);
+    /// repeatable. 127.0.0.1, localhost, [::1] and the bound address are always served, and
+    /// nothing else: a page under a foreign name could be a DNS-rebinding attack
+    #[arg(
+        long = "allowed-host",
+        env = "KAFKA_DEMO_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub allowed_hosts: Vec<String>,
     /// Workshop mode: each tab joins with a name and works only under topics `<name>.…`
     #[arg(long, env = "KAFKA_DEMO_WORKSHOP", value_parser = clap::builder::FalseyValueParser::new())]
     pub workshop: bool,
@@ -189,6 +199,7 @@ impl ServeArgs {
             host: self.host,
             port: self.port,
             token: self.token,
+            allowed_hosts: self.allowed_hosts,
             dist: self.dist,
             workshop: self.workshop,
             instructor_key: self

@@ -26,6 +26,7 @@ async fn start(config: Config, token: Option<&str>, dist: PathBuf) -> Server {
         host: [127, 0, 0, 1].into(),
         port: 0,
         token: token.map(str::to_owned),
+        allowed_hosts: Vec::new(),
         dist,
         workshop: false,
         instructor_key: None,
@@ -116,6 +117,126 @@ fn no_dist() -> PathBuf {
     PathBuf::from("/nonexistent/kafka-demo-dist")
 }
 
+/// The status line's code of one raw HTTP/1.1 request for `path` naming `host`, with `extra`
+/// headers: raw, so the `Host` header is exactly what a rebinding page's browser would send.
+async fn status_for(server: &Server, path: &str, host: &str, extra: &[(&str, &str)]) -> u16 {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n");
+    if !extra
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("connection"))
+    {
+        request.push_str("Connection: close\r\n");
+    }
+    for (name, value) in extra {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    // Only the status line is wanted; an upgraded connection stays open after it.
+    let mut answer = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        let mut chunk = [0u8; 512];
+        let read = tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await;
+        match read {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&chunk[..n]),
+            other => panic!("no status line for {host}{path}: {other:?}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text}"))
+}
+
+/// A page on a foreign domain that re-resolved its name to 127.0.0.1 (DNS rebinding) sends that
+/// name in `Host` and `Origin`, which agree with each other; only the host check stops it.
+#[tokio::test]
+async fn a_foreign_host_name_is_refused_and_the_loopback_names_served() {
+    let server = start(SHARED.config(), None, no_dist()).await;
+    let port = server
+        .base
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let upgrade = |origin: String| {
+        vec![
+            ("Origin".to_owned(), origin),
+            ("Upgrade".to_owned(), "websocket".to_owned()),
+            ("Connection".to_owned(), "Upgrade".to_owned()),
+            ("Sec-WebSocket-Version".to_owned(), "13".to_owned()),
+            (
+                "Sec-WebSocket-Key".to_owned(),
+                "dGhlIHNhbXBsZSBub25jZQ==".to_owned(),
+            ),
+        ]
+    };
+    let ask = |path: &'static str, host: String, extra: Vec<(String, String)>| {
+        let server = &server;
+        async move {
+            let extra: Vec<(&str, &str)> = extra
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            status_for(server, path, &host, &extra).await
+        }
+    };
+    let evil = format!("evil.example:{port}");
+    assert_eq!(ask("/", evil.clone(), vec![]).await, 403, "the page");
+    assert_eq!(
+        ask("/healthz", evil.clone(), vec![]).await,
+        403,
+        "the health check"
+    );
+    let socket = upgrade(format!("http://{evil}"));
+    assert_eq!(ask("/ws", evil, socket).await, 403, "the WebSocket");
+    for name in ["127.0.0.1", "localhost", "[::1]"] {
+        let host = format!("{name}:{port}");
+        assert_eq!(ask("/", host.clone(), vec![]).await, 200, "{host}");
+        let socket = upgrade(format!("http://{host}"));
+        assert_eq!(ask("/ws", host.clone(), socket).await, 101, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn a_named_host_is_served_when_allowed() {
+    let settings = ServeConfig {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        token: None,
+        allowed_hosts: vec!["class.example".into()],
+        dist: no_dist(),
+        workshop: false,
+        instructor_key: None,
+        limits: shared::workshop::Limits::default(),
+    };
+    let server = serve_with(SHARED.config(), settings).await;
+    let port = server
+        .base
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        status_for(&server, "/", &format!("class.example:{port}"), &[]).await,
+        200
+    );
+    assert_eq!(
+        status_for(&server, "/", &format!("evil.example:{port}"), &[]).await,
+        403
+    );
+}
+
 #[tokio::test]
 async fn a_foreign_origin_is_refused_and_the_own_origin_served() {
     let server = start(SHARED.config(), None, no_dist()).await;
@@ -186,6 +307,7 @@ async fn binding_beyond_loopback_needs_a_token() {
         host: [0, 0, 0, 0].into(),
         port: 0,
         token: None,
+        allowed_hosts: Vec::new(),
         dist: no_dist(),
         workshop: false,
         instructor_key: None,

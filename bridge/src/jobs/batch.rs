@@ -1,6 +1,6 @@
 //! A Spark batch job started from the page: its stages and its report arrive as pushes.
 
-use super::registry::{millis, Jobs, Kind};
+use super::registry::{millis, unpanicked, Jobs, Kind};
 use crate::outbox::Outgoing;
 use crate::state::AppState;
 use pipeline::batch;
@@ -40,9 +40,14 @@ pub(crate) fn start_batch(
                 let _ = outbox.try_send(Outgoing::Message(ServerMessage::Push(push)));
             };
             // Stopping (the tab went) interrupts the job's Spark operations too.
-            let outcome = match batch::run(&state.inner.config, &request, &progress, &stop).await {
-                Ok(report) => BatchOutcome::Finished(Box::new(report)),
-                Err(e) => BatchOutcome::Failed(batch_error(e)),
+            let run = batch::run(&state.inner.config, &request, &progress, &stop);
+            let outcome = match unpanicked(run).await {
+                Ok(Ok(report)) => BatchOutcome::Finished(Box::new(report)),
+                Ok(Err(e)) => BatchOutcome::Failed(batch_error(e)),
+                Err(why) => BatchOutcome::Failed(ErrorInfo {
+                    code: ErrorCode::SparkError,
+                    message: why,
+                }),
             };
             // The slot is free before the page hears of the end, so it can start the next job at once.
             jobs.forget(job);

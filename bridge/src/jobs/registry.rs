@@ -176,6 +176,26 @@ pub(crate) fn no_such_job(id: JobId) -> ErrorInfo {
     }
 }
 
+/// Runs a job's work, turning a panic inside it (a library's, say) into a plain failure, so the
+/// job still frees its slot and the page still hears that it ended.
+pub(crate) async fn unpanicked<T>(work: impl std::future::Future<Output = T>) -> Result<T, String> {
+    use futures_util::FutureExt as _;
+    std::panic::AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            tracing::error!(%why, "a job panicked");
+            format!(
+                "the job stopped unexpectedly inside the bridge ({why}); the next one can start"
+            )
+        })
+}
+
 /// Whole milliseconds of `d`, for the page.
 pub(crate) fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -242,6 +262,16 @@ mod tests {
             jobs.admit(Kind::Stream).err().map(|e| e.code),
             Some(ErrorCode::LimitReached)
         );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_a_plain_failure() {
+        let ended = unpanicked(async { panic!("unwrap on an empty list") }).await;
+        assert_eq!(
+            ended.map_err(|e| e.contains("unwrap on an empty list")),
+            Err(true)
+        );
+        assert_eq!(unpanicked(async { 7 }).await, Ok(7));
     }
 
     #[test]

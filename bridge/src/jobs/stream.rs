@@ -1,6 +1,6 @@
 //! A streaming query started from the page: its windows, progress and end arrive as pushes.
 
-use super::registry::{Jobs, Kind};
+use super::registry::{unpanicked, Jobs, Kind};
 use crate::state::AppState;
 use pipeline::stream::{self, StreamEvent};
 use shared::protocol::{
@@ -39,12 +39,17 @@ pub(crate) fn start_stream(
                 }
             };
             let (ended, ()) = tokio::join!(
-                stream::run(&state.inner.config, &request, stop, events),
+                unpanicked(stream::run(&state.inner.config, &request, stop, events)),
                 forward
             );
-            let error = ended.err().map(|e| ErrorInfo {
+            let error = match ended {
+                Ok(Ok(_)) => None,
+                Ok(Err(e)) => Some(pipeline::error::describe(&e)),
+                Err(why) => Some(why),
+            }
+            .map(|message| ErrorInfo {
                 code: ErrorCode::SparkError,
-                message: pipeline::error::describe(&e),
+                message,
             });
             jobs.forget(job);
             jobs.push(Push::StreamEnded { job, error }).await;

@@ -46,6 +46,7 @@ pub async fn start_with_limits(config: Config, workshop: bool, limits: Limits) -
             host: [127, 0, 0, 1].into(),
             port: 0,
             token: None,
+            allowed_hosts: Vec::new(),
             dist: PathBuf::from("/nonexistent/kafka-demo-dist"),
             workshop,
             instructor_key: workshop.then(|| InstructorKey::Given(INSTRUCTOR_KEY.into())),
