@@ -292,12 +292,12 @@ mod tests {
     #[test]
     fn same_origin_and_originless_clients_are_admitted() {
         assert!(admit(
-            &headers(Some("http://127.0.0.1:38080"), "127.0.0.1:38080"),
+            &headers(Some("http://127.0.0.1:23080"), "127.0.0.1:23080"),
             None,
             None
         )
         .is_ok());
-        assert!(admit(&headers(None, "127.0.0.1:38080"), None, None).is_ok());
+        assert!(admit(&headers(None, "127.0.0.1:23080"), None, None).is_ok());
     }
 
     #[test]
@@ -308,7 +308,7 @@ mod tests {
             "null",
             "file://",
         ] {
-            let refused = admit(&headers(Some(origin), "127.0.0.1:38080"), None, None);
+            let refused = admit(&headers(Some(origin), "127.0.0.1:23080"), None, None);
             assert_eq!(
                 refused.map_err(|e| e.0),
                 Err(StatusCode::FORBIDDEN),
@@ -319,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_token_is_required_when_set() {
-        let h = headers(Some("http://10.0.0.5:38080"), "10.0.0.5:38080");
+        let h = headers(Some("http://10.0.0.5:23080"), "10.0.0.5:23080");
         assert_eq!(
             admit(&h, None, Some("s3cret")).map_err(|e| e.0),
             Err(StatusCode::UNAUTHORIZED)

@@ -144,8 +144,8 @@ pub enum Command {
     Stream(Box<StreamArgs>),
 }
 
-/// The playground's default port, beside the stack's.
-pub const DEFAULT_SERVE_PORT: u16 = 38080;
+/// The playground's default port, beside the stack's (below the ephemeral range too).
+pub const DEFAULT_SERVE_PORT: u16 = 23080;
 
 /// `kafka-demo serve …`
 #[derive(Debug, Args)]
@@ -607,6 +607,21 @@ mod tests {
     }
 
     #[test]
+    fn no_default_port_is_one_the_kernel_hands_out_as_a_source_port() {
+        let ephemeral = settings::ephemeral_ports();
+        for port in [
+            default_port::KAFKA,
+            default_port::KAFKA_CONTROLLER,
+            default_port::REGISTRY,
+            default_port::REGISTRY_MANAGEMENT,
+            default_port::SPARK,
+            DEFAULT_SERVE_PORT,
+        ] {
+            assert!(!ephemeral.contains(&port), "{port} lies in {ephemeral:?}");
+        }
+    }
+
+    #[test]
     fn defaults_point_at_the_local_stack() -> Result<(), String> {
         let config = parse(&[])?;
         assert_eq!(config.stack.data_dir, PathBuf::from("/home/u/.kafka-demo"));
@@ -614,12 +629,12 @@ mod tests {
             config.stack.cache_dir,
             PathBuf::from("/home/u/.kafka-demo/cache")
         );
-        assert_eq!(config.kafka.bootstrap_servers, "127.0.0.1:39092");
+        assert_eq!(config.kafka.bootstrap_servers, "127.0.0.1:23092");
         assert_eq!(
             config.registry.url.as_str(),
-            "http://127.0.0.1:38081/apis/ccompat/v7"
+            "http://127.0.0.1:23081/apis/ccompat/v7"
         );
-        assert_eq!(config.spark.url.to_string(), "sc://127.0.0.1:35002");
+        assert_eq!(config.spark.url.to_string(), "sc://127.0.0.1:23002");
         Ok(())
     }
 
@@ -697,7 +712,7 @@ mod tests {
         refused(&["--spark-url", "sc://x"], "port is missing");
         refused(&["--spark-url", "sc://x:99999"], "port is not a number");
         refused(&["--kafka-port", "70000"], "70000");
-        refused(&["--kafka-port", "38081"], "port 38081 is given to both");
+        refused(&["--kafka-port", "23081"], "port 23081 is given to both");
         let level = Cli::try_parse_from(["kafka-demo", "schema", "compat", "--set", "SIDEWAYS"]);
         assert!(level.is_err_and(|e| e.to_string().contains("FULL_TRANSITIVE")));
     }

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 
 const LIFECYCLE: TestStack = TestStack {
     name: "lifecycle",
-    base: 42000,
+    base: 25000,
 };
 
 /// Stops the stack even when an assertion fails half-way.

@@ -21,7 +21,7 @@ fn missing_java_is_one_line_naming_it() {
     cmd.args(flags(
         &dir.path().join("data"),
         &dir.path().join("cache"),
-        43000,
+        26000,
     ))
     .args(["stack", "up"])
     .env("PATH", &empty_path);
@@ -39,7 +39,7 @@ fn missing_java_is_one_line_naming_it() {
 fn a_failed_download_is_one_line_and_leaves_nothing_half_done() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let cache = dir.path().join("cache");
-    let mut args = flags(&dir.path().join("data"), &cache, 43100);
+    let mut args = flags(&dir.path().join("data"), &cache, 26100);
     args.extend(["--kafka-version".to_owned(), "0.0.404".to_owned()]);
     let out = run_binary(&args, &["stack", "up"]);
     assert_eq!(out.status.code(), Some(1));

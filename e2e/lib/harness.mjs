@@ -13,8 +13,8 @@ import { chromium } from 'playwright-core';
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifactsRoot = join(root, 'e2e', 'artifacts');
 const bin = process.env.KAFKA_DEMO_BIN ?? join(root, 'target', 'debug', 'kafka-demo');
-// Same ports as cli/tests/common: 41000, moved by KAFKA_DEMO_TEST_PORT_OFFSET.
-const portBase = 41000 + Number(process.env.KAFKA_DEMO_TEST_PORT_OFFSET ?? 0);
+// Same ports as cli/tests/common: 24000, moved by KAFKA_DEMO_TEST_PORT_OFFSET.
+const portBase = 24000 + Number(process.env.KAFKA_DEMO_TEST_PORT_OFFSET ?? 0);
 
 /** Global flags selecting the shared test stack. */
 export function stackFlags() {

@@ -81,13 +81,13 @@ mod tests {
     #[test]
     fn the_tooltip_says_where_and_why() {
         let down = ServiceView {
-            address: "127.0.0.1:39092".into(),
+            address: "127.0.0.1:23092".into(),
             up: false,
             problem: Some("connection refused".into()),
         };
         assert_eq!(
             describe("Kafka", Some(&down)),
-            "Kafka at 127.0.0.1:39092: down (connection refused)"
+            "Kafka at 127.0.0.1:23092: down (connection refused)"
         );
         let checking = ServiceView {
             address: String::new(),

@@ -9,18 +9,21 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default ports of the local stack. They sit away from the usual 9092/8081/15002 so that
-/// another Kafka, registry or Spark on the machine does not stop the playground from starting.
+/// another Kafka, registry or Spark on the machine does not stop the playground from starting,
+/// and below Linux's ephemeral range (32768–60999 by default): a client retrying a dead port in
+/// that range can be handed the very port as its own source port, connect to itself and hold the
+/// port, so the service could not start again.
 pub mod default_port {
     /// Kafka's client listener.
-    pub const KAFKA: u16 = 39092;
+    pub const KAFKA: u16 = 23092;
     /// Kafka's KRaft controller listener.
-    pub const KAFKA_CONTROLLER: u16 = 39093;
+    pub const KAFKA_CONTROLLER: u16 = 23093;
     /// The schema registry's HTTP API.
-    pub const REGISTRY: u16 = 38081;
+    pub const REGISTRY: u16 = 23081;
     /// The registry's management (health) interface.
-    pub const REGISTRY_MANAGEMENT: u16 = 38082;
+    pub const REGISTRY_MANAGEMENT: u16 = 23082;
     /// The Spark Connect gRPC server.
-    pub const SPARK: u16 = 35002;
+    pub const SPARK: u16 = 23002;
 }
 
 /// Default versions of the services the local stack fetches.
@@ -468,4 +471,19 @@ fn parse_registry_url(text: &str) -> Result<url::Url, ConfigError> {
         return Err(fail("it cannot hold a path".into()));
     }
     Ok(url)
+}
+
+/// The range the kernel hands out as ephemeral source ports (Linux's default when unreadable).
+pub fn ephemeral_ports() -> std::ops::RangeInclusive<u16> {
+    let read = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok();
+    let bounds: Vec<u16> = read
+        .as_deref()
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match bounds[..] {
+        [low, high] if low <= high => low..=high,
+        _ => 32768..=60999,
+    }
 }

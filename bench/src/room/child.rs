@@ -227,7 +227,7 @@ mod tests {
         let cli = <kafka_demo::flags::Cli as clap::Parser>::try_parse_from([
             "kafka-demo",
             "--kafka-port",
-            "45092",
+            "27092",
             "--registry-user",
             "u",
             "--registry-password",
@@ -244,7 +244,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let env = child_env(&config);
         let get = |key: &str| env.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
-        assert_eq!(get("KAFKA_DEMO_BOOTSTRAP_SERVERS"), Some("127.0.0.1:45092"));
+        assert_eq!(get("KAFKA_DEMO_BOOTSTRAP_SERVERS"), Some("127.0.0.1:27092"));
         assert_eq!(get("KAFKA_DEMO_REGISTRY_PASSWORD"), Some("p"));
         assert_eq!(
             kafka_option_args(&config),

@@ -23,7 +23,7 @@ pub struct TestStack {
 /// The stack most tests share. `make test` stops it at the end.
 pub const SHARED: TestStack = TestStack {
     name: "shared",
-    base: 41000,
+    base: 24000,
 };
 
 impl TestStack {
@@ -32,7 +32,14 @@ impl TestStack {
         let offset = std::env::var("KAFKA_DEMO_TEST_PORT_OFFSET")
             .ok()
             .and_then(|o| o.parse::<u16>().ok());
-        self.base + offset.unwrap_or(0)
+        let base = self.base + offset.unwrap_or(0);
+        // Every port of the stack (base + 2 … base + 93) stays out of the kernel's source ports.
+        let ephemeral = pipeline::settings::ephemeral_ports();
+        assert!(
+            !ephemeral.contains(&base) && !ephemeral.contains(&(base + 100)),
+            "test stack ports from {base} reach into the ephemeral range {ephemeral:?}"
+        );
+        base
     }
 
     pub fn data_dir(&self) -> PathBuf {

@@ -191,7 +191,7 @@ mod tests {
     fn pushes_are_handed_back_and_strangers_ignored() {
         let mut book = RequestBook::default();
         let service = ServiceView {
-            address: "127.0.0.1:39092".into(),
+            address: "127.0.0.1:23092".into(),
             up: true,
             problem: None,
         };
@@ -258,16 +258,16 @@ mod tests {
     #[test]
     fn the_socket_url_follows_the_page() {
         assert_eq!(
-            socket_url("http:", "127.0.0.1:38080", None),
-            "ws://127.0.0.1:38080/ws"
+            socket_url("http:", "127.0.0.1:23080", None),
+            "ws://127.0.0.1:23080/ws"
         );
         assert_eq!(
             socket_url("https:", "demo.example", None),
             "wss://demo.example/ws"
         );
         assert_eq!(
-            socket_url("http:", "10.0.0.5:38080", Some("a b&c=d")),
-            "ws://10.0.0.5:38080/ws?token=a%20b%26c%3Dd"
+            socket_url("http:", "10.0.0.5:23080", Some("a b&c=d")),
+            "ws://10.0.0.5:23080/ws?token=a%20b%26c%3Dd"
         );
     }
 }

@@ -277,9 +277,9 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(
             listeners,
-            "listeners=PLAINTEXT://127.0.0.1:39092,CONTROLLER://127.0.0.1:39093"
+            "listeners=PLAINTEXT://127.0.0.1:23092,CONTROLLER://127.0.0.1:23093"
         );
-        assert!(props.contains("controller.quorum.voters=1@127.0.0.1:39093"));
+        assert!(props.contains("controller.quorum.voters=1@127.0.0.1:23093"));
         assert!(props.contains("log.dirs=/d\n"));
     }
 
