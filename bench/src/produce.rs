@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use pipeline::kafka;
 use pipeline::produce::delivery::{Reports, Stats};
 use pipeline::produce::{flush, flush_limit, offer, producer_settings};
-use pipeline::settings::{Config, KafkaConfig};
+use pipeline::settings::{Config, KafkaConfig, DEFAULT_DELIVERY_TIMEOUT};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{Producer as _, ThreadedProducer};
@@ -109,8 +109,10 @@ async fn round_of(
 ) -> anyhow::Result<f64> {
     kafka::ensure_topic(&config.kafka, topic, args.partitions, 1, TIMEOUT).await?;
     let stats = Arc::new(Stats::new());
-    let client =
-        kafka::client_config_with(&config.kafka, &producer_settings(args.compression.into()));
+    let client = kafka::client_config_with(
+        &config.kafka,
+        &producer_settings(args.compression.into(), DEFAULT_DELIVERY_TIMEOUT),
+    );
     let producer: Arc<ThreadedProducer<Reports>> = Arc::new(
         client
             .create_with_context(Reports(Arc::clone(&stats)))

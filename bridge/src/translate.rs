@@ -3,7 +3,7 @@
 
 use pipeline::batch::range::parse_time;
 use pipeline::batch::{run_name, BatchRequest, Bound, POISON_LISTED};
-use pipeline::settings::{Compression, KeyField, ProduceConfig};
+use pipeline::settings::{Compression, KeyField, ProduceConfig, DEFAULT_DELIVERY_TIMEOUT};
 use pipeline::stream::{StreamRequest, Trigger};
 use shared::generator::{FaultOptions, GeneratorConfig, GeneratorOptions};
 use shared::protocol::{BatchSpec, ProduceSpec, StreamSpec, StreamTrigger};
@@ -61,6 +61,7 @@ pub(crate) fn produce(spec: &ProduceSpec) -> Result<ProduceConfig, String> {
         compression: Compression::None,
         partitions: spec.partitions,
         replication_factor: 1,
+        delivery_timeout: DEFAULT_DELIVERY_TIMEOUT,
     })
 }
 

@@ -346,6 +346,10 @@ pub struct ProduceArgs {
     /// Replication factor of the topic when it has to be created (1 on the local stack)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
     pub replication_factor: i32,
+    /// How long a record may wait for the brokers, retries included, before it counts as not
+    /// delivered; a broker back within it loses nothing (librdkafka's message.timeout.ms)
+    #[arg(long, default_value = "120s", value_parser = parse_duration)]
+    pub delivery_timeout: Duration,
     /// Faults to inject.
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -517,6 +521,7 @@ impl ProduceArgs {
             compression: self.compression.into(),
             partitions: self.partitions,
             replication_factor: self.replication_factor,
+            delivery_timeout: self.delivery_timeout,
         })
     }
 }

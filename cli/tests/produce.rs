@@ -492,6 +492,7 @@ async fn undelivered_records_fail_the_run_and_leave_no_manifest() {
         last.starts_with("error: ")
             && last.contains("of 2000 records were not delivered")
             && last.contains("timed out")
+            && last.contains("lost: sequence numbers 0")
             && last.ends_with("manifest not written"),
         "{err}"
     );

@@ -63,17 +63,20 @@ pub enum KafkaOpError {
 /// Builds the client configuration for `kafka`: bootstrap servers, then every pass-through option
 /// (so `-X` can override anything, including security settings for remote clusters).
 pub fn client_config(kafka: &KafkaConfig) -> ClientConfig {
-    client_config_with(kafka, &[])
+    client_config_with::<&str, &str>(kafka, &[])
 }
 
 /// Like [`client_config`], with the settings a role needs (a producer's `acks`, a consumer's
 /// `group.id`) applied before the pass-through options, which still win.
-pub fn client_config_with(kafka: &KafkaConfig, role: &[(&str, &str)]) -> ClientConfig {
+pub fn client_config_with<K: AsRef<str>, V: AsRef<str>>(
+    kafka: &KafkaConfig,
+    role: &[(K, V)],
+) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &kafka.bootstrap_servers);
     config.set("client.id", "kafka-demo");
     for (key, value) in role {
-        config.set(*key, *value);
+        config.set(key.as_ref(), value.as_ref());
     }
     for (key, value) in &kafka.options {
         config.set(key, value);

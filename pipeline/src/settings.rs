@@ -164,7 +164,14 @@ pub struct ProduceConfig {
     pub partitions: i32,
     /// Replication factor of a topic created now.
     pub replication_factor: i32,
+    /// How long a record may wait for the brokers' acknowledgement, retries included, before it
+    /// counts as failed.
+    pub delivery_timeout: Duration,
 }
+
+/// The producer's delivery timeout unless told otherwise: like the Java client's
+/// `delivery.timeout.ms`, long enough for a broker to restart without a record being lost.
+pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What `consume` was asked for, validated.
 #[derive(Debug, Clone)]

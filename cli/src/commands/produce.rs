@@ -196,8 +196,12 @@ async fn finish(request: &ProduceConfig, report: &ProduceReport) -> anyhow::Resu
             .as_deref()
             .map(|e| format!(" (first error: {e})"))
             .unwrap_or_default();
+        let which = match sequence_ranges(&report.lost) {
+            ranges if ranges.is_empty() => String::new(),
+            ranges => format!("; lost: sequence numbers {ranges}"),
+        };
         bail!(
-            "{missing} of {} records were not delivered{why}{not_written}",
+            "{missing} of {} records were not delivered{why}{which}{not_written}",
             report.sent
         );
     }
@@ -218,6 +222,24 @@ async fn finish(request: &ProduceConfig, report: &ProduceReport) -> anyhow::Resu
         return Ok(ExitCode::from(INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ranges of sequence numbers as people read them: `0–99, 150, 200–249` (the first ten, then
+/// how many more).
+fn sequence_ranges(ranges: &[std::ops::RangeInclusive<u64>]) -> String {
+    const SHOWN: usize = 10;
+    let mut text: Vec<String> = ranges
+        .iter()
+        .take(SHOWN)
+        .map(|r| match r.start() == r.end() {
+            true => r.start().to_string(),
+            false => format!("{}–{}", r.start(), r.end()),
+        })
+        .collect();
+    if ranges.len() > SHOWN {
+        text.push(format!("and {} more ranges", ranges.len() - SHOWN));
+    }
+    text.join(", ")
 }
 
 /// Writes the manifest whole or not at all: into a temporary file beside it, then renamed.
@@ -270,4 +292,20 @@ where
         bail!("{} records were not delivered", report.not_delivered());
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_sequence_ranges_read_plainly() {
+        assert_eq!(
+            sequence_ranges(&[0..=99, 150..=150, 200..=249]),
+            "0–99, 150, 200–249"
+        );
+        let many: Vec<_> = (0..12u64).map(|i| i * 10..=i * 10).collect();
+        assert!(sequence_ranges(&many).ends_with("90, and 2 more ranges"));
+        assert_eq!(sequence_ranges(&[]), "");
+    }
 }

@@ -1,16 +1,21 @@
 //! Delivery reports: the producer context that librdkafka's polling thread calls once per record
 //! with its fate, and the counters it keeps for progress lines and the final summary.
 //!
-//! Each record carries, as its delivery opaque, the microsecond (since the run started) at which
-//! it was handed to librdkafka, so latency costs no allocation per record.
+//! Each record carries, as its delivery opaque, its sequence number in the run and the
+//! microsecond (since the run started) at which it was handed to librdkafka, packed into one
+//! word, so latency and the positions of lost records cost no allocation per record.
 
 use super::latency::Histogram;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+
+/// The low 32 bits of an opaque.
+const LOW: u64 = 0xFFFF_FFFF;
 
 /// Counters shared by the produce loop, the delivery callback and the progress reporter.
 #[derive(Debug)]
@@ -21,6 +26,8 @@ pub struct Stats {
     failed: AtomicU64,
     latency: Mutex<Latencies>,
     first_error: OnceLock<String>,
+    /// Sequence numbers of the records that failed for good, in report order.
+    lost: Mutex<Vec<u64>>,
     /// Signalled on every delivery report: the queue has room again.
     pub room: Notify,
 }
@@ -81,13 +88,22 @@ impl Stats {
             failed: AtomicU64::new(0),
             latency: Mutex::new(Latencies::default()),
             first_error: OnceLock::new(),
+            lost: Mutex::new(Vec::new()),
             room: Notify::new(),
         }
     }
 
-    /// The delivery opaque for a record handed over now.
+    /// The delivery opaque for the next record, handed over now: its sequence number in the run
+    /// (the records accepted before it) in the high 32 bits, the microsecond in the low 32 (which
+    /// wrap every 71 minutes; a latency is their wrapping difference). Runs of more than 2³²
+    /// records wrap the sequence numbers of lost records too.
     pub fn stamp(&self) -> usize {
-        usize::try_from(self.start.elapsed().as_micros()).unwrap_or(usize::MAX)
+        let seq = self.sent.load(Ordering::Relaxed) & LOW;
+        (seq << 32 | self.micros()) as usize
+    }
+
+    fn micros(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX) & LOW
     }
 
     /// Counts a record librdkafka accepted.
@@ -129,20 +145,37 @@ impl Stats {
         self.first_error.get().cloned()
     }
 
-    fn delivered(&self, sent_at_us: usize) {
+    fn delivered(&self, opaque: usize) {
         self.acknowledged.fetch_add(1, Ordering::Relaxed);
-        let now = self.start.elapsed();
-        let sent_at = Duration::from_micros(sent_at_us as u64);
-        let latency = now.saturating_sub(sent_at);
+        let sent_at = opaque as u64 & LOW;
+        let latency = Duration::from_micros(self.micros().wrapping_sub(sent_at) & LOW);
         if let Ok(mut l) = self.latency.lock() {
             l.window.record(latency);
             l.total.record(latency);
         }
     }
 
-    fn lost(&self, reason: String) {
+    fn lost(&self, opaque: usize, reason: String) {
         self.failed.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut lost) = self.lost.lock() {
+            lost.push(opaque as u64 >> 32);
+        }
         let _ = self.first_error.set(reason);
+    }
+
+    /// The sequence numbers of the records that failed for good, as sorted ranges.
+    pub fn lost_ranges(&self) -> Vec<RangeInclusive<u64>> {
+        let mut seqs = self.lost.lock().map(|l| l.clone()).unwrap_or_default();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let mut ranges: Vec<RangeInclusive<u64>> = Vec::new();
+        for seq in seqs {
+            match ranges.last_mut() {
+                Some(last) if *last.end() + 1 == seq => *last = *last.start()..=seq,
+                _ => ranges.push(seq..=seq),
+            }
+        }
+        ranges
     }
 }
 
@@ -155,10 +188,10 @@ impl ClientContext for Reports {}
 impl ProducerContext for Reports {
     type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, sent_at_us: usize) {
+    fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
         match result {
-            Ok(_) => self.0.delivered(sent_at_us),
-            Err((error, _)) => self.0.lost(error.to_string()),
+            Ok(_) => self.0.delivered(opaque),
+            Err((error, _)) => self.0.lost(opaque, error.to_string()),
         }
         self.0.room.notify_one();
     }
@@ -174,8 +207,8 @@ mod tests {
         stats.sent();
         stats.sent();
         stats.delivered(0);
-        stats.lost("broker said no".into());
-        stats.lost("second reason".into());
+        stats.lost(0, "broker said no".into());
+        stats.lost(1 << 32, "second reason".into());
         assert_eq!(
             stats.snapshot(),
             Snapshot {
@@ -188,5 +221,35 @@ mod tests {
         assert!(stats.take_window().p50.is_some());
         assert_eq!(stats.take_window(), Percentiles::default());
         assert!(stats.total().p99.is_some());
+    }
+
+    #[test]
+    fn lost_records_are_told_by_their_sequence_ranges() {
+        let stats = Stats::new();
+        let mut opaques = Vec::new();
+        for _ in 0..10 {
+            opaques.push(stats.stamp());
+            stats.sent();
+        }
+        for seq in [7, 2, 3, 9, 4, 8] {
+            stats.lost(opaques[seq], "timed out".into());
+        }
+        stats.delivered(opaques[0]);
+        assert_eq!(stats.lost_ranges(), vec![2..=4, 7..=9]);
+        assert_eq!(stats.snapshot().failed, 6);
+    }
+
+    #[test]
+    fn a_latency_survives_the_microsecond_counter_wrapping() {
+        let stats = Stats::new();
+        // Handed over 1 ms before the counter wrapped, reported 2 ms after it: 3 ms.
+        let sent = LOW - 999;
+        let now_after_wrap = 2_000u64;
+        assert_eq!(now_after_wrap.wrapping_sub(sent) & LOW, 3_000);
+        stats.delivered(stats.stamp());
+        assert!(stats
+            .total()
+            .max
+            .is_some_and(|m| m < Duration::from_secs(1)));
     }
 }

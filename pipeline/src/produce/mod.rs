@@ -33,9 +33,6 @@ pub const DEFAULT_SCHEMA: &str = include_str!("../../../schemas/click_v1.avsc");
 
 /// How long to wait for the brokers and the registry before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// librdkafka's `message.timeout.ms` unless `-X` says otherwise: a record not acknowledged by
-/// then is reported failed, which bounds how long a dead broker can hold the run.
-const MESSAGE_TIMEOUT_MS: &str = "30000";
 /// Records produced between two yields to the runtime when no rate holds the loop.
 const YIELD_EVERY: u64 = 256;
 /// Schema ids tried, downwards from `i32::MAX`, for unknown-schema-id poison pills.
@@ -131,6 +128,8 @@ pub struct ProduceReport {
     pub stopped: Stopped,
     /// The first delivery error, when there was one.
     pub first_error: Option<String>,
+    /// Sequence numbers (0 = the run's first record) of the records that failed for good.
+    pub lost: Vec<std::ops::RangeInclusive<u64>>,
     /// What was sent (every event, whether or not it was acknowledged).
     pub manifest: Manifest,
 }
@@ -192,7 +191,8 @@ pub async fn prepare(
     )
     .await?;
     let stats = Arc::new(Stats::new());
-    let client = kafka::client_config_with(&config.kafka, &producer_settings(request.compression));
+    let settings = producer_settings(request.compression, request.delivery_timeout);
+    let client = kafka::client_config_with(&config.kafka, &settings);
     let producer = client
         .create_with_context(Reports(Arc::clone(&stats)))
         .map_err(ProduceError::Producer)?;
@@ -260,20 +260,29 @@ impl Prepared {
             latency: stats.total(),
             stopped,
             first_error: stats.first_error(),
+            lost: stats.lost_ranges(),
             manifest: source.manifest.finish(),
         })
     }
 }
 
 /// Settings of the producer: idempotent with `acks=all`, so a retried batch is written once and
-/// an acknowledged record is on every in-sync replica.
-pub fn producer_settings(compression: Compression) -> [(&'static str, &'static str); 5] {
+/// an acknowledged record is on every in-sync replica; a record is retried until
+/// `delivery_timeout` has passed since it was handed over (librdkafka's `message.timeout.ms`,
+/// the Java client's `delivery.timeout.ms`), so a broker that restarts within it loses nothing.
+pub fn producer_settings(
+    compression: Compression,
+    delivery_timeout: Duration,
+) -> [(&'static str, String); 5] {
     [
-        ("enable.idempotence", "true"),
-        ("acks", "all"),
-        ("compression.type", compression.as_str()),
-        ("linger.ms", "5"),
-        ("message.timeout.ms", MESSAGE_TIMEOUT_MS),
+        ("enable.idempotence", "true".into()),
+        ("acks", "all".into()),
+        ("compression.type", compression.as_str().into()),
+        ("linger.ms", "5".into()),
+        (
+            "message.timeout.ms",
+            delivery_timeout.as_millis().max(1).to_string(),
+        ),
     ]
 }
 
@@ -282,7 +291,7 @@ pub fn flush_limit(message_timeout_ms: Option<&str>) -> Duration {
     let ms = message_timeout_ms
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|ms| *ms > 0)
-        .unwrap_or(30_000);
+        .unwrap_or(crate::settings::DEFAULT_DELIVERY_TIMEOUT.as_millis() as u64);
     Duration::from_millis(ms) + Duration::from_secs(5)
 }
 
@@ -579,6 +588,7 @@ mod tests {
             compression: crate::settings::Compression::Lz4,
             partitions: 1,
             replication_factor: 1,
+            delivery_timeout: crate::settings::DEFAULT_DELIVERY_TIMEOUT,
         }
     }
 
@@ -623,8 +633,8 @@ mod tests {
     #[test]
     fn the_flush_waits_past_the_message_timeout() {
         assert_eq!(flush_limit(Some("1000")), Duration::from_secs(6));
-        assert_eq!(flush_limit(None), Duration::from_secs(35));
-        assert_eq!(flush_limit(Some("nonsense")), Duration::from_secs(35));
+        assert_eq!(flush_limit(None), Duration::from_secs(125));
+        assert_eq!(flush_limit(Some("nonsense")), Duration::from_secs(125));
     }
 
     #[test]
