@@ -15,6 +15,7 @@ use shared::protocol::{
     ClientMessage, ErrorCode, ErrorInfo, JobId, Push, Request, RequestId, Response, ServerMessage,
 };
 use std::pin::Pin;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,11 @@ pub type FrameStream = Pin<Box<dyn Stream<Item = Incoming> + Send>>;
 const MAX_IN_FLIGHT: usize = 32;
 /// Frames waiting for the writer; a tab that reads slowly slows its tails down.
 const OUTBOX: usize = 64;
+/// How long one frame may wait for the page to take it. A page that stops reading fills the
+/// socket's buffers; past this its session ends (its jobs stop) rather than holding them forever.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the close frame may wait for the page.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs a session until the peer leaves or `shutdown` is cancelled.
 pub async fn run(
@@ -122,7 +128,8 @@ pub async fn run(
     jobs.stop_all();
     in_flight.abort_all();
     standing.leave(&jobs);
-    let _ = sink.close().await;
+    // A page that stopped reading cannot take the close frame either: it gets a bounded try.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
 }
 
 /// Answers a request that passed the gate; an attendee's replies are cut down to their namespace.
@@ -202,9 +209,13 @@ async fn send(sink: &mut FrameSink, outgoing: Outgoing) -> Result<(), ()> {
         ),
         Outgoing::Binary(bytes) => WsFrame::Binary(bytes),
     };
-    sink.send(frame)
-        .await
-        .map_err(|e| tracing::debug!(error = %e, "peer gone"))
+    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(frame)).await {
+        Ok(sent) => sent.map_err(|e| tracing::debug!(error = %e, "peer gone")),
+        Err(_) => {
+            tracing::info!(waited = ?WRITE_TIMEOUT, "the page stopped reading; closing its session");
+            Err(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -382,6 +393,40 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A page that takes the first frame and then never reads again.
+    #[tokio::test(start_paused = true)]
+    async fn a_page_that_stops_reading_loses_its_session_not_the_bridge_memory() {
+        let (_tx, rx) = watch::channel(view(true));
+        let (in_tx, in_rx) = mpsc::channel::<Incoming>(8);
+        let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&taken);
+        let sink = unfold((), move |(), _frame: WsFrame| {
+            let first = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+            async move {
+                if !first {
+                    std::future::pending::<()>().await;
+                }
+                Ok::<_, axum::Error>(())
+            }
+        });
+        let stream = futures_util::stream::unfold(in_rx, |mut rx| async move {
+            rx.recv().await.map(|t| (t, rx))
+        });
+        let handle = tokio::spawn(run(
+            Box::pin(sink),
+            Box::pin(stream),
+            state(rx, false),
+            CancellationToken::new(),
+        ));
+        let _ = in_tx.send(frame(1, Request::StackStatus)).await;
+        let ended = tokio::time::timeout(WRITE_TIMEOUT * 3, handle).await;
+        assert!(
+            ended.is_ok(),
+            "the session outlived a page that stopped reading"
+        );
+        assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

@@ -142,6 +142,33 @@ mod tests {
     const SEED: &str = include_str!("../../schemas/examples/click_seed.avsc");
     const INCOMPATIBLE: &str = include_str!("../../schemas/examples/click_incompatible.avsc");
 
+    #[test]
+    fn hostile_texts_get_a_plain_problem_not_a_crash() {
+        // JSON nested 100,000 deep: the parser's depth limit answers, the stack is never at risk.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        match validate(&deep) {
+            Err(SchemaProblem::Json { message, .. }) => {
+                assert!(message.contains("recursion limit"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A 10 MB schema: a record of 200,000 fields is parsed and described, not refused.
+        let fields: Vec<String> = (0..200_000)
+            .map(|i| {
+                format!(
+                    r#"{{"name":"f{i}","type":"string","doc":"{}"}}"#,
+                    "x".repeat(20)
+                )
+            })
+            .collect();
+        let big = format!(
+            r#"{{"type":"record","name":"big","fields":[{}]}}"#,
+            fields.join(",")
+        );
+        assert!(big.len() > 10_000_000, "{}", big.len());
+        assert_eq!(valid(&big).fields, 200_000);
+    }
+
     fn valid(text: &str) -> Described {
         match validate(text) {
             Ok(d) => d,

@@ -210,6 +210,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn deep_nesting_is_refused_without_a_stack_overflow() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse(&deep).is_err_and(|e| e.to_string().contains("recursion limit")));
+    }
+
+    #[test]
     fn keys_keep_document_order() {
         let node = parse(r#"{"type":"record","name":"click","fields":[]}"#);
         assert_eq!(
