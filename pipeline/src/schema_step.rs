@@ -18,13 +18,23 @@ pub enum StepError {
     Registry(#[from] RegistryError),
 }
 
+/// Parses `text` off the async runtime: a schema may be megabytes of JSON.
+async fn validate(text: &str) -> Result<schema::Described, StepError> {
+    let owned = text.to_owned();
+    match tokio::task::spawn_blocking(move || schema::validate(&owned)).await {
+        Ok(parsed) => Ok(parsed?),
+        // The parse cannot panic on any input; were the task lost, parse where we are.
+        Err(_) => Ok(schema::validate(text)?),
+    }
+}
+
 /// Validates `text` locally, then registers it as the value schema of `topic`.
 pub async fn register(
     client: &Client,
     topic: &Topic,
     text: &str,
 ) -> Result<registry::Registered, StepError> {
-    schema::validate(text)?;
+    validate(text).await?;
     Ok(client.register(&topic.value_subject(), text).await?)
 }
 
@@ -35,7 +45,7 @@ pub async fn check(
     topic: &Topic,
     text: &str,
 ) -> Result<CompatibilityReport, StepError> {
-    let candidate = schema::validate(text)?;
+    let candidate = validate(text).await?;
     let subject = topic.value_subject();
     // A subject with no versions has no level of its own yet: the global one applies.
     let level = match client.compatibility(Some(&subject)).await {
