@@ -36,7 +36,9 @@ pub fn ConsumeSection() -> impl IntoView {
     let bridge = expect_context::<Bridge>();
     let state = TailState::new();
     provide_context(state);
-    // Each writer schema id is fetched once, the first time a record names it.
+    // Each writer schema id is fetched once, the first time a record names it; a fetch the
+    // bridge's going away cut short is tried again once it is back (its records wait).
+    let refetch = RwSignal::new(Vec::<SchemaId>::new());
     let writers = Action::new_local(move |id: &SchemaId| {
         let id = *id;
         let found = bridge.call(Request::GetSchemaById { id }, |reply| match reply {
@@ -45,7 +47,21 @@ pub fn ConsumeSection() -> impl IntoView {
             } => Some((schema, versions)),
             _ => None,
         });
-        async move { state.schema_arrived(id, writer_of(found.await)) }
+        async move {
+            match found.await {
+                Err(e) if e.code() == Some(ErrorCode::NotConnected) => {
+                    refetch.update(|ids| ids.push(id));
+                }
+                found => state.schema_arrived(id, writer_of(found)),
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if bridge.online().get() && refetch.with(|ids| !ids.is_empty()) {
+            for id in refetch.try_update(std::mem::take).unwrap_or_default() {
+                writers.dispatch_local(id);
+            }
+        }
     });
     let fetch = move |ids: Vec<SchemaId>| {
         for id in ids {
