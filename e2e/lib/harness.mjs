@@ -16,6 +16,11 @@ const bin = process.env.KAFKA_DEMO_BIN ?? join(root, 'target', 'debug', 'kafka-d
 // Same ports as cli/tests/common: 24000, moved by KAFKA_DEMO_TEST_PORT_OFFSET.
 const portBase = 24000 + Number(process.env.KAFKA_DEMO_TEST_PORT_OFFSET ?? 0);
 
+/** Port `n` of this run's test range (24000 + n, moved by KAFKA_DEMO_TEST_PORT_OFFSET). */
+export function testPort(n) {
+  return portBase + n;
+}
+
 /** Global flags selecting the shared test stack. */
 export function stackFlags() {
   const cache = process.env.KAFKA_DEMO_CACHE_DIR ?? join(homedir(), '.kafka-demo', 'cache');
@@ -35,6 +40,13 @@ function cleanEnv() {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KAFKA_DEMO_')));
 }
 
+/** Runs `kafka-demo <stack flags> ...args` to its end; resolves with what it printed on stdout. */
+export function kafkaDemo(args, { timeout = 120_000 } = {}) {
+  return execFileSync(bin, [...stackFlags(), ...args], {
+    cwd: root, env: cleanEnv(), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
 /** Brings the test stack up; a no-op when it already runs. */
 export function ensureStack() {
   execFileSync(bin, [...stackFlags(), 'stack', 'up'], { cwd: root, env: cleanEnv(), stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
@@ -43,7 +55,7 @@ export function ensureStack() {
 /**
  * Starts `kafka-demo serve` and resolves once it prints its URL (and, with `workshop`, the
  * instructor's link as `instructorUrl`). `workshop` adds `--workshop`, `instructorKey` adds
- * `--instructor-key`.
+ * `--instructor-key`. The bridge it resolves with has `stop()` (SIGTERM) and `kill()` (SIGKILL).
  */
 export function startBridge({ port = 0, token, workshop = false, instructorKey } = {}) {
   const args = [...stackFlags(), 'serve', '--port', String(port), '--dist', join(root, 'dist')];
@@ -68,6 +80,7 @@ export function startBridge({ port = 0, token, workshop = false, instructorKey }
           instructorUrl: instructor?.[1],
           port: Number(url.port),
           stop: () => stopChild(child),
+          kill: () => stopChild(child, 'SIGKILL'),
         });
       }
     });
@@ -75,12 +88,13 @@ export function startBridge({ port = 0, token, workshop = false, instructorKey }
   });
 }
 
-function stopChild(child) {
+/** Stops the bridge with `signal` (SIGKILL: no chance to close its sockets or jobs). */
+function stopChild(child, signal = 'SIGTERM') {
   return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null) return done();
     child.removeAllListeners('exit');
     child.once('exit', () => done());
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }
 

@@ -58,16 +58,21 @@ fn describe(name: &str, service: Option<&ServiceView>) -> String {
     }
 }
 
-/// "connected", "reconnecting…", then "reconnected" for a few seconds after a drop.
+/// "connected", "reconnecting…", then "reconnected: the bridge restarted" for a few seconds
+/// after a drop (the bridge's session is new: the jobs it ran for the page were cut off).
+/// `data-session` names the bridge session, a new number after every reconnection.
 #[component]
 fn ConnectionIndicator() -> impl IntoView {
-    let connection = expect_context::<Bridge>().connection();
+    let bridge = expect_context::<Bridge>();
+    let connection = bridge.connection();
+    let session = bridge.session();
     view! {
         <span
             class="connection"
             data-testid="connection"
             data-state=move || connection.with(|c| c.state())
-            title="the page's WebSocket to the bridge"
+            data-session=move || session.get().map(|s| s.to_string()).unwrap_or_default()
+            title="the page's WebSocket to the bridge; after a reconnection the bridge's session is new, and jobs started before it are cut off"
         >
             {move || connection.with(|c| c.label())}
         </span>

@@ -2,11 +2,15 @@
 //! (the same job as `kafka-demo batch`): its stages as they start, then the aggregates — clicks
 //! per minute as a time series, top creatives as bars, tables, null rates, schemas and the
 //! poison pills found by position.
+//!
+//! A job belongs to the bridge session that started it: when the bridge goes away or restarts,
+//! the job shows as cut off and can be run again; its pushes are taken only from that session.
 
 pub mod chart;
 pub mod report;
 
 use crate::widgets::{Step, TextField};
+use crate::ws::session::SessionJob;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use shared::protocol::{BatchOutcome, BatchSpec, JobId, Push, Request, Response};
@@ -21,11 +25,11 @@ pub fn BatchSection() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let top = RwSignal::new("10".to_owned());
-    let job = RwSignal::new(None::<JobId>);
+    let job = RwSignal::new(None::<SessionJob>);
     // Pushes are kept by job: a job's first ones may arrive before the answer naming it.
-    let stages = RwSignal::new(Vec::<(JobId, String, u64)>::new());
-    let outcomes = RwSignal::new(Vec::<(JobId, BatchOutcome)>::new());
-    let shown = RwSignal::new(None::<JobId>);
+    let stages = RwSignal::new(Vec::<(SessionJob, String, u64)>::new());
+    let outcomes = RwSignal::new(Vec::<(SessionJob, BatchOutcome)>::new());
+    let shown = RwSignal::new(None::<SessionJob>);
     let outcome = Memo::new(move |_| {
         let shown = shown.get()?;
         outcomes.with(|all| {
@@ -35,35 +39,34 @@ pub fn BatchSection() -> impl IntoView {
         })
     });
     let error = RwSignal::new(None::<String>);
-    bridge.on_push(Rc::new(move |push: &Push| match push {
-        Push::BatchStage {
-            job: of,
-            stage,
-            elapsed_ms,
-        } => stages.update(|all| all.push((*of, stage.clone(), *elapsed_ms))),
-        Push::BatchDone {
-            job: of,
-            outcome: result,
-        } => {
-            outcomes.update(|all| all.push((*of, result.clone())));
-            if job.get_untracked() == Some(*of) {
-                job.set(None);
+    bridge.on_push(Rc::new(move |push: &Push| {
+        let heard = |of: &JobId| SessionJob::new(bridge.session_now(), *of);
+        match push {
+            Push::BatchStage {
+                job: of,
+                stage,
+                elapsed_ms,
+            } => stages.update(|all| all.push((heard(of), stage.clone(), *elapsed_ms))),
+            Push::BatchDone {
+                job: of,
+                outcome: result,
+            } => {
+                let of = heard(of);
+                outcomes.update(|all| all.push((of, result.clone())));
+                if job.get_untracked() == Some(of) {
+                    job.set(None);
+                }
             }
+            _ => {}
         }
-        _ => {}
     }));
-    // A job lives in the bridge session: when the connection drops, its result is lost.
-    Effect::new(move |_| {
-        if !bridge.online().get() && job.get_untracked().is_some() {
-            job.set(None);
-            error.set(Some(
-                "The connection to the bridge dropped; run the job again.".into(),
-            ));
-        }
-    });
-    let running = move || job.with(Option::is_some);
+    // A job lives in the bridge session: when the session ends, the job and its result are
+    // gone.
+    let cut_off = Memo::new(move |_| job.get()?.cut_off(bridge.session().get()));
+    let running = move || job.with(Option::is_some) && cut_off.with(Option::is_none);
 
     let starting = Action::new_local(move |spec: &BatchSpec| {
+        let session = bridge.session().get_untracked().unwrap_or_default();
         let reply = bridge.call(Request::RunBatch(spec.clone()), |reply| match reply {
             Response::BatchStarted { job } => Some(job),
             _ => None,
@@ -71,6 +74,7 @@ pub fn BatchSection() -> impl IntoView {
         async move {
             match reply.await {
                 Ok(started) => {
+                    let started = SessionJob::new(session, started);
                     shown.set(Some(started));
                     let done =
                         outcomes.with_untracked(|all| all.iter().any(|(j, _)| *j == started));
@@ -91,6 +95,7 @@ pub fn BatchSection() -> impl IntoView {
             Err(e) => return error.set(Some(e)),
         };
         error.set(None);
+        job.set(None);
         stages.set(Vec::new());
         outcomes.set(Vec::new());
         shown.set(None);
@@ -117,6 +122,9 @@ pub fn BatchSection() -> impl IntoView {
                 >{move || if running() { "Running…" } else { "Run batch" }}</button>
             </div>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="batch-error">{e}</p> })}
+            {move || cut_off.get().map(|cut| view! {
+                <p class="error" role="alert" data-testid="batch-cut-off">{format!("{}; run the job again.", cut.sentence())}</p>
+            })}
             <ol class="stages" data-testid="batch-stages">
                 {move || stages.get().into_iter().filter(|(j, _, _)| Some(*j) == shown.get()).map(|(_, stage, ms)| view! {
                     <li>{stage}<span class="elapsed">{format!(" {:.1} s", ms as f64 / 1000.0)}</span></li>

@@ -6,6 +6,11 @@
 //! A record whose schema id has not been seen waits — with every record after it, so order is
 //! kept — until the page has asked the bridge for that schema once; each schema is asked for
 //! once and kept.
+//!
+//! The book knows, per partition, the offset after the last record it took: a record below it
+//! is one it already holds (a tail resumed after a bridge restart reads the topic again from the
+//! beginning), and is skipped and counted apart, never shown twice. Within one tail a
+//! partition's offsets only grow, so nothing else is ever skipped.
 
 use apache_avro::Schema;
 use shared::decode::{Decoder, PoisonReason, Row as Cells, Writers};
@@ -120,6 +125,8 @@ pub struct Counts {
     pub poison: BTreeMap<&'static str, u64>,
     /// Value bytes received.
     pub bytes: u64,
+    /// Records skipped because the book already held them.
+    pub skipped: u64,
 }
 
 impl Counts {
@@ -141,6 +148,8 @@ pub struct TailBook {
     columned: Vec<SchemaId>,
     counts: Counts,
     next_seq: u64,
+    /// Per partition, the offset after the last record taken.
+    next_offsets: HashMap<i32, i64>,
 }
 
 impl TailBook {
@@ -154,6 +163,10 @@ impl TailBook {
     pub fn feed(&mut self, records: impl IntoIterator<Item = RawRecord>) -> Vec<SchemaId> {
         let mut fetch = Vec::new();
         for record in records {
+            if !self.first_time(&record) {
+                self.counts.skipped += 1;
+                continue;
+            }
             self.counts.received += 1;
             self.counts.bytes += record.value.as_ref().map_or(0, |v| v.len() as u64);
             if let Some(id) = self.unknown_id(&record) {
@@ -167,6 +180,19 @@ impl TailBook {
             }
         }
         fetch
+    }
+
+    /// Whether `record` is news (notes its offset if so); `false` for one the book holds.
+    fn first_time(&mut self, record: &RawRecord) -> bool {
+        let next = self
+            .next_offsets
+            .entry(record.partition)
+            .or_insert(i64::MIN);
+        if record.offset < *next {
+            return false;
+        }
+        *next = record.offset.saturating_add(1);
+        true
     }
 
     /// Records the answer for schema `id` and settles the records that waited for it.
@@ -438,6 +464,26 @@ mod tests {
                 assert!(!p.describe().is_empty());
             }
         }
+    }
+
+    #[test]
+    fn records_read_again_are_skipped_and_the_rest_taken() {
+        let on = |partition, offset| RawRecord {
+            partition,
+            ..record(offset, Some(vec![9; 6]))
+        };
+        let mut book = TailBook::new();
+        book.feed([on(0, 0), on(1, 0), on(0, 1)]);
+        // A resumed tail reads every partition again from the beginning, interleaved.
+        book.feed([on(1, 0), on(0, 0), on(1, 1), on(0, 1), on(0, 2), on(2, 0)]);
+        assert_eq!(book.counts().received, 6);
+        assert_eq!(book.counts().skipped, 3);
+        let places: Vec<(i32, i64)> = book
+            .rows()
+            .iter()
+            .map(|r| (r.record.partition, r.record.offset))
+            .collect();
+        assert_eq!(places, vec![(0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (2, 0)]);
     }
 
     #[test]

@@ -1,11 +1,17 @@
 //! The state of the running tail, shared by the Consume section's components: the book of
 //! records it feeds, the writer schemas it fetches once per id, the frames that arrive before the
 //! bridge's answer naming the tail, the filter, the selection and the measured rate.
+//!
+//! The tail is keyed by the bridge session that started it: frames and pushes are taken only
+//! from that session, so a new session's tail that happens to get the same id is never mixed up
+//! with a tail that a bridge restart cut off.
 
 use super::book::{Row, TailBook, Writer};
+use crate::ws::session::SessionJob;
 use crate::ws::CallError;
 use leptos::prelude::*;
-use shared::protocol::{ErrorCode, JobId, SubjectVersion};
+use shared::protocol::{ErrorCode, SubjectVersion, TailLag};
+use shared::tail::TailFrame;
 use shared::{SchemaId, Topic};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,13 +26,16 @@ pub struct TailState {
     /// Bumped when the book changed and the view should catch up.
     tick: RwSignal<u64>,
     refresh_due: StoredValue<bool, LocalStorage>,
-    /// The running tail.
-    pub(super) tail: RwSignal<Option<JobId>>,
+    /// The running tail, and the session that started it.
+    pub(super) tail: RwSignal<Option<SessionJob>>,
     /// The topic it reads.
     pub(super) topic: RwSignal<Option<Topic>>,
     /// Frames that arrived while the bridge's answer to `StartTail` was on its way (the tail
-    /// may send before its answer is read); `None` when no start is pending.
-    pub(super) early: StoredValue<Option<Vec<shared::tail::TailFrame>>, LocalStorage>,
+    /// may send before its answer is read), with the session they came on; `None` when no
+    /// start is pending.
+    pub(super) early: StoredValue<Option<Vec<(u32, TailFrame)>>, LocalStorage>,
+    /// The tail's latest positions, as the bridge last reported them.
+    pub(super) lag: RwSignal<Option<(SessionJob, TailLag)>>,
     pub(super) paused: RwSignal<bool>,
     /// The record being inspected.
     pub(super) selected: RwSignal<Option<Row>>,
@@ -50,6 +59,7 @@ impl TailState {
             tail: RwSignal::new(None),
             topic: RwSignal::new(None),
             early: StoredValue::new_local(None),
+            lag: RwSignal::new(None),
             paused: RwSignal::new(false),
             selected: RwSignal::new(None),
             filter_field: RwSignal::new(String::new()),
@@ -93,16 +103,21 @@ impl TailState {
         }
     }
 
-    /// Takes a binary tail frame from the bridge; returns the writer schema ids to fetch.
-    pub(super) fn take_frame(self, bytes: &[u8]) -> Vec<SchemaId> {
+    /// Takes a binary tail frame the bridge sent in `session`; returns the writer schema ids to
+    /// fetch.
+    pub(super) fn take_frame(self, session: u32, bytes: &[u8]) -> Vec<SchemaId> {
         let Ok(frame) = shared::tail::read(bytes) else {
             leptos::logging::warn!("ignored a tail frame that does not read");
             return Vec::new();
         };
-        if self.tail.get_untracked() != Some(frame.tail) {
+        let owned = self
+            .tail
+            .get_untracked()
+            .is_some_and(|t| t.owns(session, frame.tail));
+        if !owned {
             self.early.update_value(|early| {
                 if let Some(early) = early {
-                    early.push(frame);
+                    early.push((session, frame));
                 }
             });
             return Vec::new();
@@ -110,7 +125,7 @@ impl TailState {
         self.feed(frame)
     }
 
-    fn feed(self, frame: shared::tail::TailFrame) -> Vec<SchemaId> {
+    fn feed(self, frame: TailFrame) -> Vec<SchemaId> {
         let fetch = self
             .book
             .try_update_value(|b| b.feed(frame.records))
@@ -127,7 +142,7 @@ impl TailState {
 
     /// The tail `tail` started: takes the frames that came before the answer; returns the
     /// writer schema ids to fetch.
-    pub(super) fn started(self, tail: JobId) -> Vec<SchemaId> {
+    pub(super) fn started(self, tail: SessionJob) -> Vec<SchemaId> {
         self.paused.set(false);
         self.tail.set(Some(tail));
         let early = self
@@ -137,8 +152,8 @@ impl TailState {
             .unwrap_or_default();
         early
             .into_iter()
-            .filter(|f| f.tail == tail)
-            .flat_map(|frame| self.feed(frame))
+            .filter(|(session, f)| tail.owns(*session, f.tail))
+            .flat_map(|(_, frame)| self.feed(frame))
             .collect()
     }
 

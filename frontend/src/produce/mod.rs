@@ -1,22 +1,31 @@
 //! Seed step 2 in the page: generated clicks produced by the bridge (the same generator and
 //! producer as `kafka-demo produce`), with live progress — sent, acknowledged, failed, rate and
 //! delivery latency — and how the run ended.
+//!
+//! A run belongs to the bridge session that started it: when the bridge goes away or restarts,
+//! the run is shown as cut off (with what was acknowledged before) and a new one can start;
+//! progress is taken only from the run's own session.
 
 pub mod form;
 
 use crate::schema::state::SchemaState;
 use crate::widgets::Step;
+use crate::ws::session::{CutOff, Latest, SessionJob};
 use crate::ws::{call, Bridge};
 use form::{Form, WriterChoice};
 use leptos::prelude::*;
 use shared::protocol::{
-    Example, JobId, ProduceSpec, ProduceUpdate, RegisteredSchema, Request, Response,
+    Example, JobId, ProduceSpec, ProduceUpdate, Push, RegisteredSchema, Request, Response,
 };
+use std::rc::Rc;
+
+/// Runs whose latest progress is kept (the one shown, and one starting).
+const KEEP: usize = 4;
 
 /// A run started from this section.
 #[derive(Debug, Clone, PartialEq)]
 struct Run {
-    job: JobId,
+    job: SessionJob,
     count: Option<u64>,
     schema: RegisteredSchema,
     topic_created: bool,
@@ -30,14 +39,26 @@ pub fn ProduceSection() -> impl IntoView {
     let form = Form::new();
     let run = RwSignal::new(None::<Run>);
     let error = RwSignal::new(None::<String>);
+    // Progress by run, kept from the push handler: a run's first updates may arrive before the
+    // answer naming it.
+    let heard = RwSignal::new(Latest::<ProduceUpdate>::new(KEEP));
+    bridge.on_push(Rc::new(move |push: &Push| {
+        if let Push::Produce(update) = push {
+            let job = SessionJob::new(bridge.session_now(), update.job);
+            heard.update(|all| all.hear(job, update.clone()));
+        }
+    }));
     let update = Memo::new(move |_| {
         let job = run.with(|r| r.as_ref().map(|r| r.job))?;
-        bridge.produce().get().filter(|u| u.job == job)
+        heard.with(|all| all.get(job).cloned())
     });
-    let running = move || {
-        run.with(Option::is_some)
-            && update.with(|u| u.as_ref().is_none_or(|u| u.finished.is_none()))
-    };
+    let finished = move || update.with(|u| u.as_ref().is_some_and(|u| u.finished.is_some()));
+    // Why the run stopped without finishing: its session is gone.
+    let cut_off = Memo::new(move |_| {
+        let job = run.with(|r| r.as_ref().map(|r| r.job))?;
+        job.cut_off(bridge.session().get()).filter(|_| !finished())
+    });
+    let running = move || run.with(Option::is_some) && !finished() && cut_off.get().is_none();
 
     // Starts a run of `spec` with the writer schema chosen (its text is filled in here).
     let starting = Action::new_local(
@@ -49,6 +70,9 @@ pub fn ProduceSection() -> impl IntoView {
                     Err(e) => return error.set(Some(e)),
                 };
                 let count = spec.count;
+                let Some(session) = bridge.session().get_untracked() else {
+                    return error.set(Some(crate::ws::book::not_connected().message));
+                };
                 let reply = bridge.call(Request::StartProduce(spec), |reply| match reply {
                     Response::ProduceStarted {
                         job,
@@ -59,7 +83,7 @@ pub fn ProduceSection() -> impl IntoView {
                 });
                 match reply.await {
                     Ok((job, schema, topic_created)) => run.set(Some(Run {
-                        job,
+                        job: SessionJob::new(session, job),
                         count,
                         schema,
                         topic_created,
@@ -89,7 +113,7 @@ pub fn ProduceSection() -> impl IntoView {
         Err(e) => error.set(Some(e)),
     };
     let stop = move |_| {
-        if let Some(job) = run.with_untracked(|r| r.as_ref().map(|r| r.job)) {
+        if let Some(job) = run.with_untracked(|r| r.as_ref().map(|r| r.job.job)) {
             stopping.dispatch_local(job);
         }
     };
@@ -120,7 +144,7 @@ pub fn ProduceSection() -> impl IntoView {
                     })}
                 </div>
                 <div class="column">
-                    {move || run.get().map(|r| view! { <RunView run=r update=update/> })}
+                    {move || run.get().map(|r| view! { <RunView run=r update=update cut_off=cut_off/> })}
                 </div>
             </div>
         </Step>
@@ -160,6 +184,8 @@ fn RunView(
     run: Run,
     /// Its latest progress.
     update: Memo<Option<ProduceUpdate>>,
+    /// Why it stopped without finishing, if its session is gone.
+    cut_off: Memo<Option<CutOff>>,
 ) -> impl IntoView {
     let of = move |f: fn(&ProduceUpdate) -> String| {
         move || update.with(|u| u.as_ref().map_or_else(|| "—".to_owned(), f))
@@ -169,9 +195,17 @@ fn RunView(
         let sent = update.with(|u| u.as_ref().map_or(0, |u| u.acknowledged + u.failed));
         count.map(|c| (sent as f64 / c.max(1) as f64 * 100.0).min(100.0))
     };
+    let state = move || match (
+        update.with(|u| u.as_ref().and_then(|u| u.finished.as_ref()).is_some()),
+        cut_off.get(),
+    ) {
+        (true, _) => "finished",
+        (false, Some(_)) => "cut-off",
+        (false, None) => "running",
+    };
     view! {
-        <div class="panel produce-run" data-testid="produce-run">
-            <h3>"Run " {run.job.0}</h3>
+        <div class="panel produce-run" data-testid="produce-run" data-state=state>
+            <h3>"Run " {run.job.job.0}</h3>
             <p class="hint">
                 "writer schema id " <code data-testid="produce-schema-id">{run.schema.id.to_string()}</code>
                 " — " {run.schema.subject.to_string()} " v" {run.schema.version}
@@ -200,6 +234,38 @@ fn RunView(
                     </p>
                 }
             })}
+            {move || cut_off.get().map(|cut| {
+                let acknowledged = update.with(|u| u.as_ref().map_or(0, |u| u.acknowledged));
+                view! {
+                    <p class="error" role="alert" data-testid="produce-cut-off">{cut_off_summary(cut, acknowledged)}</p>
+                }
+            })}
         </div>
+    }
+}
+
+/// What a run cut off by the bridge going away says, with the records acknowledged before.
+fn cut_off_summary(cut: CutOff, acknowledged: u64) -> String {
+    match cut {
+        CutOff::Gone => format!(
+            "Cut off: the bridge went away; {acknowledged} acknowledged before. A new run can start once it is back."
+        ),
+        CutOff::Restarted => format!(
+            "Cut off by a bridge restart: {acknowledged} acknowledged before. A new run can start."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_off_run_says_why_and_what_was_acknowledged() {
+        assert_eq!(
+            cut_off_summary(CutOff::Restarted, 1234),
+            "Cut off by a bridge restart: 1234 acknowledged before. A new run can start."
+        );
+        assert!(cut_off_summary(CutOff::Gone, 0).starts_with("Cut off: the bridge went away; 0"));
     }
 }

@@ -2,11 +2,16 @@
 //! on Spark Connect (the same query as `kafka-demo stream`): event-time tumbling windows with a
 //! watermark, clicks per window per creative drawn live as windows update, and the query's
 //! health — input and processing rates, batch duration, watermark, rows dropped as too late.
+//!
+//! A query belongs to the bridge session that started it: when the bridge goes away or
+//! restarts, the query shows as cut off (its checkpoint is kept, so starting it again resumes
+//! it); its pushes are taken only from that session.
 
 pub mod windows;
 
 use crate::batch::chart::{bars, ticks};
 use crate::widgets::{GridLines, Step, TextField};
+use crate::ws::session::SessionJob;
 use crate::ws::{call, Bridge};
 use leptos::prelude::*;
 use shared::protocol::{JobId, Push, Request, Response, StreamProgress, StreamSpec, StreamTrigger};
@@ -27,10 +32,10 @@ const AXIS: f64 = 44.0;
 /// arrive before the answer naming it.
 #[derive(Clone, Copy)]
 struct Live {
-    windows: RwSignal<Vec<(JobId, Windows)>>,
-    progress: RwSignal<Vec<(JobId, StreamProgress)>>,
-    notices: RwSignal<Vec<(JobId, String)>>,
-    ended: RwSignal<Vec<(JobId, Option<String>)>>,
+    windows: RwSignal<Vec<(SessionJob, Windows)>>,
+    progress: RwSignal<Vec<(SessionJob, StreamProgress)>>,
+    notices: RwSignal<Vec<(SessionJob, String)>>,
+    ended: RwSignal<Vec<(SessionJob, Option<String>)>>,
 }
 
 impl Live {
@@ -43,29 +48,34 @@ impl Live {
         }
     }
 
-    fn hear(self, push: &Push) {
+    /// Takes `push`, heard on the socket of `session`.
+    fn hear(self, session: u32, push: &Push) {
+        let of = |job: &JobId| SessionJob::new(session, *job);
         match push {
             Push::StreamWindows { job, windows } => {
+                let job = of(job);
                 self.windows
-                    .update(|all| match all.iter_mut().find(|(j, _)| j == job) {
+                    .update(|all| match all.iter_mut().find(|(j, _)| *j == job) {
                         Some((_, w)) => w.apply(windows),
                         None => {
                             let mut w = Windows::new();
                             w.apply(windows);
-                            all.push((*job, w));
+                            all.push((job, w));
                         }
                     })
             }
             Push::StreamProgress(p) => self.progress.update(|all| {
-                all.retain(|(j, _)| *j != p.job);
-                all.push((p.job, p.clone()));
+                let job = of(&p.job);
+                all.retain(|(j, _)| *j != job);
+                all.push((job, p.clone()));
             }),
             Push::StreamNotice { job, message } => {
-                self.notices.update(|all| all.push((*job, message.clone())));
+                self.notices
+                    .update(|all| all.push((of(job), message.clone())));
             }
             Push::StreamEnded { job, error } => self
                 .ended
-                .update(|all| all.push((*job, error.as_ref().map(|e| e.message.clone())))),
+                .update(|all| all.push((of(job), error.as_ref().map(|e| e.message.clone())))),
             _ => {}
         }
     }
@@ -83,12 +93,14 @@ impl Live {
 pub fn StreamSection() -> impl IntoView {
     let bridge = expect_context::<Bridge>();
     let live = Live::new();
-    bridge.on_push(Rc::new(move |push: &Push| live.hear(push)));
+    bridge.on_push(Rc::new(move |push: &Push| {
+        live.hear(bridge.session_now(), push)
+    }));
     let topic = RwSignal::new("clicks-avro".to_owned());
     let window = RwSignal::new("60".to_owned());
     let watermark = RwSignal::new("30".to_owned());
     let trigger = RwSignal::new("processing".to_owned());
-    let job = RwSignal::new(None::<JobId>);
+    let job = RwSignal::new(None::<SessionJob>);
     let checkpoint = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let ended = Memo::new(move |_| {
@@ -96,15 +108,18 @@ pub fn StreamSection() -> impl IntoView {
         live.ended
             .with(|all| all.iter().find(|(j, _)| *j == job).map(|(_, e)| e.clone()))
     });
-    let running = move || job.with(Option::is_some) && ended.with(Option::is_none);
-    Effect::new(move |_| {
-        if !bridge.online().get() && job.get_untracked().is_some() {
-            error.set(Some("The connection to the bridge dropped, and the query with it; its checkpoint is kept — start it again to resume.".into()));
-            job.set(None);
-        }
+    // A query lives in the bridge session: when the session ends, so does the query.
+    let cut_off = Memo::new(move |_| {
+        let job = job.get()?;
+        job.cut_off(bridge.session().get())
+            .filter(|_| ended.with(Option::is_none))
     });
+    let running = move || {
+        job.with(Option::is_some) && ended.with(Option::is_none) && cut_off.with(Option::is_none)
+    };
 
     let starting = Action::new_local(move |spec: &StreamSpec| {
+        let session = bridge.session().get_untracked().unwrap_or_default();
         let reply = bridge.call(Request::StartStream(spec.clone()), |reply| match reply {
             Response::StreamStarted { job, checkpoint } => Some((job, checkpoint)),
             _ => None,
@@ -113,7 +128,7 @@ pub fn StreamSection() -> impl IntoView {
             match reply.await {
                 Ok((started, at)) => {
                     checkpoint.set(Some(at));
-                    job.set(Some(started));
+                    job.set(Some(SessionJob::new(session, started)));
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -145,7 +160,7 @@ pub fn StreamSection() -> impl IntoView {
     };
     let stop = move |_| {
         if let Some(of) = job.get_untracked() {
-            stopping.dispatch_local(of);
+            stopping.dispatch_local(of.job);
         }
     };
     let windows = Memo::new(move |_| {
@@ -182,16 +197,23 @@ pub fn StreamSection() -> impl IntoView {
                 </button>
                 <button data-testid="stream-stop" disabled=move || !running() on:click=stop>"Stop"</button>
                 <span class="tail-state" data-testid="stream-state">
-                    {move || match (job.get(), ended.get()) {
-                        (None, _) => "stopped".to_owned(),
-                        (Some(_), None) => "running".to_owned(),
-                        (Some(_), Some(None)) => "ended".to_owned(),
-                        (Some(_), Some(Some(_))) => "failed".to_owned(),
+                    {move || match (job.get(), ended.get(), cut_off.get()) {
+                        (None, _, _) => "stopped".to_owned(),
+                        (Some(_), None, Some(_)) => "cut off".to_owned(),
+                        (Some(_), None, None) => "running".to_owned(),
+                        (Some(_), Some(None), _) => "ended".to_owned(),
+                        (Some(_), Some(Some(_)), _) => "failed".to_owned(),
                     }}
                 </span>
             </div>
             {move || error.get().or_else(|| ended.get().flatten()).map(|e| view! {
                 <p class="error" role="alert" data-testid="stream-error">{e}</p>
+            })}
+            {move || cut_off.get().map(|cut| view! {
+                <p class="error" role="alert" data-testid="stream-cut-off">{format!(
+                    "{}, and the query with it; its checkpoint is kept — start it again to resume.",
+                    cut.sentence()
+                )}</p>
             })}
             {move || checkpoint.get().map(|c| view! { <p class="hint">"checkpoint: " <code>{c}</code></p> })}
             <ul class="plain notices" data-testid="stream-notices">

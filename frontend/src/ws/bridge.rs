@@ -14,6 +14,11 @@
 //! [`Bridge::online`] turns true only once the socket is admitted: at once outside workshop
 //! mode, after `Join` (or `Instruct`) in it — so the playground's sections never send a request
 //! the bridge would refuse before the tab has a name.
+//!
+//! A session is the bridge's side of one socket: the jobs the page starts belong to it, are
+//! numbered by it and end with it. [`Bridge::session`] names the current one, and
+//! [`Bridge::session_now`] the one whose frame is being handled, so views key their jobs by
+//! session (see [`super::session`]).
 
 use super::book::{self, RequestBook};
 use super::call::{self, CallError};
@@ -24,8 +29,7 @@ use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{
-    ErrorCode, ErrorInfo, JobId, ProduceUpdate, Push, Request, RequestId, Response, StackView,
-    TailLag, PROTOCOL_VERSION,
+    ErrorCode, Push, Request, RequestId, Response, StackView, PROTOCOL_VERSION,
 };
 use std::future::Future;
 use std::pin::pin;
@@ -65,7 +69,7 @@ impl Connection {
         match self {
             Self::Connecting => "connecting…".into(),
             Self::Open { reconnected: false } => "connected".into(),
-            Self::Open { reconnected: true } => "reconnected".into(),
+            Self::Open { reconnected: true } => "reconnected: the bridge restarted".into(),
             Self::Reconnecting { .. } => "reconnecting…".into(),
             Self::Refused(why) => why.clone(),
         }
@@ -97,11 +101,9 @@ pub struct Bridge {
     connection: RwSignal<Connection>,
     online: Memo<bool>,
     welcome: RwSignal<Option<Welcome>>,
+    session: Memo<Option<u32>>,
     admitted: RwSignal<bool>,
     stack: RwSignal<Option<StackView>>,
-    produce: RwSignal<Option<ProduceUpdate>>,
-    tail_lag: RwSignal<Option<TailLag>>,
-    tail_ended: RwSignal<Option<(JobId, ErrorInfo)>>,
     push_handlers: StoredValue<Vec<PushHandler>, LocalStorage>,
     records: StoredValue<Option<RecordsHandler>, LocalStorage>,
     link: StoredValue<Link, LocalStorage>,
@@ -122,17 +124,16 @@ impl Bridge {
     pub fn start() -> Self {
         let connection = RwSignal::new(Connection::Connecting);
         let admitted = RwSignal::new(false);
+        let welcome = RwSignal::new(None::<Welcome>);
         let bridge = Self {
             connection,
             online: Memo::new(move |_| {
                 admitted.get() && matches!(connection.get(), Connection::Open { .. })
             }),
-            welcome: RwSignal::new(None),
+            welcome,
+            session: Memo::new(move |_| welcome.with(|w| w.map(|w| w.session))),
             admitted,
             stack: RwSignal::new(None),
-            produce: RwSignal::new(None),
-            tail_lag: RwSignal::new(None),
-            tail_ended: RwSignal::new(None),
             push_handlers: StoredValue::new_local(Vec::new()),
             records: StoredValue::new_local(None),
             link: StoredValue::new_local(Link::default()),
@@ -157,6 +158,18 @@ impl Bridge {
         self.welcome.into()
     }
 
+    /// The session of the current socket, once the bridge greeted it; `None` while there is
+    /// none. A job started in one session is gone once this names another (or none).
+    pub fn session(self) -> Memo<Option<u32>> {
+        self.session
+    }
+
+    /// The session whose frames are being heard now (untracked): inside a push or records
+    /// handler, the session that pushed. Frames of a replaced socket never reach the handlers.
+    pub fn session_now(self) -> u32 {
+        self.link.try_with_value(|link| link.epoch).unwrap_or(0)
+    }
+
     /// Lets the playground's requests through on the socket of `session` (a [`Welcome`]'s),
     /// if it is still the current one: called once a workshop tab has joined (outside workshop
     /// mode the greeting does it).
@@ -169,21 +182,6 @@ impl Bridge {
     /// The stack's state as last pushed by the bridge; `None` while not connected.
     pub fn stack(self) -> Signal<Option<StackView>> {
         self.stack.into()
-    }
-
-    /// The latest progress of a produce run of this tab.
-    pub fn produce(self) -> Signal<Option<ProduceUpdate>> {
-        self.produce.into()
-    }
-
-    /// The latest positions of a tail of this tab.
-    pub fn tail_lag(self) -> Signal<Option<TailLag>> {
-        self.tail_lag.into()
-    }
-
-    /// The last tail that stopped by itself, and why.
-    pub fn tail_ended(self) -> Signal<Option<(JobId, ErrorInfo)>> {
-        self.tail_ended.into()
     }
 
     /// Calls `handler` with every push from now on, in arrival order.
@@ -352,11 +350,6 @@ impl Bridge {
         }
         match settled {
             Some(Ok(Some(Push::Stack(view)))) => self.stack.set(Some(view)),
-            Some(Ok(Some(Push::Produce(update)))) => self.produce.set(Some(update)),
-            Some(Ok(Some(Push::TailLag(lag)))) => self.tail_lag.set(Some(lag)),
-            Some(Ok(Some(Push::TailEnded { tail, error }))) => {
-                self.tail_ended.set(Some((tail, error)));
-            }
             Some(Err(e)) => warn!("ignored a frame the page does not understand: {e}"),
             _ => {}
         }

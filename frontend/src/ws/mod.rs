@@ -3,11 +3,12 @@
 //! [`CallError`] — used by every view.
 //!
 //! [`bridge`] keeps the connection and turns pushes into signals; [`socket`] is the WebSocket;
-//! [`book`] and [`call`] are the socket-free bookkeeping, tested natively.
+//! [`book`], [`call`] and [`session`] are the socket-free bookkeeping, tested natively.
 
 pub mod book;
 pub mod bridge;
 pub mod call;
+pub mod session;
 pub mod socket;
 
 pub use bridge::{Bridge, Connection, PushHandler, RecordsHandler, Welcome};
