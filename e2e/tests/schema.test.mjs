@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { playgroundSuite, screenshots, startBridge, unique } from '../lib/harness.mjs';
+import { playgroundSuite, screenshots, startBridge, testPort, unique } from '../lib/harness.mjs';
 import { Playground } from '../lib/playground.mjs';
 
 const suite = playgroundSuite();
@@ -91,7 +91,8 @@ test('a page from another origin cannot open the WebSocket', async () => {
 
 test('the page reconnects by itself after a bridge restart and says so', async () => {
   const shots = screenshots('reconnect');
-  const own = await startBridge();
+  // A fixed port below the ephemeral range: the page retries it while the bridge is gone.
+  const own = await startBridge({ port: testPort(55) });
   const page = await suite.browser.newPage();
   const ui = new Playground(page);
   await ui.open(own.url);

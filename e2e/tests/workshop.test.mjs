@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { playgroundSuite, screenshots, startBridge, unique } from '../lib/harness.mjs';
+import { playgroundSuite, screenshots, startBridge, testPort, unique } from '../lib/harness.mjs';
 import { Attendee, Instructor } from '../lib/playground.mjs';
 
 const key = unique('instructor-key');
@@ -166,7 +166,8 @@ test('produce with poison pills, pick one in the inspector as the answer, and st
 });
 
 test('after a bridge restart the page joins again under the same name by itself', async () => {
-  const own = await startBridge({ workshop: true, instructorKey: key });
+  // A fixed port below the ephemeral range: the pages retry it while the bridge is gone.
+  const own = await startBridge({ port: testPort(56), workshop: true, instructorKey: key });
   const page = await suite.browser.newPage();
   const ui = new Attendee(page);
   try {
