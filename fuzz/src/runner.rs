@@ -203,3 +203,9 @@ pub fn run_kind(kind: crate::target::TargetKind, config: RunConfig) -> Report {
 pub fn silence_panics() {
     panic::set_hook(Box::new(|_| {}));
 }
+
+/// Checks one stored input against a fresh target of `kind`, as a run would have.
+pub fn replay(kind: crate::target::TargetKind, input: &Input) -> Result<Verdict, String> {
+    crate::avro::oracle::cap_allocations();
+    check(&mut *crate::targets::make(kind), input)
+}
