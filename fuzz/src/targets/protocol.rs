@@ -91,22 +91,25 @@ impl Target for ProtocolTarget {
     fn check(&mut self, input: &Input) -> Result<Verdict, String> {
         let bytes = &input.bytes;
         let client = message::<ClientMessage>(bytes)?;
-        if let Some(message) = &client {
+        if let Ok(message) = &client {
             request_kind_is_its_tag(message)?;
         }
         let server = message::<ServerMessage>(bytes)?;
         let frame = tail_frame_round_trip(bytes)?;
         Ok(match (client, server, frame) {
-            (Some(_), _, _) => Verdict::Accepted("client message"),
-            (_, Some(_), _) => Verdict::Accepted("server message"),
+            (Ok(_), _, _) => Verdict::Accepted("client message"),
+            (_, Ok(_), _) => Verdict::Accepted("server message"),
             (_, _, Ok(())) => Verdict::Accepted("tail frame"),
-            (None, None, Err(refusal)) => Verdict::Refused(refusal),
+            // serde's messages name the field or variant it stopped at: a refusal seen for the
+            // first time is an input worth mutating further.
+            (Err(client), Err(server), Err(_)) => Verdict::Refused(format!("{client} | {server}")),
         })
     }
 }
 
-/// Parses `bytes` as a `T`; what parses must round-trip. `Ok(None)` is a consistent refusal.
-fn message<T>(bytes: &[u8]) -> Result<Option<T>, String>
+/// Parses `bytes` as a `T`; what parses must round-trip. `Ok(Err(label))` is a consistent
+/// refusal, labelled by serde's message.
+fn message<T>(bytes: &[u8]) -> Result<Result<T, String>, String>
 where
     T: Serialize + DeserializeOwned + PartialEq + Debug,
 {
@@ -117,8 +120,14 @@ where
             return Err(format!("from_str {from_str:?} but from_slice {parsed:?}"));
         }
     }
-    let Ok(message) = parsed else {
-        return Ok(None);
+    let message = match parsed {
+        Ok(message) => message,
+        // Up to the first quoted string: its contents are random, the field names are not.
+        Err(e) => {
+            return Ok(Err(label(
+                e.to_string().split('"').next().unwrap_or_default(),
+            )))
+        }
     };
     let text = serde_json::to_string(&message)
         .map_err(|e| format!("{message:?} does not serialize: {e}"))?;
@@ -131,7 +140,7 @@ where
     if twice != text {
         return Err(format!("written twice, {text} became {twice}"));
     }
-    Ok(Some(message))
+    Ok(Ok(message))
 }
 
 fn request_kind_is_its_tag(message: &ClientMessage) -> Result<(), String> {
