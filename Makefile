@@ -6,7 +6,7 @@ CARGO      ?= cargo
 BIN        := target/debug/kafka-demo
 TEST_STACK := target/tmp/kafka-demo-test-stack-shared
 
-.PHONY: run test lint setup setup-test build frontend e2e bench stop status wasm-check
+.PHONY: run test lint setup setup-test build frontend e2e bench fuzz stop status wasm-check
 
 run: setup build frontend
 	$(BIN) stack up
@@ -19,6 +19,7 @@ run: setup build frontend
 test: setup-test wasm-check build frontend
 	@status=0; \
 	  $(CARGO) test --workspace || status=$$?; \
+	  if [ $$status = 0 ]; then $(MAKE) --no-print-directory fuzz SECONDS=30 || status=$$?; fi; \
 	  if [ $$status = 0 ]; then $(MAKE) --no-print-directory e2e || status=$$?; fi; \
 	  if [ -d $(TEST_STACK) ]; then $(BIN) --data-dir $(TEST_STACK) stack down || true; fi; \
 	  exit $$status
@@ -27,6 +28,13 @@ test: setup-test wasm-check build frontend
 e2e:
 	cd e2e && node --test --test-concurrency=1 tests/
 	@echo "browser test screenshots: $(CURDIR)/e2e/artifacts"
+
+# The fuzzer of shared's parsers (release build), SECONDS split over its targets; defects are
+# written to fuzz/corpus/ and make it fail.
+SECONDS ?= 600
+fuzz:
+	$(CARGO) build --release -p kafka-demo-fuzz
+	$(CARGO) run --release -q -p kafka-demo-fuzz -- --seconds $(SECONDS) --target all
 
 # Benchmarks, not tests: each prints its ratio to its target from one run (see docs/benchmarks.md).
 bench: setup-test build frontend

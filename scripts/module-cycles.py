@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-CRATES = ["shared/src", "frontend/src", "pipeline/src", "bridge/src", "cli/src", "bench/src"]
+CRATES = ["shared/src", "frontend/src", "pipeline/src", "bridge/src", "cli/src", "bench/src", "fuzz/src"]
 PATH = re.compile(r"\b(crate|super|self)((?:::\w+)+)")
 GROUP = re.compile(r"\b(crate|super|self)((?:::\w+)*)::\{([^{}]*)\}")
 BARE = re.compile(r"(?<![:\w])(\w+)::")

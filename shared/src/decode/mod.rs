@@ -10,6 +10,10 @@
 //!
 //! A body must hold exactly one record: bytes left over are an error, as are truncated bodies,
 //! overlong varints, invalid UTF-8 and branch or symbol indexes the schema does not have.
+//! Fields left to `apache-avro` are first walked by a guard that checks every length and count
+//! against the bytes really there, so a body cannot make apache-avro allocate what it merely
+//! announces, nest past [`MAX_DEPTH`] levels, or pass truncated where apache-avro would read the
+//! missing end as `null`.
 //! [`Writers`] adds the Confluent framing and says why a record is a poison pill.
 //!
 //! ```
@@ -28,6 +32,7 @@
 
 pub mod corpus;
 mod framed;
+mod guard;
 mod plan;
 mod reader;
 mod render;
@@ -37,11 +42,13 @@ mod row;
 mod tests;
 
 pub use framed::{Framed, PoisonReason, Writers};
+pub use guard::{MAX_DEPTH, MAX_EMPTY_ITEMS};
 pub use reader::Fault;
 pub use row::{Cell, Row, Span};
 
 use apache_avro::types::Value;
 use apache_avro::Schema;
+use guard::Guarded;
 use plan::{Step, StepError};
 use reader::Cursor;
 
@@ -90,7 +97,7 @@ struct Column {
 pub struct Decoder {
     columns: Vec<Column>,
     /// Set when `apache-avro` decodes whole records (fields refer to each other's types).
-    whole: Option<Box<Schema>>,
+    whole: Option<Box<Guarded>>,
 }
 
 impl Decoder {
@@ -103,7 +110,7 @@ impl Decoder {
                     .fields
                     .iter()
                     .any(|f| plan::refers_outside(&f.schema))
-                    .then(|| Box::new(schema.clone()));
+                    .then(|| Box::new(Guarded::new(schema)));
                 let columns = record
                     .fields
                     .iter()
@@ -145,8 +152,8 @@ impl Decoder {
         if u32::try_from(body.len()).is_err() {
             return Err(DecodeError::TooLong { len: body.len() });
         }
-        if let Some(schema) = &self.whole {
-            return self.decode_whole(schema, body, row);
+        if let Some(guarded) = &self.whole {
+            return self.decode_whole(guarded, body, row);
         }
         self.decode_planned(body, row)
     }
@@ -169,7 +176,17 @@ impl Decoder {
         }
     }
 
-    fn decode_whole(&self, schema: &Schema, body: &[u8], row: &mut Row) -> Result<(), DecodeError> {
+    fn decode_whole(
+        &self,
+        guarded: &Guarded,
+        body: &[u8],
+        row: &mut Row,
+    ) -> Result<(), DecodeError> {
+        let schema = &guarded.schema;
+        guarded.check(body).map_err(|fault| DecodeError::Field {
+            field: schema_name(schema),
+            fault,
+        })?;
         let mut rest = body;
         let value = apache_avro::from_avro_datum(schema, &mut rest, None).map_err(|e| {
             DecodeError::Avro {

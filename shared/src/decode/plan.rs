@@ -6,6 +6,7 @@
 //! is decoded by `apache-avro` for that field alone; a schema whose fields refer to named types
 //! defined elsewhere is decoded by `apache-avro` as a whole (see [`super::Decoder`]).
 
+use super::guard::Guarded;
 use super::reader::{Cursor, Fault};
 use super::row::{Cell, Row};
 use apache_avro::schema::UnionSchema;
@@ -58,8 +59,8 @@ pub(super) enum Step {
     },
     /// A union of several planned types whose cells tell the branches apart.
     Union(Box<[Prim]>),
-    /// Anything else: `apache-avro` decodes this field.
-    Avro(Box<Schema>),
+    /// Anything else: `apache-avro` decodes this field, once the guard has walked it.
+    Avro(Box<Guarded>),
 }
 
 impl Prim {
@@ -143,7 +144,7 @@ impl Step {
     }
 
     fn avro(schema: &Schema) -> Self {
-        Self::Avro(Box::new(schema.clone()))
+        Self::Avro(Box::new(Guarded::new(schema)))
     }
 
     fn union(union: &UnionSchema) -> Option<Self> {
@@ -192,10 +193,11 @@ impl Step {
                 }
                 .into()),
             },
-            Self::Avro(schema) => {
+            Self::Avro(guarded) => {
                 let mut rest = cursor.rest();
+                guarded.check(rest)?;
                 let before = rest.len();
-                let value = apache_avro::from_avro_datum(schema, &mut rest, None)
+                let value = apache_avro::from_avro_datum(&guarded.schema, &mut rest, None)
                     .map_err(|e| StepError::Avro(e.to_string()))?;
                 cursor.skip(before - rest.len());
                 Ok(row.push_value(value))

@@ -41,6 +41,12 @@ pub enum Fault {
         /// How many symbols the enum has.
         symbols: usize,
     },
+    /// Values nest deeper than the decoder follows (records, arrays, maps and unions).
+    #[error("values nest deeper than {0} levels")]
+    TooDeep(usize),
+    /// Arrays announce more items that take no bytes (nulls, empty records) than one body may.
+    #[error("arrays announce more than {0} items that take no bytes")]
+    TooManyItems(usize),
 }
 
 /// Reads Avro primitives from a body, front to back.
@@ -57,6 +63,11 @@ impl<'a> Cursor<'a> {
 
     pub(super) fn pos(&self) -> usize {
         self.pos
+    }
+
+    /// The whole buffer, read or not.
+    pub(super) fn buf(&self) -> &'a [u8] {
+        self.buf
     }
 
     /// The bytes not read yet.

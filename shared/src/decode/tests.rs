@@ -559,3 +559,80 @@ fn framed_records_are_decoded_or_named_poison_pills() {
     ];
     assert_eq!(kinds.each_ref().map(|r| r.kind()), PoisonReason::KINDS);
 }
+
+fn refusal(schema: &str, body: &[u8]) -> Fault {
+    let schema = parse(schema);
+    match decode(&Decoder::new(&schema), body) {
+        Err(DecodeError::Field { fault, .. }) => fault,
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_announced_array_is_refused_before_apache_avro_allocates_it() {
+    // Six bytes announcing 500 million ints: apache-avro alone asks for 28 GB and aborts.
+    let mut body = vec![0x80, 0xd0, 0xac, 0xf3, 0x03];
+    body.push(0);
+    let array = r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"array","items":"int"}}]}"#;
+    assert_eq!(refusal(array, &body[..5]), Fault::Truncated);
+    let map = r#"{"type":"record","name":"r","fields":[{"name":"m","type":{"type":"map","values":"long"}}]}"#;
+    assert_eq!(refusal(map, &[0xfe, 0xff, 0xff, 0x0f]), Fault::Truncated);
+    let text = r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"array","items":"string"}}]}"#;
+    assert_eq!(
+        refusal(text, &[2, 0xfe, 0xff, 0xff, 0x0f]),
+        Fault::Truncated
+    );
+}
+
+#[test]
+fn values_taking_no_bytes_are_counted_not_trusted() {
+    let nulls = r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"array","items":"null"}}]}"#;
+    let schema = parse(nulls);
+    let decoder = Decoder::new(&schema);
+    // 1000 nulls in three bytes is a valid body; 2^40 of them is not one we decode.
+    let few = [0xd0, 0x0f, 0];
+    assert_agrees(&schema, &decoder, &few);
+    assert_eq!(
+        refusal(nulls, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0]),
+        Fault::TooManyItems(MAX_EMPTY_ITEMS)
+    );
+}
+
+#[test]
+fn a_truncated_body_is_refused_where_apache_avro_would_read_null() {
+    // apache-avro reads a boolean, a string or a union index cut off at the end as null.
+    for (schema, body) in [
+        (
+            r#"{"type":"record","name":"r","fields":[{"name":"n","type":{"type":"record","name":"in","fields":[{"name":"b","type":"boolean"}]}}]}"#,
+            &[][..],
+        ),
+        (
+            r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"array","items":["int","null"]}}]}"#,
+            &[2][..],
+        ),
+        (
+            r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"array","items":"string"}}]}"#,
+            &[2, 6, b'a'][..],
+        ),
+    ] {
+        assert_eq!(refusal(schema, body), Fault::Truncated, "{schema}");
+    }
+    let whole = r#"{"type":"record","name":"r","fields":[
+        {"name":"a","type":{"type":"enum","name":"e","symbols":["x"]}},{"name":"b","type":"e"},
+        {"name":"c","type":"boolean"}]}"#;
+    assert_eq!(refusal(whole, &[0, 0]), Fault::Truncated);
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_refused() {
+    let list = r#"{"type":"record","name":"r","fields":[{"name":"next","type":{"type":"record","name":"node","fields":[
+        {"name":"tail","type":["null","node"]}]}}]}"#;
+    let schema = parse(list);
+    let decoder = Decoder::new(&schema);
+    let mut shallow = vec![2; 10];
+    shallow.push(0);
+    assert_agrees(&schema, &decoder, &shallow);
+    let mut deep = vec![2; 100_000];
+    deep.push(0);
+    assert_eq!(refusal(list, &deep), Fault::TooDeep(MAX_DEPTH));
+}
