@@ -12,6 +12,7 @@ use shared::wire::Frame;
 use shared::SchemaId;
 use std::collections::HashMap;
 
+use shared::decode::CheckedSchema;
 pub use shared::decode::PoisonReason;
 
 /// A decoded record.
@@ -26,7 +27,7 @@ pub struct Decoded {
 /// A writer schema as far as the registry knows it.
 #[derive(Debug)]
 enum Writer {
-    Known(Box<Schema>),
+    Known(Box<CheckedSchema>),
     Unknown,
     Unusable(String),
 }
@@ -63,7 +64,8 @@ impl Decoder {
             self.writers.insert(id, writer);
         }
         Ok(match self.writers.get(&id) {
-            Some(Writer::Known(schema)) => decode_body(schema, frame.body)
+            Some(Writer::Known(schema)) => schema
+                .decode(frame.body)
                 .map(|value| Decoded {
                     schema_id: id,
                     value,
@@ -85,7 +87,7 @@ impl Decoder {
     async fn fetch(&self, id: SchemaId) -> Result<Writer, RegistryError> {
         match self.registry.schema_by_id(id).await {
             Ok(text) => Ok(match Schema::parse_str(&text) {
-                Ok(schema) => Writer::Known(Box::new(schema)),
+                Ok(schema) => Writer::Known(Box::new(CheckedSchema::new(&schema))),
                 Err(e) => Writer::Unusable(format!("the registry's schema is not Avro: {e}")),
             }),
             Err(e) if is_not_found(&e) => Ok(Writer::Unknown),
@@ -95,7 +97,9 @@ impl Decoder {
 
     #[cfg(test)]
     fn preload(&mut self, id: SchemaId, schema: Option<Schema>) {
-        let writer = schema.map_or(Writer::Unknown, |s| Writer::Known(Box::new(s)));
+        let writer = schema.map_or(Writer::Unknown, |s| {
+            Writer::Known(Box::new(CheckedSchema::new(&s)))
+        });
         self.writers.insert(id, writer);
     }
 }
@@ -105,15 +109,10 @@ fn is_not_found(error: &RegistryError) -> bool {
         || error.code() == Some(registry::SCHEMA_NOT_FOUND)
 }
 
-/// Decodes an Avro body that must be exactly one record of `writer`.
+/// Decodes an Avro body that must be exactly one record of `writer`, the body checked first so a
+/// hostile one cannot make the decoder allocate or recurse without bound.
 pub fn decode_body(writer: &Schema, body: &[u8]) -> Result<Value, String> {
-    let mut rest = body;
-    let value = apache_avro::from_avro_datum(writer, &mut rest, None).map_err(|e| e.to_string())?;
-    if rest.is_empty() {
-        Ok(value)
-    } else {
-        Err(format!("{} bytes left over after the record", rest.len()))
-    }
+    CheckedSchema::new(writer).decode(body)
 }
 
 #[cfg(test)]
@@ -176,6 +175,34 @@ mod tests {
             Value::Record(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
             _ => None,
         }
+    }
+
+    /// Six bytes announcing an array of 500 million ints: unchecked, apache-avro would ask for
+    /// gigabytes and abort the process; checked, the record is a poison pill.
+    #[test]
+    fn a_body_announcing_more_than_it_holds_is_refused_not_allocated() {
+        let writer = Schema::parse_str(
+            r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"array","items":"int"}}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // Zig-zag varint of 500,000,000 (1,000,000,000 before zig-zag), then nothing.
+        let mut body = Vec::new();
+        let mut n: u64 = 1_000_000_000;
+        while n >= 0x80 {
+            body.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        body.push(n as u8);
+        let refused = decode_body(&writer, &body);
+        assert!(refused.is_err(), "{refused:?}");
+        let ok = decode_body(&writer, &[2, 14, 0]);
+        assert_eq!(
+            ok,
+            Ok(Value::Record(vec![(
+                "a".into(),
+                Value::Array(vec![Value::Int(7)])
+            )]))
+        );
     }
 
     #[tokio::test]

@@ -55,6 +55,42 @@ impl Guarded {
     }
 }
 
+/// A writer schema for decoding whole bodies with `apache-avro`, each body checked by the guard
+/// first: a hostile body cannot make it allocate or recurse without bound, nor pass a truncated
+/// value off as `null`.
+#[derive(Debug, Clone)]
+pub struct CheckedSchema {
+    guarded: Guarded,
+}
+
+impl CheckedSchema {
+    /// Prepares `schema` (its named types are resolved once, here).
+    pub fn new(schema: &Schema) -> Self {
+        Self {
+            guarded: Guarded::new(schema),
+        }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.guarded.schema
+    }
+
+    /// Decodes a body that must be exactly one value of the schema.
+    pub fn decode(&self, body: &[u8]) -> Result<apache_avro::types::Value, String> {
+        self.guarded
+            .check(body)
+            .map_err(|fault| fault.to_string())?;
+        let mut rest = body;
+        let value = apache_avro::from_avro_datum(&self.guarded.schema, &mut rest, None)
+            .map_err(|e| e.to_string())?;
+        match rest.len() {
+            0 => Ok(value),
+            left => Err(format!("{left} bytes left over after the record")),
+        }
+    }
+}
+
 struct Walk<'g, 'b> {
     names: &'g HashMap<Name, Schema>,
     cursor: Cursor<'b>,

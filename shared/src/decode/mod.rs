@@ -42,7 +42,7 @@ mod row;
 mod tests;
 
 pub use framed::{Framed, PoisonReason, Writers};
-pub use guard::{MAX_DEPTH, MAX_EMPTY_ITEMS};
+pub use guard::{CheckedSchema, MAX_DEPTH, MAX_EMPTY_ITEMS};
 pub use reader::Fault;
 pub use row::{Cell, Row, Span};
 
