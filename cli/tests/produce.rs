@@ -474,10 +474,11 @@ fn headers(message: &OwnedMessage) -> HashMap<String, String> {
 }
 
 #[tokio::test]
-async fn undelivered_records_fail_the_run_and_leave_no_manifest() {
+async fn undelivered_records_fail_the_run_and_the_manifest_marks_them() {
     SHARED.ensure_up().await;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let manifest = path_arg(&dir.path().join("manifest.json"));
+    let manifest_path = dir.path().join("manifest.json");
+    let manifest = path_arg(&manifest_path);
     let topic = unique("undelivered");
     // A millisecond is too short for librdkafka to deliver anything: every record times out.
     #[rustfmt::skip]
@@ -493,7 +494,7 @@ async fn undelivered_records_fail_the_run_and_leave_no_manifest() {
             && last.contains("of 2000 records were not delivered")
             && last.contains("timed out")
             && last.contains("lost: sequence numbers 0")
-            && last.ends_with("manifest not written"),
+            && last.ends_with("marks them"),
         "{err}"
     );
     assert!(
@@ -501,10 +502,26 @@ async fn undelivered_records_fail_the_run_and_leave_no_manifest() {
         "{}",
         stdout(&out)
     );
-    let left = std::fs::read_dir(dir.path())
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(left, 0, "no manifest, no partial file");
+    // The manifest names the lost records, and the topic (read by a second reader) lacks them.
+    let written = read_manifest(&manifest_path);
+    let lost: u64 = written.lost.iter().map(|r| r.last - r.first + 1).sum();
+    assert!(lost > 0 && written.lost[0].first == 0, "{:?}", written.lost);
+    let topic_name = shared::Topic::new(&topic).unwrap_or_else(|e| panic!("{e}"));
+    let marks =
+        pipeline::kafka::watermarks(&SHARED.config().kafka, &topic_name, Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_default();
+    let on_topic: u64 = marks.iter().map(|(_, low, high)| (high - low) as u64).sum();
+    assert_eq!(on_topic + lost, written.total_events, "{:?}", written.lost);
+    // Verifying a batch against it is refused before any Spark work.
+    let verify = SHARED.run(&["batch", "--topic", &topic, "--verify", &manifest]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stdout(&verify));
+    assert!(
+        stderr(&verify).contains("comes from a run that lost records"),
+        "{}",
+        stderr(&verify)
+    );
 }
 
 /// A port nothing listens on.

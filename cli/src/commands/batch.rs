@@ -103,8 +103,18 @@ async fn read_manifests(paths: &[PathBuf]) -> anyhow::Result<Vec<Manifest>> {
         let text = tokio::fs::read_to_string(path)
             .await
             .with_context(|| format!("cannot read manifest {}", path.display()))?;
-        let manifest = serde_json::from_str(&text)
+        let manifest: Manifest = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a manifest written by produce", path.display()))?;
+        if let Some(first) = manifest.lost.first() {
+            anyhow::bail!(
+                "{} comes from a run that lost records (sequence numbers {}–{} and {} more ranges): \
+                 the topic cannot reconcile with it; produce the run again",
+                path.display(),
+                first.first,
+                first.last,
+                manifest.lost.len() - 1
+            );
+        }
         manifests.push(manifest);
     }
     Ok(manifests)

@@ -8,6 +8,7 @@ use pipeline::produce::{
     self, Percentiles, ProduceError, ProduceReport, Progress, Shutdown, Stopped,
 };
 use pipeline::settings::{Config, ProduceConfig};
+use shared::generator::SequenceRange;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -200,8 +201,26 @@ async fn finish(request: &ProduceConfig, report: &ProduceReport) -> anyhow::Resu
             ranges if ranges.is_empty() => String::new(),
             ranges => format!("; lost: sequence numbers {ranges}"),
         };
+        // The manifest is still the truth of what was sent; it names the records that never
+        // arrived, and `batch --verify` refuses it rather than reconcile a short topic.
+        let manifest = match &request.manifest {
+            Some(path) => {
+                let mut marked = report.manifest.clone();
+                marked.lost = report
+                    .lost
+                    .iter()
+                    .map(|r| SequenceRange {
+                        first: *r.start(),
+                        last: *r.end(),
+                    })
+                    .collect();
+                write_manifest(path, &marked).await?;
+                format!("; manifest {} marks them", path.display())
+            }
+            None => String::new(),
+        };
         bail!(
-            "{missing} of {} records were not delivered{why}{which}{not_written}",
+            "{missing} of {} records were not delivered{why}{which}{manifest}",
             report.sent
         );
     }

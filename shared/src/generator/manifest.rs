@@ -109,6 +109,19 @@ pub struct Manifest {
     pub out_of_order_ids: Vec<String>,
     /// Where the poison pills are.
     pub poison: PoisonPills,
+    /// Records of the run that were never delivered, as ranges of sequence numbers (0 = the
+    /// run's first record); empty when every record reached the topic.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<SequenceRange>,
+}
+
+/// Sequence numbers `first..=last` of a run's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceRange {
+    /// The first.
+    pub first: u64,
+    /// The last (inclusive).
+    pub last: u64,
 }
 
 /// Builds a [`Manifest`] from the events as they are produced.
@@ -136,6 +149,7 @@ impl ManifestBuilder {
                 late_ids: Vec::new(),
                 out_of_order_ids: Vec::new(),
                 poison: PoisonPills::default(),
+                lost: Vec::new(),
             },
         }
     }

@@ -44,7 +44,7 @@ mod traffic;
 mod tests;
 
 pub use clicks::Impression;
-pub use manifest::{Manifest, ManifestBuilder, PoisonPills, Tally};
+pub use manifest::{Manifest, ManifestBuilder, PoisonPills, SequenceRange, Tally};
 pub use options::{
     FaultOptions, GeneratorConfig, GeneratorOptions, OptionsError, TrafficCurve, MAX_CATALOG,
     MAX_COST_MEDIAN, MAX_COST_SPREAD, MAX_EXPONENT, MAX_START_MS, RATE_RANGE,
