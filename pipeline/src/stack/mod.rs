@@ -31,6 +31,9 @@ pub struct ServiceStatus {
     pub problem: Option<String>,
 }
 
+/// How long a service killed a moment ago may take to let go of its ports.
+const EXIT_GRACE: Duration = Duration::from_secs(15);
+
 /// What `up` did for one service.
 #[derive(Debug, Clone)]
 pub struct Started {
@@ -103,6 +106,7 @@ impl Stack {
         let mut fresh = Vec::new();
         for service in Service::ALL {
             if self.running_pid(service).is_none() {
+                self.clear_stale_pid(service, progress).await;
                 self.check_ports(service)?;
                 fresh.push(service);
             }
@@ -145,6 +149,24 @@ impl Stack {
             self.default_compatibility().await;
         }
         Ok(vec![kafka, registry, spark])
+    }
+
+    /// A pid file without a running service of ours is left by a crash (`kill -9`, an OOM kill, a
+    /// power cut). A process killed a moment ago may still be exiting and holding its ports, so
+    /// it gets [`EXIT_GRACE`] to go before the ports are checked; then the stale file is removed.
+    async fn clear_stale_pid(&self, service: Service, progress: Progress<'_>) {
+        let pid_file = self.pid_file(service);
+        let Some(pid) = process::read_pid(&pid_file) else {
+            return;
+        };
+        if process::is_exiting(pid) {
+            process::wait_until_gone(pid, EXIT_GRACE).await;
+        }
+        progress(&format!(
+            "{} was not stopped by kafka-demo (pid {pid} is gone); starting it again",
+            service.name()
+        ));
+        let _ = std::fs::remove_file(&pid_file);
     }
 
     fn check_ports(&self, service: Service) -> Result<(), StackError> {
@@ -320,6 +342,75 @@ impl Stack {
                 progress(&format!("deleted {}", dir.display()));
             }
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{default_port, Ports, Versions};
+    use std::process::Command;
+
+    fn stack_in(dir: &std::path::Path) -> Stack {
+        Stack::new(StackConfig {
+            data_dir: dir.to_path_buf(),
+            cache_dir: dir.join("cache"),
+            ports: Ports {
+                kafka: default_port::KAFKA,
+                kafka_controller: default_port::KAFKA_CONTROLLER,
+                registry: default_port::REGISTRY,
+                registry_management: default_port::REGISTRY_MANAGEMENT,
+                spark: default_port::SPARK,
+            },
+            versions: Versions {
+                kafka: String::new(),
+                apicurio: String::new(),
+                spark: String::new(),
+            },
+        })
+    }
+
+    /// What `kill -9` leaves: a pid file naming a process that is gone.
+    #[tokio::test]
+    async fn a_pid_file_left_by_a_killed_service_is_cleared() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let stack = stack_in(dir.path());
+        let kafka = stack.service_dir(Service::Kafka);
+        std::fs::create_dir_all(&kafka)?;
+        let mut child = Command::new("sleep").arg("600").spawn()?;
+        std::fs::write(stack.pid_file(Service::Kafka), format!("{}\n", child.id()))?;
+        assert_eq!(
+            stack.running_pid(Service::Kafka),
+            None,
+            "not ours: no marker"
+        );
+        child.kill()?;
+        child.wait()?;
+
+        let said = std::sync::Mutex::new(Vec::new());
+        let progress = |line: &str| {
+            if let Ok(mut said) = said.lock() {
+                said.push(line.to_owned());
+            }
+        };
+        let begun = Instant::now();
+        stack.clear_stale_pid(Service::Kafka, &progress).await;
+        assert!(
+            begun.elapsed() < EXIT_GRACE,
+            "a gone process is not waited on"
+        );
+        assert!(!stack.pid_file(Service::Kafka).exists());
+        let said = said.lock().map(|s| s.join("\n")).unwrap_or_default();
+        assert!(
+            said.starts_with("kafka was not stopped by kafka-demo"),
+            "{said}"
+        );
+
+        // Nothing to clear: nothing said.
+        stack
+            .clear_stale_pid(Service::Registry, &|line| panic!("{line}"))
+            .await;
         Ok(())
     }
 }
