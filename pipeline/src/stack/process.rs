@@ -59,13 +59,6 @@ pub(crate) fn command_line(pid: u32) -> Option<String> {
     Some(text.trim().to_owned())
 }
 
-/// Whether `pid` is a process on its way out: alive, but with no command line left to read. A
-/// process killed a moment ago reads like this while the kernel tears it down (unmapping a
-/// JVM's heap takes a while), and until then it still holds its listening ports.
-pub(crate) fn is_exiting(pid: u32) -> bool {
-    is_alive(pid) && command_line(pid).is_none_or(|cmd| cmd.is_empty())
-}
-
 /// Sends SIGTERM, waits up to `grace` for the process to go, then kills it.
 /// Returns `true` when it stopped by itself.
 pub(crate) async fn terminate(pid: u32, grace: Duration) -> bool {
@@ -83,8 +76,7 @@ pub(crate) async fn terminate(pid: u32, grace: Duration) -> bool {
     false
 }
 
-/// Waits up to `deadline` for `pid` to be gone; `true` when it went.
-pub(crate) async fn wait_until_gone(pid: u32, deadline: Duration) -> bool {
+async fn wait_until_gone(pid: u32, deadline: Duration) -> bool {
     let check = async {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         while is_alive(pid) {
@@ -194,20 +186,6 @@ mod tests {
         let exe = cmd.split(' ').next().unwrap_or_default().to_owned();
         assert!(is_ours(me, &exe));
         assert!(!is_ours(me, "/no/such/marker"));
-    }
-
-    #[test]
-    fn only_a_process_without_a_command_line_is_exiting() -> io::Result<()> {
-        assert!(
-            !is_exiting(std::process::id()),
-            "running, with a command line"
-        );
-        let mut child = Command::new("sleep").arg("600").spawn()?;
-        let pid = child.id();
-        child.kill()?;
-        child.wait()?;
-        assert!(!is_alive(pid) && !is_exiting(pid), "gone is not exiting");
-        Ok(())
     }
 
     #[test]
