@@ -6,7 +6,7 @@ CARGO      ?= cargo
 BIN        := target/debug/kafka-demo
 TEST_STACK := target/tmp/kafka-demo-test-stack-shared
 
-.PHONY: run test lint setup setup-test build frontend e2e bench fuzz stop status wasm-check
+.PHONY: run test lint setup setup-test build frontend e2e bench fuzz chaos stop status wasm-check
 
 run: setup build frontend
 	$(BIN) stack up
@@ -40,6 +40,11 @@ fuzz:
 bench: setup-test build frontend
 	$(CARGO) build --release -p kafka-demo -p kafka-demo-bench
 	cd e2e && node bench/all.mjs
+
+# Services killed with kill -9 mid-work on private stacks; each scenario prints its figures
+# (see README, Chaos suite). Scenarios run one at a time: one stack at a time on 2 cores.
+chaos: setup-test build
+	$(CARGO) test -p kafka-demo --test chaos -- --include-ignored --test-threads=1 --nocapture
 
 lint: setup
 	python3 scripts/module-cycles.py

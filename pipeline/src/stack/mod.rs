@@ -31,6 +31,9 @@ pub struct ServiceStatus {
     pub problem: Option<String>,
 }
 
+/// How long a service killed a moment ago may take to let go of its ports.
+const EXIT_GRACE: Duration = Duration::from_secs(15);
+
 /// What `up` did for one service.
 #[derive(Debug, Clone)]
 pub struct Started {
@@ -103,6 +106,7 @@ impl Stack {
         let mut fresh = Vec::new();
         for service in Service::ALL {
             if self.running_pid(service).is_none() {
+                self.clear_stale_pid(service, progress).await;
                 self.check_ports(service)?;
                 fresh.push(service);
             }
@@ -145,6 +149,35 @@ impl Stack {
             self.default_compatibility().await;
         }
         Ok(vec![kafka, registry, spark])
+    }
+
+    /// A pid file without a running service of ours is left by a crash (`kill -9`, an OOM kill, a
+    /// power cut). A process killed a moment ago still holds its ports while the kernel tears it
+    /// down (its pid may already read as a zombie while its other threads exit; unmapping a JVM's
+    /// heap takes a while), so the ports get [`EXIT_GRACE`] to come free before they are checked;
+    /// then the stale file is removed.
+    async fn clear_stale_pid(&self, service: Service, progress: Progress<'_>) {
+        let pid_file = self.pid_file(service);
+        let Some(pid) = process::read_pid(&pid_file) else {
+            return;
+        };
+        progress(&format!(
+            "{} was not stopped by kafka-demo (pid {pid} no longer runs); starting it again",
+            service.name()
+        ));
+        let ports: Vec<u16> = service
+            .ports(&self.config.ports)
+            .iter()
+            .map(|(port, _, _)| *port)
+            .collect();
+        let freed = async {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            while !ports.iter().all(|port| process::port_is_free(*port)) {
+                tick.tick().await;
+            }
+        };
+        let _ = tokio::time::timeout(EXIT_GRACE, freed).await;
+        let _ = std::fs::remove_file(&pid_file);
     }
 
     fn check_ports(&self, service: Service) -> Result<(), StackError> {
@@ -320,6 +353,101 @@ impl Stack {
                 progress(&format!("deleted {}", dir.display()));
             }
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Ports, Versions};
+    use std::net::TcpListener;
+    use std::process::Command;
+
+    /// A port nothing listens on now.
+    fn free_port() -> std::io::Result<u16> {
+        Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    }
+
+    fn stack_in(dir: &std::path::Path) -> std::io::Result<Stack> {
+        Ok(Stack::new(StackConfig {
+            data_dir: dir.to_path_buf(),
+            cache_dir: dir.join("cache"),
+            ports: Ports {
+                kafka: free_port()?,
+                kafka_controller: free_port()?,
+                registry: free_port()?,
+                registry_management: free_port()?,
+                spark: free_port()?,
+            },
+            versions: Versions {
+                kafka: String::new(),
+                apicurio: String::new(),
+                spark: String::new(),
+            },
+        }))
+    }
+
+    /// What `kill -9` leaves: a pid file naming a process that is gone.
+    fn killed_service(stack: &Stack, service: Service) -> std::io::Result<()> {
+        std::fs::create_dir_all(stack.service_dir(service))?;
+        let mut child = Command::new("sleep").arg("600").spawn()?;
+        std::fs::write(stack.pid_file(service), format!("{}\n", child.id()))?;
+        let ours = stack.running_pid(service);
+        child.kill()?;
+        child.wait()?;
+        assert_eq!(ours, None, "not ours: its command line lacks the marker");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_pid_file_left_by_a_killed_service_is_cleared() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let stack = stack_in(dir.path())?;
+        killed_service(&stack, Service::Kafka)?;
+        let said = std::sync::Mutex::new(Vec::new());
+        let progress = |line: &str| {
+            if let Ok(mut said) = said.lock() {
+                said.push(line.to_owned());
+            }
+        };
+        let begun = Instant::now();
+        stack.clear_stale_pid(Service::Kafka, &progress).await;
+        assert!(begun.elapsed() < EXIT_GRACE, "free ports are not waited on");
+        assert!(!stack.pid_file(Service::Kafka).exists());
+        let said = said.lock().map(|s| s.join("\n")).unwrap_or_default();
+        assert!(
+            said.starts_with("kafka was not stopped by kafka-demo"),
+            "{said}"
+        );
+
+        // Nothing to clear: nothing said.
+        stack
+            .clear_stale_pid(Service::Registry, &|line| panic!("{line}"))
+            .await;
+        Ok(())
+    }
+
+    /// A killed process holds its ports until the kernel has torn it down: `up` waits for them
+    /// rather than calling them busy.
+    #[tokio::test]
+    async fn the_ports_of_a_killed_service_are_waited_for() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let stack = stack_in(dir.path())?;
+        killed_service(&stack, Service::Spark)?;
+        let holder = TcpListener::bind(("127.0.0.1", stack.config.ports.spark))?;
+        let waiting = tokio::time::timeout(
+            Duration::from_millis(500),
+            stack.clear_stale_pid(Service::Spark, &|_| {}),
+        )
+        .await;
+        assert!(waiting.is_err(), "still waiting while the port is held");
+        assert!(stack.pid_file(Service::Spark).exists());
+        drop(holder);
+        let begun = Instant::now();
+        stack.clear_stale_pid(Service::Spark, &|_| {}).await;
+        assert!(begun.elapsed() < EXIT_GRACE);
+        assert!(!stack.pid_file(Service::Spark).exists());
         Ok(())
     }
 }

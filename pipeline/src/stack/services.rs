@@ -148,11 +148,18 @@ async fn format_kafka_storage(dir: &Path, classpath: &str, props: &Path) -> Resu
     })
 }
 
-/// 16 random bytes, URL-safe base64 without padding: the form KRaft wants.
+/// 16 random bytes, URL-safe base64 without padding: the form KRaft wants. Like Kafka's own
+/// `random-uuid`, never one starting with `-`, which the storage tool would read as a flag (one
+/// fresh stack in 64 failed to format before).
 fn cluster_id() -> String {
     use base64::Engine as _;
-    let bytes: [u8; 16] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    loop {
+        let bytes: [u8; 16] = rand::random();
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 /// The registry, persisting to an H2 file in its folder, BACKWARD by default like Confluent's.
@@ -266,6 +273,8 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(id, cluster_id());
+        // One id in 64 would start with `-` if it were allowed to.
+        assert!((0..2000).all(|_| !cluster_id().starts_with('-')));
     }
 
     #[test]
