@@ -28,6 +28,28 @@ pub enum SchemaProblem {
         /// What the Avro parser said.
         message: String,
     },
+    /// Larger than any schema the playground takes: refused before parsing, so a pasted
+    /// megabyte-sized text never stalls the page or the bridge.
+    #[error("the schema is {} long; the playground takes schemas up to {}", size(*bytes), size(*limit))]
+    TooLarge {
+        /// The text's length in bytes.
+        bytes: usize,
+        /// [`MAX_SCHEMA_BYTES`].
+        limit: usize,
+    },
+}
+
+/// The longest schema text taken, in bytes. Real schemas are kilobytes; a registry's request
+/// limit is about a megabyte.
+pub const MAX_SCHEMA_BYTES: usize = 1 << 20;
+
+/// A byte count as people read it.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.0} KB", b as f64 / (1 << 10) as f64),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// A schema that parsed, with what a person wants to know about it.
@@ -47,6 +69,12 @@ pub struct Described {
 
 /// Parses `text` as an Avro schema, or says exactly what is wrong.
 pub fn validate(text: &str) -> Result<Described, SchemaProblem> {
+    if text.len() > MAX_SCHEMA_BYTES {
+        return Err(SchemaProblem::TooLarge {
+            bytes: text.len(),
+            limit: MAX_SCHEMA_BYTES,
+        });
+    }
     let json: Value = serde_json::from_str(text).map_err(|e| SchemaProblem::Json {
         line: e.line(),
         column: e.column(),
@@ -152,21 +180,32 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        // A 10 MB schema: a record of 200,000 fields is parsed and described, not refused.
-        let fields: Vec<String> = (0..200_000)
-            .map(|i| {
-                format!(
-                    r#"{{"name":"f{i}","type":"string","doc":"{}"}}"#,
-                    "x".repeat(20)
-                )
-            })
-            .collect();
-        let big = format!(
-            r#"{{"type":"record","name":"big","fields":[{}]}}"#,
-            fields.join(",")
-        );
+        // A 10 MB schema is refused by its size before anything parses it; the largest that is
+        // taken still parses.
+        let field = |i: usize| {
+            format!(
+                r#"{{"name":"f{i}","type":"string","doc":"{}"}}"#,
+                "x".repeat(20)
+            )
+        };
+        let record = |n: usize| {
+            let fields: Vec<String> = (0..n).map(field).collect();
+            format!(
+                r#"{{"type":"record","name":"big","fields":[{}]}}"#,
+                fields.join(",")
+            )
+        };
+        let big = record(200_000);
         assert!(big.len() > 10_000_000, "{}", big.len());
-        assert_eq!(valid(&big).fields, 200_000);
+        match validate(&big) {
+            Err(e @ SchemaProblem::TooLarge { .. }) => {
+                assert!(e.to_string().contains("up to 1.0 MB"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let largest = record(MAX_SCHEMA_BYTES / 70);
+        assert!(largest.len() <= MAX_SCHEMA_BYTES, "{}", largest.len());
+        assert_eq!(valid(&largest).fields, MAX_SCHEMA_BYTES / 70);
     }
 
     fn valid(text: &str) -> Described {

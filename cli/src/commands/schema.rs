@@ -155,7 +155,9 @@ fn explain_problem(file: &Path, text: &str, problem: &SchemaProblem) -> String {
                 file.display()
             )
         }
-        SchemaProblem::Avro { .. } => format!("{}: {problem}", file.display()),
+        SchemaProblem::Avro { .. } | SchemaProblem::TooLarge { .. } => {
+            format!("{}: {problem}", file.display())
+        }
     }
 }
 

@@ -162,13 +162,18 @@ fn line_count(text: &str) -> usize {
     text.split('\n').count()
 }
 
-/// The width of the longest line in characters, so the text area grows instead of clipping.
+/// The widest the text area grows, in characters; longer lines scroll. A pasted text of one
+/// multi-megabyte line would otherwise ask the browser to lay out millions of columns.
+const MAX_COLUMNS: usize = 240;
+
+/// The width of the longest line in characters, so the text area grows instead of clipping (up
+/// to [`MAX_COLUMNS`]).
 fn widest_line(text: &str) -> usize {
     text.split('\n')
-        .map(|l| l.chars().count())
+        .map(|l| l.chars().take(MAX_COLUMNS).count())
         .max()
         .unwrap_or(0)
-        .max(60)
+        .clamp(60, MAX_COLUMNS)
 }
 
 /// A validation problem in words: where, for JSON; which field, for Avro.
@@ -187,6 +192,7 @@ pub fn problem_text(problem: &SchemaProblem) -> String {
             field: None,
             message,
         } => message.clone(),
+        too_large @ SchemaProblem::TooLarge { .. } => too_large.to_string(),
     }
 }
 

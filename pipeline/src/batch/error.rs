@@ -78,6 +78,16 @@ impl BatchError {
                     plain(&reason)
                 },
             },
+            // The gRPC client says only "transport error" when the server went away mid-call.
+            E::Spark(message) | E::Client(message) if message.contains("transport error") => {
+                Self::Spark {
+                    step,
+                    message: "the connection to Spark Connect was lost (the server stopped, or \
+                              the network failed); once it runs again (`kafka-demo stack up` for \
+                              the local stack), run the job again"
+                        .into(),
+                }
+            }
             E::Spark(message) | E::Client(message) => Self::Spark {
                 step,
                 message: plain(&message),
@@ -88,5 +98,32 @@ impl BatchError {
                 message: format!("no answer within {t:?}"),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spark::SparkOpError;
+
+    #[test]
+    fn a_lost_connection_says_so_and_what_to_do() {
+        let lost = BatchError::spark(
+            "reading",
+            SparkOpError::Spark("Unknown: transport error".into()),
+        );
+        let said = lost.to_string();
+        assert!(
+            said.contains("connection to Spark Connect was lost"),
+            "{said}"
+        );
+        let other = BatchError::spark(
+            "reading",
+            SparkOpError::Spark("AnalysisException: x".into()),
+        );
+        assert_eq!(
+            other.to_string(),
+            "Spark failed while reading: AnalysisException: x"
+        );
     }
 }
