@@ -130,16 +130,33 @@ impl Stack {
             ));
         }
         let deadline = begun + timeout;
-        let (fresh, pids) = (&fresh, &pids);
+        let (fresh, pids, art) = (&fresh, &pids, &art);
         let waits = Service::ALL.map(|service| async move {
             let pid = pids
                 .iter()
                 .find(|(s, _)| *s == service)
                 .and_then(|(_, pid)| *pid);
-            self.wait_ready(service, pid, begun, deadline).await?;
+            let mut started = fresh.contains(&service);
+            match self.wait_ready(service, pid, begun, deadline).await {
+                // Found running but gone before it answered: it was killed a moment before `up`
+                // looked (a JVM takes a while to die). Start it again, as after any crash.
+                Err(StackError::Exited { .. }) if !started => {
+                    self.clear_stale_pid(service, progress).await;
+                    self.check_ports(service)?;
+                    let pid = self.start(service, art).await?;
+                    progress(&format!(
+                        "started {} (log: {})",
+                        service.name(),
+                        self.log_file(service).display()
+                    ));
+                    started = true;
+                    self.wait_ready(service, Some(pid), begun, deadline).await?;
+                }
+                other => other?,
+            }
             Ok::<_, StackError>(Started {
                 service,
-                started: fresh.contains(&service),
+                started,
                 ready_after: begun.elapsed(),
             })
         });
