@@ -109,12 +109,6 @@ fn is_not_found(error: &RegistryError) -> bool {
         || error.code() == Some(registry::SCHEMA_NOT_FOUND)
 }
 
-/// Decodes an Avro body that must be exactly one record of `writer`, the body checked first so a
-/// hostile one cannot make the decoder allocate or recurse without bound.
-pub fn decode_body(writer: &Schema, body: &[u8]) -> Result<Value, String> {
-    CheckedSchema::new(writer).decode(body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,12 +173,24 @@ mod tests {
 
     /// Six bytes announcing an array of 500 million ints: unchecked, apache-avro would ask for
     /// gigabytes and abort the process; checked, the record is a poison pill.
-    #[test]
-    fn a_body_announcing_more_than_it_holds_is_refused_not_allocated() {
-        let writer = Schema::parse_str(
-            r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"array","items":"int"}}]}"#,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+    #[tokio::test]
+    async fn a_body_announcing_more_than_it_holds_is_a_poison_pill_not_an_allocation() {
+        let mut d = decoder();
+        d.preload(
+            SchemaId(7),
+            Some(parse(
+                r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"array","items":"int"}}]}"#,
+            )),
+        );
+        let record = |body: &[u8]| {
+            let mut out = Vec::new();
+            Frame {
+                schema_id: SchemaId(7),
+                body,
+            }
+            .write_to(&mut out);
+            out
+        };
         // Zig-zag varint of 500,000,000 (1,000,000,000 before zig-zag), then nothing.
         let mut body = Vec::new();
         let mut n: u64 = 1_000_000_000;
@@ -193,9 +199,18 @@ mod tests {
             n >>= 7;
         }
         body.push(n as u8);
-        let refused = decode_body(&writer, &body);
-        assert!(refused.is_err(), "{refused:?}");
-        let ok = decode_body(&writer, &[2, 14, 0]);
+        let refused = decode(&mut d, &record(&body)).await;
+        assert!(
+            matches!(
+                refused,
+                Err(PoisonReason::Undecodable {
+                    id: SchemaId(7),
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        let ok = decode(&mut d, &record(&[2, 14, 0])).await.map(|r| r.value);
         assert_eq!(
             ok,
             Ok(Value::Record(vec![(
