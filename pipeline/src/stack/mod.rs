@@ -119,15 +119,10 @@ impl Stack {
             .map(|s| (*s, self.running_pid(*s)))
             .collect();
         for service in &fresh {
-            let pid = self.start(*service, &art).await?;
+            let pid = self.start(*service, &art, progress).await?;
             if let Some(entry) = pids.iter_mut().find(|(s, _)| s == service) {
                 entry.1 = Some(pid);
             }
-            progress(&format!(
-                "started {} (log: {})",
-                service.name(),
-                self.log_file(*service).display()
-            ));
         }
         let deadline = begun + timeout;
         let (fresh, pids, art) = (&fresh, &pids, &art);
@@ -143,12 +138,7 @@ impl Stack {
                 Err(StackError::Exited { .. }) if !started => {
                     self.clear_stale_pid(service, progress).await;
                     self.check_ports(service)?;
-                    let pid = self.start(service, art).await?;
-                    progress(&format!(
-                        "started {} (log: {})",
-                        service.name(),
-                        self.log_file(service).display()
-                    ));
+                    let pid = self.start(service, art, progress).await?;
                     started = true;
                     self.wait_ready(service, Some(pid), begun, deadline).await?;
                 }
@@ -211,7 +201,13 @@ impl Stack {
         Ok(())
     }
 
-    async fn start(&self, service: Service, art: &artifacts::Artifacts) -> Result<u32, StackError> {
+    /// Starts `service` in the background and says where its log goes.
+    async fn start(
+        &self,
+        service: Service,
+        art: &artifacts::Artifacts,
+        progress: Progress<'_>,
+    ) -> Result<u32, StackError> {
         let dir = self.service_dir(service);
         services::create_dirs(&dir)?;
         let ports = &self.config.ports;
@@ -221,8 +217,14 @@ impl Stack {
             Service::Spark => services::spark_command(&dir, ports, art),
         };
         let log = self.log_file(service);
-        process::spawn_detached(&mut cmd, &log, &self.pid_file(service))
-            .map_err(|e| StackError::io("start java for", &dir, e))
+        let pid = process::spawn_detached(&mut cmd, &log, &self.pid_file(service))
+            .map_err(|e| StackError::io("start java for", &dir, e))?;
+        progress(&format!(
+            "started {} (log: {})",
+            service.name(),
+            log.display()
+        ));
+        Ok(pid)
     }
 
     /// Polls the service's readiness probe until it answers, its process dies, or `deadline`.
