@@ -10,7 +10,7 @@
 use crate::kafka::{self, KafkaOpError};
 use crate::produce::rate::TokenBucket;
 use crate::settings::KafkaConfig;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
@@ -70,6 +70,10 @@ pub struct Tail {
     topic: Topic,
     partitions: Vec<i32>,
     consumer: Arc<StreamConsumer>,
+    /// A client of its own for the partitions' ends: asking the reading consumer for them
+    /// while it is paced stalls its fetching for good (librdkafka stops fetching after the first
+    /// response per partition), which a limited tail in workshop mode ran into.
+    ends: Arc<BaseConsumer>,
     pace: Pace,
 }
 
@@ -130,11 +134,15 @@ pub async fn open(
             .map_err(read_error)?;
     }
     consumer.assign(&assignment).map_err(read_error)?;
+    let ends: BaseConsumer = kafka::client_config(kafka_config)
+        .create()
+        .map_err(read_error)?;
     Ok(Tail {
         id,
         topic: topic.clone(),
         partitions,
         consumer: Arc::new(consumer),
+        ends: Arc::new(ends),
         pace: Pace::new(limit),
     })
 }
@@ -264,7 +272,7 @@ impl Tail {
 
     /// Each partition's position and end; an end Kafka does not give in time is left out.
     async fn lag(&self, positions: &Positions) -> TailLag {
-        let consumer = Arc::clone(&self.consumer);
+        let consumer = Arc::clone(&self.ends);
         let topic = self.topic.to_string();
         let partitions = self.partitions.clone();
         let ends = tokio::task::spawn_blocking(move || {
@@ -300,8 +308,9 @@ impl Drop for Tail {
     fn drop(&mut self) {
         // Closing a consumer can block briefly; never on a runtime worker.
         let consumer = Arc::clone(&self.consumer);
+        let ends = Arc::clone(&self.ends);
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            drop(handle.spawn_blocking(move || drop(consumer)));
+            drop(handle.spawn_blocking(move || drop((consumer, ends))));
         }
     }
 }
