@@ -96,10 +96,10 @@ async fn check_and_record(
         .unwrap_or_default();
     let mut check = run_check(step, answer, name, &seen, state).await;
     check.checked_at_ms = now_ms();
-    if let Some(snapshot) = snapshot {
-        attendees.record(name, snapshot.generation, &check, quiet);
+    match snapshot {
+        Some(snapshot) => attendees.record(name, snapshot.generation, &check, quiet),
+        None => check,
     }
-    check
 }
 
 /// One step's check against the services and the attendee's evidence.
@@ -129,7 +129,7 @@ async fn run_check(
                 .map(|found: Position| checks::consume(partition, offset, &found)),
         },
         Step::Batch => Ok(checks::batch(answer, seen)),
-        Step::Stream => Ok(checks::stream(seen.closed.as_ref())),
+        Step::Stream => Ok(checks::stream(seen.closed.as_ref(), seen.stream_standing())),
         Step::Evolve => probe::subject(client, &subject)
             .await
             .map(|s| checks::evolve(&s, seen)),

@@ -5,7 +5,7 @@ use pipeline::batch::range::parse_time;
 use pipeline::batch::{run_name, BatchRequest, Bound, POISON_LISTED};
 use pipeline::settings::{Compression, KeyField, ProduceConfig, DEFAULT_DELIVERY_TIMEOUT};
 use pipeline::stream::{StreamRequest, Trigger};
-use shared::generator::{FaultOptions, GeneratorConfig, GeneratorOptions};
+use shared::generator::{FaultOptions, GeneratorConfig, GeneratorOptions, PAGE_EVENTS_PER_SECOND};
 use shared::protocol::{BatchSpec, ProduceSpec, StreamSpec, StreamTrigger};
 use std::path::Path;
 use std::time::Duration;
@@ -16,8 +16,10 @@ const PAGE_MAX_COUNT: u64 = 100_000_000;
 const PAGE_MAX_PARTITIONS: i32 = 64;
 
 /// A produce run as the page asked for it, checked like the CLI's flags. The page never writes a
-/// manifest file and keys by impression id. A refusal is a sentence for the page.
-pub(crate) fn produce(spec: &ProduceSpec) -> Result<ProduceConfig, String> {
+/// manifest file and keys by impression id; its clicks are [`PAGE_EVENTS_PER_SECOND`] per second
+/// of event time from `start_ms` (the generator's default time when `None`). A refusal is a
+/// sentence for the page.
+pub(crate) fn produce(spec: &ProduceSpec, start_ms: Option<i64>) -> Result<ProduceConfig, String> {
     let refuse = |what: String| Err(what);
     match spec.count {
         Some(0) => return refuse("the record count must be at least 1".into()),
@@ -37,8 +39,11 @@ pub(crate) fn produce(spec: &ProduceSpec) -> Result<ProduceConfig, String> {
         ));
     }
     let third = spec.poison / 3.0;
+    let defaults = GeneratorOptions::default();
     let options = GeneratorOptions {
         seed: spec.seed,
+        start_ms: start_ms.unwrap_or(defaults.start_ms),
+        events_per_second: PAGE_EVENTS_PER_SECOND,
         faults: FaultOptions {
             late: spec.late,
             duplicate: spec.duplicates,
@@ -47,7 +52,7 @@ pub(crate) fn produce(spec: &ProduceSpec) -> Result<ProduceConfig, String> {
             truncated: third,
             ..FaultOptions::default()
         },
-        ..GeneratorOptions::default()
+        ..defaults
     };
     Ok(ProduceConfig {
         topic: spec.topic.clone(),

@@ -598,8 +598,14 @@ async fn the_page_produces_and_tails_over_the_websocket() {
                 job,
                 schema,
                 topic_created,
+                event_start_ms,
             }) => {
                 assert!(topic_created, "a new topic is created");
+                assert_eq!(
+                    event_start_ms,
+                    shared::generator::GeneratorOptions::default().start_ms,
+                    "an empty topic's event time starts at the generator's default"
+                );
                 (job, schema.id)
             }
             other => panic!("{other:?}"),

@@ -410,6 +410,10 @@ pub enum Response {
         schema: RegisteredSchema,
         /// Whether the topic was created for this run.
         topic_created: bool,
+        /// Event time of the run's first click, ms since the epoch: where the topic's event
+        /// time stood, so that every run moves it on.
+        #[serde(default)]
+        event_start_ms: i64,
     },
     /// Answer to `RunBatch`: the job is under way.
     BatchStarted {
@@ -906,6 +910,9 @@ mod tests {
             Response::StepChecked(StepCheck {
                 step: Step::Consume,
                 done: false,
+                state: crate::workshop::StepState::Failed,
+                started_at_ms: 1,
+                passed_at_ms: 0,
                 summary: "0:3 decodes fine".into(),
                 missing: vec!["a poison pill's position".into()],
                 checked_at_ms: 1,
@@ -931,6 +938,7 @@ mod tests {
                 job: JobId(1),
                 schema: registered,
                 topic_created: true,
+                event_start_ms: 1_704_067_200_000,
             },
             Response::SchemaText {
                 id: SchemaId(3),
@@ -1242,7 +1250,7 @@ mod tests {
                 json!({"type": "reply", "data": {"id": 1, "response": {"type": "joined", "data": {
                     "name": "ada", "prefix": "ada.",
                     "limits": {"produce_rate": 500.0, "tail_rate": 2000, "spark_jobs": 1},
-                    "progress": {"steps": [{"step": "schema", "done": false, "summary": "not checked yet", "missing": [], "checked_at_ms": 0}]}
+                    "progress": {"steps": [{"step": "schema", "done": false, "state": "not_started", "started_at_ms": 0, "passed_at_ms": 0, "summary": "not checked yet", "missing": [], "checked_at_ms": 0}]}
                 }}}})
             )
         );

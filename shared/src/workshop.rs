@@ -222,13 +222,37 @@ impl Step {
     }
 }
 
+/// Where an attendee stands on one step, as the desk marks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    /// Nothing of the step is there yet.
+    #[default]
+    NotStarted,
+    /// Part of it is there (some records, a stream running, a report without an answer).
+    InProgress,
+    /// The last attempt was wrong (a schema lacking fields, a wrong answer).
+    Failed,
+    /// Everything the step asks for is there.
+    Passed,
+}
+
 /// The outcome of one step's check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepCheck {
     /// The step.
     pub step: Step,
-    /// Whether everything the step asks for is there.
+    /// Whether everything the step asks for is there (`state` is [`StepState::Passed`]).
     pub done: bool,
+    /// Where the attendee stands on it.
+    #[serde(default)]
+    pub state: StepState,
+    /// When a check first found the step begun, ms since the epoch (0: not yet).
+    #[serde(default)]
+    pub started_at_ms: i64,
+    /// When a check first found it passed (0: not yet).
+    #[serde(default)]
+    pub passed_at_ms: i64,
     /// What the check found, in one sentence.
     pub summary: String,
     /// What is still missing, one item per line; empty when done.
@@ -243,9 +267,53 @@ impl StepCheck {
         Self {
             step,
             done: false,
+            state: StepState::NotStarted,
+            started_at_ms: 0,
+            passed_at_ms: 0,
             summary: "not checked yet".into(),
             missing: Vec::new(),
             checked_at_ms: 0,
+        }
+    }
+
+    /// A verdict: `state` with what was found and what is missing (dropped once passed).
+    pub fn verdict(step: Step, state: StepState, summary: String, missing: Vec<String>) -> Self {
+        let done = state == StepState::Passed;
+        Self {
+            step,
+            done,
+            state,
+            started_at_ms: 0,
+            passed_at_ms: 0,
+            summary,
+            missing: if done { Vec::new() } else { missing },
+            checked_at_ms: 0,
+        }
+    }
+
+    /// This verdict as a follow-up of `earlier`: the times the step was first begun and first
+    /// passed carry over, or are set to `now_ms` when this verdict is the first to find them.
+    pub fn after(mut self, earlier: &StepCheck, now_ms: i64) -> Self {
+        self.started_at_ms = match earlier.started_at_ms {
+            0 if self.state != StepState::NotStarted => now_ms,
+            t => t,
+        };
+        self.passed_at_ms = match earlier.passed_at_ms {
+            0 if self.done => now_ms,
+            t => t,
+        };
+        if self.passed_at_ms != 0 && self.started_at_ms == 0 {
+            self.started_at_ms = self.passed_at_ms;
+        }
+        self
+    }
+
+    /// Time spent on the step: from its start to its pass, or to `now_ms` while not passed.
+    pub fn spent_ms(&self, now_ms: i64) -> Option<i64> {
+        match (self.started_at_ms, self.passed_at_ms) {
+            (0, _) => None,
+            (start, 0) => Some(now_ms.saturating_sub(start).max(0)),
+            (start, end) => Some(end.saturating_sub(start).max(0)),
         }
     }
 }
@@ -325,6 +393,38 @@ pub struct ResetReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_keeps_when_it_was_first_begun_and_first_passed() {
+        let fresh = StepCheck::unchecked(Step::Produce);
+        let nothing = StepCheck::verdict(Step::Produce, StepState::NotStarted, "x".into(), vec![])
+            .after(&fresh, 10);
+        assert_eq!((nothing.started_at_ms, nothing.passed_at_ms), (0, 0));
+        let some = StepCheck::verdict(
+            Step::Produce,
+            StepState::InProgress,
+            "x".into(),
+            vec!["y".into()],
+        )
+        .after(&nothing, 20);
+        assert_eq!((some.started_at_ms, some.passed_at_ms), (20, 0));
+        assert_eq!(some.spent_ms(50), Some(30));
+        let passed = StepCheck::verdict(
+            Step::Produce,
+            StepState::Passed,
+            "x".into(),
+            vec!["y".into()],
+        )
+        .after(&some, 90);
+        assert!(passed.done && passed.missing.is_empty());
+        assert_eq!((passed.started_at_ms, passed.passed_at_ms), (20, 90));
+        let again = StepCheck::verdict(Step::Produce, StepState::Passed, "x".into(), vec![])
+            .after(&passed, 120);
+        assert_eq!(again.spent_ms(500), Some(70), "the first pass counts");
+        let at_once = StepCheck::verdict(Step::Schema, StepState::Passed, "x".into(), vec![])
+            .after(&fresh, 40);
+        assert_eq!((at_once.started_at_ms, at_once.passed_at_ms), (40, 40));
+    }
 
     fn name(text: &str) -> AttendeeName {
         AttendeeName::new(text).unwrap_or_else(|e| panic!("{text}: {e}"))

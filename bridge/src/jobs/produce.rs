@@ -5,6 +5,7 @@ use super::registry::{millis, Jobs, Kind};
 use crate::outbox::Outgoing;
 use crate::state::AppState;
 use pipeline::produce::{self, ProduceError, ProduceReport, Progress, Stopped};
+use shared::generator::PAGE_EVENTS_PER_SECOND;
 use shared::protocol::{
     ErrorCode, ErrorInfo, JobId, ProduceFinished, ProduceSpec, ProduceUpdate, Push, Response,
     ServerMessage,
@@ -20,7 +21,10 @@ pub(crate) async fn start_produce(
     state: &AppState,
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
-    let mut request = crate::translate::produce(&spec).map_err(|message| ErrorInfo {
+    // Each run continues the topic's event time, so more clicks always move the watermark on.
+    let last = pipeline::produce::resume::latest_event_time(&state.inner.config, &spec.topic).await;
+    let start_ms = last.map(|ms| ms + (1000.0 / PAGE_EVENTS_PER_SECOND).ceil() as i64);
+    let mut request = crate::translate::produce(&spec, start_ms).map_err(|message| ErrorInfo {
         code: ErrorCode::BadRequest,
         message,
     })?;
@@ -37,6 +41,7 @@ pub(crate) async fn start_produce(
         job,
         schema: crate::schemas::registered(prepared.schema().clone()),
         topic_created: prepared.topic_created(),
+        event_start_ms: request.generator.options().start_ms,
     };
     let jobs = Arc::clone(jobs);
     let span = tracing::info_span!("job", kind = "produce", id = job.0, topic = %spec.topic);

@@ -130,35 +130,39 @@ impl Attendees {
         })
     }
 
-    /// Stores a check's outcome, unless the attendee was reset since it started. A recheck the
-    /// bridge ran by itself (`quiet`) is stored only when its verdict changed, so the pages are
-    /// not told about a new time alone.
+    /// Stores a check's outcome, unless the attendee was reset since it started, and returns it
+    /// as stored (with when the step was first begun and first passed). A recheck the bridge ran
+    /// by itself (`quiet`) is stored only when its verdict changed, so the pages are not told
+    /// about a new time alone.
     pub(crate) fn record(
         &self,
         name: &AttendeeName,
         generation: u64,
         check: &StepCheck,
         quiet: bool,
-    ) {
+    ) -> StepCheck {
         let people = self.lock();
         let Some(person) = people.get(name).filter(|p| p.generation == generation) else {
-            return;
+            return check.clone();
         };
+        let mut stored = check.clone();
         let changed = person.progress.send_if_modified(|progress| {
             let Some(slot) = progress.steps.iter_mut().find(|s| s.step == check.step) else {
                 return false;
             };
-            let same = (slot.done, &slot.summary, &slot.missing)
-                == (check.done, &check.summary, &check.missing);
+            stored = check.clone().after(slot, check.checked_at_ms);
+            let same = (slot.state, &slot.summary, &slot.missing)
+                == (stored.state, &stored.summary, &stored.missing);
             if quiet && same {
                 return false;
             }
-            *slot = check.clone();
+            *slot = stored.clone();
             true
         });
         if changed {
             self.publish(&people);
         }
+        stored
     }
 
     /// Forgets `name`'s evidence and progress (they stay on the roster).

@@ -477,6 +477,13 @@ mod tests {
         let check = StepCheck {
             step: Step::Produce,
             done: true,
+            state: if true {
+                shared::workshop::StepState::Passed
+            } else {
+                shared::workshop::StepState::InProgress
+            },
+            started_at_ms: 0,
+            passed_at_ms: 0,
             summary: "ok".into(),
             missing: vec![],
             checked_at_ms: 5,

@@ -29,6 +29,7 @@ struct Run {
     count: Option<u64>,
     schema: RegisteredSchema,
     topic_created: bool,
+    event_start_ms: i64,
 }
 
 /// The Produce section.
@@ -78,15 +79,17 @@ pub fn ProduceSection() -> impl IntoView {
                         job,
                         schema,
                         topic_created,
-                    } => Some((job, schema, topic_created)),
+                        event_start_ms,
+                    } => Some((job, schema, topic_created, event_start_ms)),
                     _ => None,
                 });
                 match reply.await {
-                    Ok((job, schema, topic_created)) => run.set(Some(Run {
+                    Ok((job, schema, topic_created, event_start_ms)) => run.set(Some(Run {
                         job: SessionJob::new(session, job),
                         count,
                         schema,
                         topic_created,
+                        event_start_ms,
                     })),
                     Err(e) => error.set(Some(e.to_string())),
                 }
@@ -210,6 +213,11 @@ fn RunView(
                 "writer schema id " <code data-testid="produce-schema-id">{run.schema.id.to_string()}</code>
                 " — " {run.schema.subject.to_string()} " v" {run.schema.version}
                 {run.topic_created.then_some(" — topic created")}
+            </p>
+            <p class="hint" data-testid="produce-event-time">
+                "Event time from " {crate::batch::report::clock(run.event_start_ms, true)}
+                ", " {shared::generator::PAGE_EVENTS_PER_SECOND} " clicks per second of it: each run "
+                "continues where the topic's last clicks ended, so more clicks always move a stream's watermark on."
             </p>
             {move || percent().map(|p| view! {
                 <progress max="100" value=p data-testid="produce-progress"></progress>

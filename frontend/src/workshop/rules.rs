@@ -222,6 +222,13 @@ mod tests {
         let check = StepCheck {
             step: Step::Consume,
             done: true,
+            state: if true {
+                shared::workshop::StepState::Passed
+            } else {
+                shared::workshop::StepState::InProgress
+            },
+            started_at_ms: 0,
+            passed_at_ms: 0,
             summary: "0:3 is a poison pill".into(),
             missing: vec![],
             checked_at_ms: 9,
@@ -274,6 +281,13 @@ mod tests {
         let check = StepCheck {
             step: Step::Produce,
             done: false,
+            state: if false {
+                shared::workshop::StepState::Passed
+            } else {
+                shared::workshop::StepState::InProgress
+            },
+            started_at_ms: 0,
+            passed_at_ms: 0,
             summary: "200 clicks".into(),
             missing: vec!["1,000 clicks".into(), "a poison pill".into()],
             checked_at_ms: 1,

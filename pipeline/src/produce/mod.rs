@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod encoder;
 pub mod latency;
 pub mod rate;
+pub mod resume;
 
 pub use delivery::Percentiles;
 pub use encoder::{ClickEncoder, EncoderError};

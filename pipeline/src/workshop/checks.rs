@@ -2,9 +2,10 @@
 //! subject, the topic's record count, the record at a position, and what the attendee's session
 //! showed ([`Seen`]). The lookups themselves are in [`super::probe`].
 
-use super::seen::{ClosedWindow, Seen};
+use super::seen::{ClosedWindow, Seen, StreamStanding};
 use shared::decode::PoisonReason;
-use shared::workshop::{Step, StepCheck};
+use shared::generator::PAGE_EVENTS_PER_SECOND;
+use shared::workshop::{Step, StepCheck, StepState};
 use shared::SchemaId;
 
 /// Records the Produce step asks for.
@@ -82,13 +83,16 @@ pub enum Position {
     Click(SchemaId),
 }
 
-fn check(step: Step, done: bool, summary: String, missing: Vec<String>) -> StepCheck {
-    StepCheck {
-        step,
-        done,
-        summary,
-        missing: if done { Vec::new() } else { missing },
-        checked_at_ms: 0,
+fn check(step: Step, state: StepState, summary: String, missing: Vec<String>) -> StepCheck {
+    StepCheck::verdict(step, state, summary, missing)
+}
+
+/// `Passed` when `done`, else `otherwise`.
+fn passed_or(done: bool, otherwise: StepState) -> StepState {
+    if done {
+        StepState::Passed
+    } else {
+        otherwise
     }
 }
 
@@ -96,7 +100,7 @@ fn check(step: Step, done: bool, summary: String, missing: Vec<String>) -> StepC
 pub fn unreachable(step: Step, problem: &str) -> StepCheck {
     check(
         step,
-        false,
+        StepState::InProgress,
         format!("The bridge could not check this step: {problem}"),
         vec!["make sure the stack is up (`kafka-demo stack up`), then check again".into()],
     )
@@ -111,7 +115,7 @@ pub fn schema(subject: &Subject, name: &str) -> StepCheck {
     let Subject::Found { versions, latest } = subject else {
         return check(
             Step::Schema,
-            false,
+            StepState::NotStarted,
             format!("Nothing is registered under {name} yet."),
             vec![register],
         );
@@ -121,7 +125,7 @@ pub fn schema(subject: &Subject, name: &str) -> StepCheck {
         Ok(parsed) => parsed,
         Err(e) => {
             let summary = format!("Version {version} of {name} does not parse as Avro: {e}.");
-            return check(Step::Schema, false, summary, vec![register]);
+            return check(Step::Schema, StepState::Failed, summary, vec![register]);
         }
     };
     let fields: Vec<String> = record_fields(&parsed).into_iter().map(|f| f.name).collect();
@@ -131,7 +135,7 @@ pub fn schema(subject: &Subject, name: &str) -> StepCheck {
         .collect();
     if fields.is_empty() {
         let summary = format!("Version {version} of {name} is not a record.");
-        return check(Step::Schema, false, summary, vec![register]);
+        return check(Step::Schema, StepState::Failed, summary, vec![register]);
     }
     let done = lacking.is_empty();
     let summary = if done {
@@ -146,7 +150,12 @@ pub fn schema(subject: &Subject, name: &str) -> StepCheck {
         "the registered schema lacks {}: register the click schema with all its fields",
         lacking.join(", ")
     )];
-    check(Step::Schema, done, summary, missing)
+    check(
+        Step::Schema,
+        passed_or(done, StepState::Failed),
+        summary,
+        missing,
+    )
 }
 
 /// Step 2: the topic holds at least [`RECORDS_WANTED`] records.
@@ -154,7 +163,7 @@ pub fn produce(records: Option<u64>, topic: &str) -> StepCheck {
     let Some(records) = records else {
         return check(
             Step::Produce,
-            false,
+            StepState::NotStarted,
             format!("The topic {topic} does not exist yet."),
             vec![format!(
                 "produce at least {RECORDS_WANTED} clicks to clicks-avro"
@@ -167,7 +176,12 @@ pub fn produce(records: Option<u64>, topic: &str) -> StepCheck {
     let missing = vec![format!(
         "produce {more} more records to clicks-avro (at least {RECORDS_WANTED} in all)"
     )];
-    check(Step::Produce, done, summary, missing)
+    let short = if records == 0 {
+        StepState::NotStarted
+    } else {
+        StepState::InProgress
+    };
+    check(Step::Produce, passed_or(done, short), summary, missing)
 }
 
 /// Reads `partition:offset`.
@@ -180,13 +194,13 @@ pub fn parse_position(answer: &str) -> Option<(i32, i64)> {
 
 /// What the Consume step says to an answer that is not a position.
 pub fn malformed_position(answer: Option<&str>) -> StepCheck {
-    let summary = match answer.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(text) => format!("{text:?} is not a position."),
-        None => "No position was given.".into(),
+    let (state, summary) = match answer.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(text) => (StepState::Failed, format!("{text:?} is not a position.")),
+        None => (StepState::NotStarted, "No position was given.".into()),
     };
     check(
         Step::Consume,
-        false,
+        state,
         summary,
         vec![
             "answer with the poison pill's partition:offset as the inspector shows it, e.g. 0:17"
@@ -199,29 +213,29 @@ pub fn malformed_position(answer: Option<&str>) -> StepCheck {
 pub fn consume(partition: i32, offset: i64, found: &Position) -> StepCheck {
     let at = format!("{partition}:{offset}");
     let look = "look for a record the inspector marks as poison (too short, wrong magic byte, unknown schema id, undecodable) and answer with its partition:offset".to_owned();
-    let (done, summary, missing) = match found {
+    let (state, summary, missing) = match found {
         Position::Poison(reason) => (
-            true,
+            StepState::Passed,
             format!("{at} is a poison pill ({}): {reason}.", reason.kind()),
             vec![],
         ),
         Position::Click(id) => (
-            false,
+            StepState::Failed,
             format!("{at} decodes as a click with schema id {id}."),
             vec![look],
         ),
         Position::NoTopic => (
-            false,
+            StepState::NotStarted,
             "clicks-avro does not exist yet.".into(),
             vec!["produce clicks with some poison first".into()],
         ),
         Position::NoPartition { partitions } => (
-            false,
+            StepState::Failed,
             format!("clicks-avro has no partition {partition} (it has {partitions})."),
             vec![look],
         ),
         Position::OutOfRange { low, high } => (
-            false,
+            StepState::Failed,
             format!(
                 "Partition {partition} holds offsets {low} to {} only.",
                 high - 1
@@ -229,12 +243,12 @@ pub fn consume(partition: i32, offset: i64, found: &Position) -> StepCheck {
             vec![look],
         ),
         Position::NotRead => (
-            false,
+            StepState::InProgress,
             format!("The record at {at} could not be read in time."),
             vec!["check again in a moment".into()],
         ),
     };
-    check(Step::Consume, done, summary, missing)
+    check(Step::Consume, state, summary, missing)
 }
 
 /// Step 4: `answer` names the top creative of the last batch report.
@@ -242,7 +256,7 @@ pub fn batch(answer: Option<&str>, seen: &Seen) -> StepCheck {
     let Some(report) = &seen.batch else {
         return check(
             Step::Batch,
-            false,
+            StepState::NotStarted,
             "No batch report over clicks-avro yet.".into(),
             vec!["run the batch job on clicks-avro first".into()],
         );
@@ -250,7 +264,7 @@ pub fn batch(answer: Option<&str>, seen: &Seen) -> StepCheck {
     if report.top.is_empty() {
         return check(
             Step::Batch,
-            false,
+            StepState::InProgress,
             "The last batch report counted no clicks.".into(),
             vec!["produce clicks, then run the batch job again".into()],
         );
@@ -268,18 +282,20 @@ pub fn batch(answer: Option<&str>, seen: &Seen) -> StepCheck {
         format!("{answer:?} is not the creative with the most clicks.")
     };
     let missing = vec!["name the creative at the top of the batch report's clicks table".into()];
-    check(Step::Batch, done, summary, missing)
+    let wrong = if answer.is_empty() {
+        StepState::InProgress
+    } else {
+        StepState::Failed
+    };
+    check(Step::Batch, passed_or(done, wrong), summary, missing)
 }
 
-/// Step 5: a window of the stream closed.
-pub fn stream(closed: Option<&ClosedWindow>) -> StepCheck {
+/// Step 5: a window of the stream closed. While none has, says what will close the next one:
+/// the watermark trails the newest event time by the query's delay, so the earliest window
+/// closes once events reach as far past the watermark as the window's end lies ahead of it.
+pub fn stream(closed: Option<&ClosedWindow>, standing: Option<StreamStanding>) -> StepCheck {
     let Some(w) = closed else {
-        return check(
-            Step::Stream,
-            false,
-            "No window has closed yet.".into(),
-            vec!["start the stream on clicks-avro and keep it running until the watermark passes a window's end (produce more clicks if it stays put)".into()],
-        );
+        return stream_open(standing);
     };
     let summary = format!(
         "Window {}–{} closed at watermark {}.",
@@ -287,7 +303,46 @@ pub fn stream(closed: Option<&ClosedWindow>) -> StepCheck {
         clock(w.end_ms),
         w.watermark
     );
-    check(Step::Stream, true, summary, vec![])
+    check(Step::Stream, StepState::Passed, summary, vec![])
+}
+
+fn stream_open(standing: Option<StreamStanding>) -> StepCheck {
+    let open =
+        |state, summary: String, what: String| check(Step::Stream, state, summary, vec![what]);
+    let Some(standing) = standing else {
+        return open(
+            StepState::NotStarted,
+            "No stream is running over clicks-avro.".into(),
+            "start the stream on clicks-avro in step 5 and keep it running".into(),
+        );
+    };
+    let (Some((start, end)), Some(mark)) = (standing.earliest, standing.watermark_ms) else {
+        return open(
+            StepState::InProgress,
+            "The stream runs; no window has been counted yet.".into(),
+            format!(
+                "produce {RECORDS_WANTED} clicks to clicks-avro while the stream runs: its first micro-batch counts them and sets the watermark"
+            ),
+        );
+    };
+    let ahead_ms = (end - mark).max(0);
+    let clicks = (ahead_ms as f64 * PAGE_EVENTS_PER_SECOND / 1000.0).ceil() as u64;
+    // Rounded up to a hundred, with a margin for the late and duplicated clicks of a run.
+    let suggest = (clicks + clicks / 10 + 99) / 100 * 100;
+    open(
+        StepState::InProgress,
+        format!(
+            "No window has closed yet: the watermark is at {}, the window {}–{} closes when it reaches {}.",
+            clock(mark),
+            clock(start),
+            clock(end),
+            clock(end)
+        ),
+        format!(
+            "produce about {suggest} more clicks to clicks-avro while the stream runs: each run continues the event time where the last one ended, {PAGE_EVENTS_PER_SECOND} clicks per second of it, and moves the watermark {}s on",
+            (ahead_ms + 999) / 1000
+        ),
+    )
 }
 
 /// `HH:MM`, or `HH:MM:SS` off the minute, in UTC.
@@ -337,7 +392,12 @@ pub fn evolve(subject: &Subject, seen: &Seen) -> StepCheck {
         ),
         _ => format!("{} of 4 parts of the drill done.", parts.len() - missing.len()),
     };
-    check(Step::Evolve, done, summary, missing)
+    let begun = if missing.len() < parts.len() {
+        StepState::InProgress
+    } else {
+        StepState::NotStarted
+    };
+    check(Step::Evolve, passed_or(done, begun), summary, missing)
 }
 
 /// The first field of the latest version, when there are two or more, that v1 lacks and that
@@ -452,14 +512,49 @@ mod tests {
     }
 
     #[test]
+    fn the_stream_step_says_what_closes_the_next_window() {
+        let none = stream(None, None);
+        assert_eq!(none.state, StepState::NotStarted);
+        let counting = stream(None, Some(StreamStanding::default()));
+        assert_eq!(counting.state, StepState::InProgress);
+        assert!(
+            counting.missing[0].contains("produce 1000 clicks"),
+            "{counting:?}"
+        );
+        // The watermark at 00:00:20 and the first window ending at 00:01:00: 40 s of event
+        // time to go, 800 clicks at the page's 20 per second, suggested with a margin.
+        let standing = StreamStanding {
+            earliest: Some((0, 60_000)),
+            watermark_ms: Some(20_000),
+        };
+        let open = stream(None, Some(standing));
+        assert_eq!(open.state, StepState::InProgress);
+        assert!(
+            open.summary.contains("watermark is at 00:00:20"),
+            "{}",
+            open.summary
+        );
+        assert!(
+            open.summary.contains("window 00:00–00:01"),
+            "{}",
+            open.summary
+        );
+        assert!(
+            open.missing[0].starts_with("produce about 900 more clicks"),
+            "{:?}",
+            open.missing
+        );
+        assert!(open.missing[0].contains("40s"), "{:?}", open.missing);
+    }
+
+    #[test]
     fn the_stream_step_names_the_closed_window() {
-        assert!(!stream(None).done);
         let closed = ClosedWindow {
             start_ms: 36_180_000,
             end_ms: 36_240_000,
             watermark: "1970-01-01T10:04:30.000Z".into(),
         };
-        let done = stream(Some(&closed));
+        let done = stream(Some(&closed), None);
         assert!(done.done);
         assert!(
             done.summary.starts_with("Window 10:03–10:04 closed"),

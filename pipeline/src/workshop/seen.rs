@@ -52,6 +52,16 @@ pub struct ClosedWindow {
     pub watermark: String,
 }
 
+/// Where the attendee's streams stand while no window has closed: the earliest window reported
+/// and the furthest watermark, ms since the epoch (either may be unknown yet).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStanding {
+    /// The earliest window a query reported: start and end.
+    pub earliest: Option<(i64, i64)>,
+    /// The furthest watermark.
+    pub watermark_ms: Option<i64>,
+}
+
 /// One streaming query's earliest window and latest watermark.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct StreamJob {
@@ -64,6 +74,25 @@ impl Seen {
     pub fn new_session(&mut self) {
         self.produce_jobs.clear();
         self.stream_jobs.clear();
+    }
+
+    /// Where this session's streams stand, or `None` when none was started.
+    pub fn stream_standing(&self) -> Option<StreamStanding> {
+        if self.stream_jobs.is_empty() {
+            return None;
+        }
+        let mut standing = StreamStanding::default();
+        for job in self.stream_jobs.values() {
+            if let Some((start, end)) = job.earliest {
+                if standing.earliest.is_none_or(|(_, e)| end < e) {
+                    standing.earliest = Some((start, end));
+                }
+            }
+            if let Some((ms, _)) = job.watermark {
+                standing.watermark_ms = Some(standing.watermark_ms.map_or(ms, |w| w.max(ms)));
+            }
+        }
+        Some(standing)
     }
 
     /// Takes note of `message` leaving the session of the attendee whose topic is `topic`.
@@ -140,10 +169,12 @@ impl Seen {
                 let Some((ms, text)) = p.watermark.as_deref().and_then(parse_watermark) else {
                     return false;
                 };
-                if stream.watermark.as_ref().is_none_or(|(seen, _)| ms > *seen) {
+                let moved = stream.watermark.as_ref().is_none_or(|(seen, _)| ms > *seen);
+                if moved {
                     stream.watermark = Some((ms, text));
                 }
-                self.close_window(p.job)
+                // A watermark that moved changes what the step says is still needed.
+                self.close_window(p.job) || (moved && self.closed.is_none())
             }
             _ => false,
         }
@@ -289,7 +320,14 @@ mod tests {
     fn a_window_closes_once_the_watermark_passes_its_end() {
         let mut seen = Seen::default();
         started_stream(&mut seen, 4, "/data/stream/ada.clicks-avro");
-        assert!(!seen.hear(&topic(), &progress(4, "1970-01-01T00:00:00.000Z")));
+        assert!(
+            seen.hear(&topic(), &progress(4, "1970-01-01T00:00:00.000Z")),
+            "a first watermark changes what step 5 asks for"
+        );
+        assert!(
+            !seen.hear(&topic(), &progress(4, "1970-01-01T00:00:00.000Z")),
+            "the same watermark again changes nothing"
+        );
         seen.hear(&topic(), &windows(4, &[180_000, 120_000]));
         assert_eq!(seen.closed, None, "the watermark is still at 0");
         assert!(seen.hear(&topic(), &progress(4, "1970-01-01T00:02:00.000Z")));
@@ -337,6 +375,7 @@ mod tests {
                 job: JobId(2),
                 schema,
                 topic_created: false,
+                event_start_ms: 0,
             }),
         );
         let finished = ProduceUpdate {

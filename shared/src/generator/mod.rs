@@ -57,6 +57,11 @@ use rng::{Rng, Stream};
 use serde::{Deserialize, Serialize};
 use traffic::Clock;
 
+/// Clicks per second of event time in the page's produce runs: slow enough that the 1,000
+/// clicks of the workshop's step 2 span 50 s of event time, so a second run of as many carries
+/// the watermark (30 s behind) past the end of the first one-minute window.
+pub const PAGE_EVENTS_PER_SECOND: f64 = 20.0;
+
 /// How many of the most recent fresh clicks a duplicate may repeat.
 pub const DUPLICATE_WINDOW: usize = 256;
 
