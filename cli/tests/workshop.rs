@@ -283,3 +283,70 @@ async fn join_is_refused_outside_workshop_mode() {
         }
     }
 }
+
+/// Produces `spec` and returns its run's event start and writer schema version.
+async fn produce_run(client: &mut Client, spec: ProduceSpec) -> (i64, u32) {
+    let (job, start, version) = match client.ask(Request::StartProduce(spec)).await {
+        Ok(Response::ProduceStarted {
+            job,
+            schema,
+            event_start_ms,
+            ..
+        }) => (job, event_start_ms, schema.version),
+        other => panic!("produce: {other:?}"),
+    };
+    wait_for_produce(client, job).await;
+    (start, version)
+}
+
+#[tokio::test]
+async fn whitespace_makes_no_version_and_each_run_continues_the_event_time() {
+    let config = SHARED.ensure_up().await;
+    let server = start(config, true).await;
+    let name = attendee("evt");
+    let mut client = join(&server, &name).await;
+    // Step 1 registers the fixed schema as the attendee typed it: compact, one line.
+    let compact = serde_json::to_string(
+        &serde_json::from_str::<serde_json::Value>(SCHEMA).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(compact, SCHEMA, "the two texts differ in whitespace");
+    match client
+        .ask(Request::Register {
+            topic: topic("clicks-avro"),
+            schema: compact,
+        })
+        .await
+    {
+        Ok(Response::Schema(s)) => assert_eq!(s.version, 1),
+        other => panic!("register: {other:?}"),
+    }
+    // The produce panel's writer is the shipped, indented text: the same schema, version 1.
+    let (first, version) = produce_run(&mut client, produce("clicks-avro", 1)).await;
+    assert_eq!(version, 1, "a whitespace-only difference finds version 1");
+    assert_eq!(
+        first,
+        shared::generator::GeneratorOptions::default().start_ms
+    );
+    // The second run continues where the first's clicks ended (20 a second of event time), so
+    // its clicks lie after every click of the first: a stream's watermark moves on.
+    let (second, _) = produce_run(&mut client, produce("clicks-avro", 1)).await;
+    let span = (COUNT as f64 * 1000.0 / shared::generator::PAGE_EVENTS_PER_SECOND) as i64;
+    assert!(
+        second > first && second >= first + span - 1000 && second <= first + span + 5_000,
+        "the second run starts at {second}, the first at {first} spanning about {span} ms"
+    );
+    let mine = subject(&format!("{name}.clicks-avro-value"));
+    let versions = match client.ask(Request::ListSubjects).await {
+        Ok(Response::Subjects(list)) => list
+            .into_iter()
+            .find(|s| s.subject == mine)
+            .map(|s| s.versions),
+        other => panic!("subjects: {other:?}"),
+    };
+    assert_eq!(
+        versions,
+        Some(vec![1]),
+        "one version after three registrations"
+    );
+}

@@ -131,6 +131,9 @@ pub struct Client {
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
+/// How many of a subject's latest versions a registration compares its text with.
+const SAME_VERSIONS_LOOKED_AT: usize = 20;
+
 impl Client {
     /// A client for the registry in `config`.
     pub fn new(config: &RegistryConfig) -> Result<Self, RegistryError> {
@@ -252,12 +255,17 @@ impl Client {
     }
 
     /// Registers an Avro schema under `subject`; registering the same schema again returns the
-    /// same id and creates no new version.
+    /// same id and creates no new version. "The same" is the same JSON: a text that differs from
+    /// a registered version only in whitespace or the order of keys finds that version (the
+    /// registry itself compares texts and would add a version).
     pub async fn register(
         &self,
         subject: &Subject,
         schema: &str,
     ) -> Result<Registered, RegistryError> {
+        if let Some(found) = self.same_version(subject, schema).await? {
+            return Ok(found);
+        }
         let url = self.url_for(&["subjects", subject.as_str(), "versions"]);
         let body = SchemaRequest {
             schema,
@@ -278,6 +286,33 @@ impl Client {
         // the one records must carry.
         found.id = SchemaId(created.id);
         Ok(found)
+    }
+
+    /// The newest of the last [`SAME_VERSIONS_LOOKED_AT`] versions of `subject` whose text is the
+    /// same JSON as `schema`, if any (none when the subject does not exist or `schema` is not
+    /// JSON).
+    async fn same_version(
+        &self,
+        subject: &Subject,
+        schema: &str,
+    ) -> Result<Option<Registered>, RegistryError> {
+        let Ok(wanted) = serde_json::from_str::<serde_json::Value>(schema) else {
+            return Ok(None);
+        };
+        let versions = match self.versions(subject).await {
+            Ok(versions) => versions,
+            Err(e) if e.code() == Some(SUBJECT_NOT_FOUND) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        for version in versions.iter().rev().take(SAME_VERSIONS_LOOKED_AT) {
+            let registered = self.version(subject, &version.to_string()).await?;
+            let same = serde_json::from_str::<serde_json::Value>(&registered.schema)
+                .is_ok_and(|text| text == wanted);
+            if same {
+                return Ok(Some(registered));
+            }
+        }
+        Ok(None)
     }
 
     /// Finds `schema` among the versions of `subject`.

@@ -255,12 +255,34 @@ impl Drop for Claim {
     }
 }
 
-/// Which steps the bridge checks again by itself: those that need no answer and are not done.
+/// Which steps the bridge checks again by itself: those that need no answer and are not done,
+/// and the Produce step even when done, whose summary counts the topic's records.
 pub(crate) fn steps_to_recheck(progress: &Progress) -> Vec<Step> {
     progress
         .steps
         .iter()
-        .filter(|s| !s.done && s.step.asks().is_none())
+        .filter(|s| (!s.done || s.step == Step::Produce) && s.step.asks().is_none())
         .map(|s| s.step)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::workshop::{StepCheck, StepState};
+
+    #[test]
+    fn done_steps_are_left_alone_except_the_record_count() {
+        let mut progress = Progress::default();
+        for slot in &mut progress.steps {
+            *slot = StepCheck::verdict(slot.step, StepState::Passed, "done".into(), vec![]);
+        }
+        assert_eq!(steps_to_recheck(&progress), vec![Step::Produce]);
+        let fresh = steps_to_recheck(&Progress::default());
+        assert_eq!(
+            fresh,
+            vec![Step::Schema, Step::Produce, Step::Stream, Step::Evolve],
+            "steps that wait for an answer are checked when it comes"
+        );
+    }
 }
