@@ -63,7 +63,7 @@ pub async fn run(
         return;
     }
     loop {
-        let outgoing = tokio::select! {
+        let mut outgoing = tokio::select! {
             _ = shutdown.cancelled() => break,
             frame = stream.next() => match frame {
                 None => break,
@@ -118,8 +118,11 @@ pub async fn run(
                 continue;
             }
         };
-        if let Outgoing::Message(message) = &outgoing {
+        if let Outgoing::Message(message) = &mut outgoing {
             standing.hear(message, attendees.as_ref());
+            if standing.attendee().is_some() {
+                crate::room::for_attendee(message, &state.inner.config.stack.data_dir);
+            }
         }
         if send(&mut sink, outgoing).await.is_err() {
             break;

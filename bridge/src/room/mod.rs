@@ -11,6 +11,8 @@
 
 mod roster;
 mod tab;
+mod words;
 
 pub(crate) use roster::{steps_to_recheck, Attendees, Control};
 pub(crate) use tab::{Standing, TabEvent};
+pub(crate) use words::for_attendee;

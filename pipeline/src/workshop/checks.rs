@@ -102,7 +102,7 @@ pub fn unreachable(step: Step, problem: &str) -> StepCheck {
         step,
         StepState::InProgress,
         format!("The bridge could not check this step: {problem}"),
-        vec!["make sure the stack is up (`kafka-demo stack up`), then check again".into()],
+        vec!["ask the instructor to check that the services are up, then check again".into()],
     )
 }
 
