@@ -328,7 +328,7 @@ fn stream_open(standing: Option<StreamStanding>) -> StepCheck {
     let ahead_ms = (end - mark).max(0);
     let clicks = (ahead_ms as f64 * PAGE_EVENTS_PER_SECOND / 1000.0).ceil() as u64;
     // Rounded up to a hundred, with a margin for the late and duplicated clicks of a run.
-    let suggest = (clicks + clicks / 10 + 99) / 100 * 100;
+    let suggest = (clicks + clicks / 10).div_ceil(100) * 100;
     open(
         StepState::InProgress,
         format!(
