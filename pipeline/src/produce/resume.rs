@@ -77,22 +77,23 @@ async fn last_values(
             wanted.iter().map(|(p, (_, high))| (*p, *high)).collect();
         let mut values = Vec::new();
         let deadline = std::time::Instant::now() + LOOK_TIMEOUT;
-        while !left.is_empty() {
-            let wait = deadline.checked_duration_since(std::time::Instant::now())?;
-            match consumer.poll(wait) {
-                Some(Ok(message)) => {
-                    if let Some(payload) = message.payload() {
-                        values.push(payload.to_vec());
-                    }
-                    let partition = message.partition();
-                    if left
-                        .get(&partition)
-                        .is_some_and(|high| message.offset() + 1 >= *high)
-                    {
-                        left.remove(&partition);
-                    }
-                }
-                Some(Err(_)) | None => {}
+        // Whatever arrived by the deadline counts: a partition slow to answer only narrows the look.
+        while let (false, Some(wait)) = (
+            left.is_empty(),
+            deadline.checked_duration_since(std::time::Instant::now()),
+        ) {
+            let Some(Ok(message)) = consumer.poll(wait) else {
+                continue;
+            };
+            if let Some(payload) = message.payload() {
+                values.push(payload.to_vec());
+            }
+            let partition = message.partition();
+            if left
+                .get(&partition)
+                .is_some_and(|high| message.offset() + 1 >= *high)
+            {
+                left.remove(&partition);
             }
         }
         Some(values)
