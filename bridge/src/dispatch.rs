@@ -59,6 +59,7 @@ async fn respond(
         Request::CheckStep { step, answer } => {
             guide::check_step(step, answer.as_deref(), attendee, state).await
         }
+        Request::RestartSchemaStep => guide::restart_schema_step(attendee, state).await,
         Request::ResetAttendees { attendee } => guide::reset_attendees(attendee, state).await,
         Request::Broadcast { message } => guide::broadcast(message, state),
         Request::ListSubjects => schemas::list_subjects(schemas::client(state)?, attendee).await,

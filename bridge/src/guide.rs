@@ -48,6 +48,33 @@ pub(crate) async fn check_step(
     ))
 }
 
+/// Starts step 1 again for the attendee who asks: deletes their own value subject of the step
+/// topic (soft, then for good, so the name can start over at version 1), then checks the step.
+pub(crate) async fn restart_schema_step(
+    attendee: Option<&AttendeeName>,
+    state: &AppState,
+) -> Result<Response, ErrorInfo> {
+    let attendees = attendees(state)?;
+    let who = attendee.ok_or_else(|| {
+        crate::scope::forbidden("join the workshop with your name first (Join)".into())
+    })?;
+    let (Some(topic), Some(client)) = (step_topic(who), state.inner.registry.as_ref()) else {
+        return Err(ErrorInfo {
+            code: ErrorCode::Internal,
+            message: "the bridge could not set up its registry client".into(),
+        });
+    };
+    reset::remove_subject(client, &topic.value_subject())
+        .await
+        .map_err(|e| ErrorInfo {
+            code: ErrorCode::RegistryError,
+            message: e.to_string(),
+        })?;
+    Ok(Response::StepChecked(
+        check_and_record(Step::Schema, None, who, attendees, state, false).await,
+    ))
+}
+
 /// Resets one attendee, or all of them (the instructor's request).
 pub(crate) async fn reset_attendees(
     attendee: Option<AttendeeName>,

@@ -86,6 +86,7 @@ pub(super) fn scope_request(
         // Checks are of the attendee's own steps; the instructor's requests are answered by the
         // session, which knows whether the tab holds the instructor's seat.
         other @ (Request::CheckStep { .. }
+        | Request::RestartSchemaStep
         | Request::ResetAttendees { .. }
         | Request::Broadcast { .. }) => other,
     })

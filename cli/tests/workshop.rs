@@ -10,7 +10,7 @@ use shared::protocol::{
     BatchSpec, CompatLevel, ErrorCode, JobId, ProduceSpec, Push, Request, Response, ServerMessage,
     StreamSpec, StreamTrigger, TailFrom, TailSpec, VersionRef,
 };
-use shared::workshop::{AttendeeName, Step};
+use shared::workshop::{AttendeeName, Step, StepState};
 use shared::{Subject, Topic};
 
 #[path = "workshop/guided.rs"]
@@ -349,4 +349,76 @@ async fn whitespace_makes_no_version_and_each_run_continues_the_event_time() {
         Some(vec![1]),
         "one version after three registrations"
     );
+}
+
+#[tokio::test]
+async fn an_attendee_stuck_on_a_short_first_version_finds_the_way_out_alone() {
+    let config = SHARED.ensure_up().await;
+    let server = start(config, true).await;
+    let name = attendee("stuck");
+    let mut client = join(&server, &name).await;
+    // The click without its last field, as an attendee might register by mistake.
+    let mut short: serde_json::Value =
+        serde_json::from_str(SCHEMA).unwrap_or_else(|e| panic!("{e}"));
+    let dropped = short["fields"]
+        .as_array_mut()
+        .and_then(|f| f.pop())
+        .and_then(|f| f["name"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("the click has fields"));
+    let register = |schema: String| Request::Register {
+        topic: topic("clicks-avro"),
+        schema,
+    };
+    let first = client.ask(register(short.to_string())).await;
+    assert!(
+        matches!(first, Ok(Response::Schema(ref s)) if s.version == 1),
+        "{first:?}"
+    );
+    let failed = check_schema_step(&mut client).await;
+    assert_eq!(failed.state, StepState::Failed, "{failed:?}");
+    assert!(failed.missing[0].contains(&dropped), "{failed:?}");
+    assert!(
+        failed
+            .missing
+            .iter()
+            .any(|m| m.contains("Start step 1 again")),
+        "{failed:?}"
+    );
+    // The full click cannot follow the short version...
+    let refused = client.ask(register(SCHEMA.to_owned())).await;
+    assert!(
+        matches!(refused, Err(ref e) if e.code == ErrorCode::Incompatible),
+        "{refused:?}"
+    );
+    // ...until step 1 starts again, which removes the attendee's subject and nothing else.
+    match client.ask(Request::RestartSchemaStep).await {
+        Ok(Response::StepChecked(check)) => {
+            assert_eq!(check.state, StepState::NotStarted, "{check:?}");
+        }
+        other => panic!("restart: {other:?}"),
+    }
+    let again = client.ask(register(SCHEMA.to_owned())).await;
+    assert!(
+        matches!(again, Ok(Response::Schema(ref s)) if s.version == 1),
+        "{again:?}"
+    );
+    let passed = check_schema_step(&mut client).await;
+    assert!(
+        passed.done && passed.state == StepState::Passed,
+        "{passed:?}"
+    );
+    assert!(passed.started_at_ms > 0 && passed.passed_at_ms >= passed.started_at_ms);
+}
+
+async fn check_schema_step(client: &mut Client) -> shared::workshop::StepCheck {
+    match client
+        .ask(Request::CheckStep {
+            step: Step::Schema,
+            answer: None,
+        })
+        .await
+    {
+        Ok(Response::StepChecked(check)) => check,
+        other => panic!("check: {other:?}"),
+    }
 }

@@ -62,6 +62,11 @@ pub enum Request {
         /// The attendee's answer, for steps that ask a question ([`Step::asks`]).
         answer: Option<String>,
     },
+    /// Workshop mode: start step 1 again, the way out of a first version the registry will not
+    /// let the full schema follow: deletes every version of the attendee's own value subject of
+    /// the step topic (nothing else), so the next registration is version 1. Answered with the
+    /// step's new check.
+    RestartSchemaStep,
     /// Instructor: stop one attendee's jobs (or everyone's) and delete their topics, subjects,
     /// checkpoints and batch output; their progress starts over.
     ResetAttendees {
@@ -162,6 +167,7 @@ impl Request {
             Self::Join { .. } => "join",
             Self::Instruct { .. } => "instruct",
             Self::CheckStep { .. } => "check_step",
+            Self::RestartSchemaStep => "restart_schema_step",
             Self::ResetAttendees { .. } => "reset_attendees",
             Self::Broadcast { .. } => "broadcast",
             Self::Example { .. } => "example",

@@ -301,6 +301,7 @@ pub(crate) fn is_workshop_request(request: &Request) -> bool {
         Request::Join { .. }
             | Request::Instruct { .. }
             | Request::CheckStep { .. }
+            | Request::RestartSchemaStep
             | Request::ResetAttendees { .. }
             | Request::Broadcast { .. }
     )

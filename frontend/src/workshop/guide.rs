@@ -34,8 +34,11 @@ pub fn instruction(step: Step) -> &'static str {
         }
         Step::Stream => {
             "In Stream, start the query on clicks-avro (60 s windows, 30 s watermark). Watch the \
-             windows fill; a window closes once the watermark passes its end. Produce a few \
-             more clicks if nothing moves."
+             windows fill; a window closes once the watermark — the newest event time less 30 s \
+             — passes its end. Step 2's 1,000 clicks span 50 s of event time (20 clicks a \
+             second of it); each produce run continues where the last ended, so produce 1,000 \
+             more while the stream runs and the first window closes. The check below says how \
+             many more it needs."
         }
         Step::Evolve => {
             "The drill. Load v2 (it adds a field with a default) and register it on clicks-avro. \
@@ -94,6 +97,33 @@ fn StepCard(step: Step) -> impl IntoView {
         }
     });
     let busy = checking.pending();
+    let restarting = Action::new_local(move |_: &()| {
+        error.set(None);
+        let reply = bridge.call(Request::RestartSchemaStep, |reply| match reply {
+            Response::StepChecked(found) => Some(found),
+            _ => None,
+        });
+        async move {
+            match reply.await {
+                Ok(found) => seat.record(found),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let restart = move |_| {
+        let sure = window()
+            .confirm_with_message(
+                "Start step 1 again? This deletes every version of your clicks-avro-value \
+                 subject (nothing else), so the full click schema can register as version 1.",
+            )
+            .unwrap_or(false);
+        if sure {
+            restarting.dispatch_local(());
+        }
+    };
+    let stuck = move || {
+        step == Step::Schema && check.with(|c| c.state == shared::workshop::StepState::Failed)
+    };
     let run_check = move |_| {
         let answer = step
             .asks()
@@ -135,6 +165,15 @@ fn StepCard(step: Step) -> impl IntoView {
             <ul class="missing" data-testid=format!("step-{slug}-missing")>
                 {move || check.with(|c| c.missing.clone()).into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
             </ul>
+            {move || stuck().then(|| view! {
+                <div class="row">
+                    <button
+                        data-testid="step-schema-restart"
+                        disabled=move || restarting.pending().get() || !bridge.online().get()
+                        on:click=restart
+                    >"Start step 1 again"</button>
+                </div>
+            })}
             {move || error.get().map(|e| view! {
                 <p class="error" role="alert" data-testid=format!("step-{slug}-error")>{e}</p>
             })}

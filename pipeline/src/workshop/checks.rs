@@ -146,10 +146,13 @@ pub fn schema(subject: &Subject, name: &str) -> StepCheck {
     } else {
         format!("Version {version} of {name} lacks fields of the click.")
     };
-    let missing = vec![format!(
-        "the registered schema lacks {}: register the click schema with all its fields",
-        lacking.join(", ")
-    )];
+    let missing = vec![
+        format!(
+            "version {version} lacks {}: the full click cannot simply follow it, because the registry checks each new version against the last (BACKWARD) and a field added without a default would leave version {version}'s records unreadable",
+            lacking.join(", ")
+        ),
+        "press \"Start step 1 again\": it deletes your clicks-avro-value subject (nothing else), so the full click schema registers as version 1".into(),
+    ];
     check(
         Step::Schema,
         passed_or(done, StepState::Failed),
@@ -454,6 +457,11 @@ mod tests {
         let partial = schema(&found(&[1], short), NAME);
         assert!(!partial.done);
         assert!(partial.missing[0].contains("creative_id"), "{partial:?}");
+        assert_eq!(partial.state, StepState::Failed);
+        assert!(
+            partial.missing[1].contains("Start step 1 again"),
+            "a way out is offered: {partial:?}"
+        );
         assert!(!schema(&found(&[1], r#""string""#), NAME).done);
     }
 

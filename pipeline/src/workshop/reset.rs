@@ -118,6 +118,22 @@ async fn remove_subjects(
     Ok(mine)
 }
 
+/// Deletes every version of `subject`, softly and then for good; a subject that is not there
+/// counts as removed.
+pub async fn remove_subject(
+    client: &registry::Client,
+    subject: &shared::Subject,
+) -> Result<(), registry::RegistryError> {
+    for permanent in [false, true] {
+        match client.delete_subject(subject, permanent).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some(registry::SUBJECT_NOT_FOUND) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Removes `<data>/stream/<name>.…` and `<data>/batch/<name>.…`.
 async fn remove_folders(data_dir: &Path, name: &AttendeeName) -> Result<Vec<String>, ResetError> {
     let mut removed = Vec::new();
