@@ -21,6 +21,7 @@ mod state;
 mod translate;
 
 pub use outbox::WsFrame;
+pub use room::RoomFileError;
 pub use secret::InstructorKey;
 pub use settings::ServeConfig;
 pub use state::AppState;
@@ -59,6 +60,9 @@ pub enum ServeError {
     /// The HTTP server failed.
     #[error("the server stopped with an error: {0}")]
     Serve(#[source] std::io::Error),
+    /// The saved workshop room could not be read.
+    #[error(transparent)]
+    Room(#[from] room::RoomFileError),
 }
 
 /// The routes: the page, the WebSocket, a health check.
@@ -247,6 +251,18 @@ pub async fn serve(
         &background,
     );
     let state = AppState::new(config, &serve, status, shutdown.clone());
+    if let (Some(attendees), Some(path)) = (&state.inner.attendees, &serve.room_file) {
+        if !serve.new_room {
+            let room = room::load(path).await?;
+            tracing::info!(path = %path.display(), attendees = room.attendees.len(), "workshop room restored");
+            attendees.restore(room);
+        }
+        background.spawn(room::keep(
+            std::sync::Arc::clone(attendees),
+            path.clone(),
+            shutdown.clone(),
+        ));
+    }
     let sessions = state.inner.sessions.clone();
     let token = serve
         .token

@@ -285,6 +285,8 @@ mod tests {
             workshop,
             instructor_key: workshop.then(|| crate::secret::InstructorKey::Given("key".into())),
             limits: shared::workshop::Limits::default(),
+            room_file: None,
+            new_room: false,
         };
         AppState::new(config, &serve, status, CancellationToken::new())
     }

@@ -23,4 +23,10 @@ pub struct ServeConfig {
     pub instructor_key: Option<InstructorKey>,
     /// Workshop mode: what each attendee may use at once (ignored outside workshop mode).
     pub limits: shared::workshop::Limits,
+    /// Workshop mode: the file the room is kept in across restarts (attendees, their progress
+    /// and its evidence); `None` keeps it in memory only.
+    pub room_file: Option<PathBuf>,
+    /// Workshop mode: start with an empty room even when `room_file` holds one (it is
+    /// overwritten at the first change).
+    pub new_room: bool,
 }

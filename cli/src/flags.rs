@@ -190,11 +190,18 @@ pub struct ServeArgs {
     #[arg(long, env = "KAFKA_DEMO_SPARK_JOBS_LIMIT", value_name = "JOBS",
           default_value_t = Limits::default().spark_jobs, value_parser = clap::value_parser!(u32).range(1..))]
     pub spark_jobs_limit: u32,
+    /// Workshop mode: the file the room (attendees, their steps and the evidence for them) is
+    /// kept in, so a restarted bridge finds it [default: <data-dir>/workshop/room.json]
+    #[arg(long, env = "KAFKA_DEMO_ROOM_FILE", value_name = "FILE")]
+    pub room_file: Option<PathBuf>,
+    /// Workshop mode: start with an empty room instead of the one kept in the room file
+    #[arg(long, env = "KAFKA_DEMO_NEW_ROOM", value_parser = clap::builder::FalseyValueParser::new())]
+    pub new_room: bool,
 }
 
 impl ServeArgs {
-    /// The typed settings of the server.
-    pub fn into_config(self) -> ServeConfig {
+    /// The typed settings of the server; the room file lies under `data_dir` unless given.
+    pub fn into_config(self, data_dir: &std::path::Path) -> ServeConfig {
         ServeConfig {
             host: self.host,
             port: self.port,
@@ -210,6 +217,11 @@ impl ServeArgs {
                 tail_rate: self.tail_rate_limit,
                 spark_jobs: self.spark_jobs_limit,
             },
+            room_file: self.workshop.then(|| {
+                self.room_file
+                    .unwrap_or_else(|| data_dir.join("workshop").join("room.json"))
+            }),
+            new_room: self.new_room,
         }
     }
 }
@@ -797,7 +809,7 @@ mod tests {
             let argv = ["kafka-demo", "serve"].iter().chain(extra);
             let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
             match cli.command {
-                Command::Serve(args) => Ok(args.into_config()),
+                Command::Serve(args) => Ok(args.into_config(std::path::Path::new("/data"))),
                 _ => Err("not serve".into()),
             }
         };
@@ -805,6 +817,17 @@ mod tests {
         assert!(serve(&["--workshop"])?.workshop);
         let given = serve(&["--workshop", "--instructor-key", "k1"])?.instructor_key;
         assert_eq!(given, Some(InstructorKey::Given("k1".into())));
+        if std::env::var_os("KAFKA_DEMO_ROOM_FILE").is_none() {
+            let kept = serve(&["--workshop"])?.room_file;
+            assert_eq!(kept, Some(PathBuf::from("/data/workshop/room.json")));
+        }
+        let given = serve(&["--workshop", "--room-file", "/r.json", "--new-room"])?;
+        assert_eq!(given.room_file, Some(PathBuf::from("/r.json")));
+        assert!(given.new_room);
+        if std::env::var_os("KAFKA_DEMO_WORKSHOP").is_none() {
+            let outside = serve(&["--room-file", "/r.json"])?.room_file;
+            assert_eq!(outside, None, "no room outside a workshop");
+        }
         let made = serve(&["--workshop"])?.instructor_key;
         assert!(
             matches!(made, Some(InstructorKey::Made(ref k)) if k.len() == 32)
@@ -822,7 +845,7 @@ mod tests {
                 .map_err(|e| e.to_string())?
                 .command
             {
-                Command::Serve(args) => Ok(args.into_config()),
+                Command::Serve(args) => Ok(args.into_config(std::path::Path::new("/data"))),
                 _ => Err("not serve".into()),
             }
         };

@@ -31,6 +31,8 @@ async fn start(config: Config, token: Option<&str>, dist: PathBuf) -> Server {
         workshop: false,
         instructor_key: None,
         limits: shared::workshop::Limits::default(),
+        room_file: None,
+        new_room: false,
     };
     serve_with(config, settings).await
 }
@@ -219,6 +221,8 @@ async fn a_named_host_is_served_when_allowed() {
         workshop: false,
         instructor_key: None,
         limits: shared::workshop::Limits::default(),
+        room_file: None,
+        new_room: false,
     };
     let server = serve_with(SHARED.config(), settings).await;
     let port = server
@@ -312,6 +316,8 @@ async fn binding_beyond_loopback_needs_a_token() {
         workshop: false,
         instructor_key: None,
         limits: shared::workshop::Limits::default(),
+        room_file: None,
+        new_room: false,
     };
     let result = serve(SHARED.config(), settings, shutdown, |_| {}).await;
     assert!(

@@ -422,3 +422,74 @@ async fn check_schema_step(client: &mut Client) -> shared::workshop::StepCheck {
         other => panic!("check: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_restarted_bridge_finds_the_room_it_kept() {
+    let config = SHARED.ensure_up().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let room_file = dir.path().join("room.json");
+    let settings = |new_room: bool| bridge::ServeConfig {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        token: None,
+        allowed_hosts: Vec::new(),
+        dist: std::path::PathBuf::from("/nonexistent/kafka-demo-dist"),
+        workshop: true,
+        instructor_key: Some(bridge::InstructorKey::Given(INSTRUCTOR_KEY.into())),
+        limits: shared::workshop::Limits::default(),
+        room_file: Some(room_file.clone()),
+        new_room,
+    };
+    let name = attendee("kept");
+    {
+        let server = common::ws::serve_with(config.clone(), settings(false)).await;
+        let mut client = join(&server, &name).await;
+        let registered = client
+            .ask(Request::Register {
+                topic: topic("clicks-avro"),
+                schema: SCHEMA.to_owned(),
+            })
+            .await;
+        assert!(
+            matches!(registered, Ok(Response::Schema(_))),
+            "{registered:?}"
+        );
+        assert!(check_schema_step(&mut client).await.done);
+        // The room is written a moment after the change; the file is the evidence.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
+        loop {
+            poll.tick().await;
+            let text = std::fs::read_to_string(&room_file).unwrap_or_default();
+            if text.contains(&name) && text.contains("\"passed\"") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "room file: {text}");
+        }
+    }
+    let again = common::ws::serve_with(config.clone(), settings(false)).await;
+    let mut client = Client::connect(&again)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(client.hello().await.is_ok());
+    match client.ask(Request::Join { name: name.clone() }).await {
+        Ok(Response::Joined { progress, .. }) => {
+            let schema = &progress.steps[0];
+            assert!(schema.done && schema.passed_at_ms > 0, "{schema:?}");
+        }
+        other => panic!("join again: {other:?}"),
+    }
+    drop(client);
+    drop(again);
+    let fresh = common::ws::serve_with(config, settings(true)).await;
+    let mut client = Client::connect(&fresh)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(client.hello().await.is_ok());
+    match client.ask(Request::Join { name: name.clone() }).await {
+        Ok(Response::Joined { progress, .. }) => {
+            assert_eq!(progress.done(), 0, "a new room starts empty");
+        }
+        other => panic!("join a new room: {other:?}"),
+    }
+}

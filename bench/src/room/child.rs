@@ -54,7 +54,15 @@ impl Bridge {
         command
             .envs(child_env(config))
             .args(kafka_option_args(config))
-            .args(["serve", "--workshop", "--host", "127.0.0.1", "--port", "0"])
+            .args([
+                "serve",
+                "--workshop",
+                "--new-room",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+            ])
             .args(["--dist", "/nonexistent/kafka-demo-bench-dist"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -10,9 +10,12 @@
 //! synchronous updates, never across an `.await`.
 
 mod roster;
+mod store;
 mod tab;
 mod words;
 
 pub(crate) use roster::{steps_to_recheck, Attendees, Control};
+pub use store::RoomFileError;
+pub(crate) use store::{keep, load};
 pub(crate) use tab::{Standing, TabEvent};
 pub(crate) use words::for_attendee;

@@ -27,7 +27,30 @@ pub(crate) struct Attendees {
     pub(crate) news: broadcast::Sender<String>,
     /// What each attendee may use, told to them when they join.
     pub(crate) limits: shared::workshop::Limits,
+    /// Bumped by every change worth saving (see [`super::store`]).
+    pub(crate) changes: watch::Sender<u64>,
 }
+
+/// The room as it is saved: each attendee's progress and evidence. Names come back free (no tab
+/// holds them after a restart) and the running jobs are gone.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SavedRoom {
+    /// The format, for a later change of it.
+    pub(crate) version: u32,
+    /// Everyone who joined.
+    pub(crate) attendees: Vec<SavedAttendee>,
+}
+
+/// One attendee as saved.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SavedAttendee {
+    pub(crate) name: AttendeeName,
+    pub(crate) progress: Progress,
+    pub(crate) seen: Seen,
+}
+
+/// The [`SavedRoom::version`] this bridge writes and reads.
+pub(crate) const SAVED_ROOM_VERSION: u32 = 1;
 
 /// One attendee, connected or not.
 struct Person {
@@ -73,6 +96,47 @@ impl Attendees {
             people: Mutex::default(),
             roster: watch::channel(Vec::new()).0,
             news: broadcast::channel(NEWS_BACKLOG).0,
+            changes: watch::channel(0).0,
+        }
+    }
+
+    /// Takes back the attendees of a saved room: their progress and evidence, no tab.
+    pub(crate) fn restore(&self, room: SavedRoom) {
+        let mut people = self.lock();
+        for saved in room.attendees {
+            let mut progress = Progress::default();
+            for check in saved.progress.steps {
+                if let Some(slot) = progress.steps.iter_mut().find(|s| s.step == check.step) {
+                    *slot = check;
+                }
+            }
+            people.insert(
+                saved.name,
+                Person {
+                    progress: watch::channel(progress).0,
+                    seen: saved.seen,
+                    tab: None,
+                    leftover: Weak::new(),
+                    generation: 0,
+                },
+            );
+        }
+        self.publish(&people);
+    }
+
+    /// The room as it stands, to be saved.
+    pub(crate) fn saved(&self) -> SavedRoom {
+        let people = self.lock();
+        SavedRoom {
+            version: SAVED_ROOM_VERSION,
+            attendees: people
+                .iter()
+                .map(|(name, person)| SavedAttendee {
+                    name: name.clone(),
+                    progress: person.progress.borrow().clone(),
+                    seen: person.seen.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -186,9 +250,13 @@ impl Attendees {
     /// checking again.
     pub(crate) fn hear(&self, name: &AttendeeName, topic: &Topic, message: &ServerMessage) -> bool {
         let mut people = self.lock();
-        people
+        let changed = people
             .get_mut(name)
-            .is_some_and(|person| person.seen.hear(topic, message))
+            .is_some_and(|person| person.seen.hear(topic, message));
+        if changed {
+            self.changes.send_modify(|n| *n += 1);
+        }
+        changed
     }
 
     /// The jobs a session that ended left winding down, if any still runs.
@@ -218,6 +286,7 @@ impl Attendees {
             })
             .collect();
         self.roster.send_replace(roster);
+        self.changes.send_modify(|n| *n += 1);
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<AttendeeName, Person>> {

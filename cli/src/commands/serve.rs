@@ -12,7 +12,7 @@ pub(crate) async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<Exi
         wait_for_signal().await;
         stop.cancel();
     });
-    let serve = args.into_config();
+    let serve = args.into_config(&config.stack.data_dir);
     // The instructor's link goes to the terminal of whoever started the bridge, like the
     // token's: a made key is known no other way, a given one saves typing the link.
     let instructor_key = serve

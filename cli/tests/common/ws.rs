@@ -51,6 +51,8 @@ pub async fn start_with_limits(config: Config, workshop: bool, limits: Limits) -
             workshop,
             instructor_key: workshop.then(|| InstructorKey::Given(INSTRUCTOR_KEY.into())),
             limits,
+            room_file: None,
+            new_room: false,
         },
     )
     .await

@@ -13,8 +13,10 @@ use std::collections::{BTreeSet, HashMap};
 /// are listed too, as `unknown`).
 const DECODED: &str = "decoded";
 
-/// The evidence gathered for one attendee.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The evidence gathered for one attendee. What it says of the services outlives the session
+/// (and, saved with the room, the bridge); the jobs it follows belong to one session.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Seen {
     /// Writer schema ids of produce runs that delivered records to the attendee's topic.
     pub produced_ids: BTreeSet<SchemaId>,
@@ -25,13 +27,15 @@ pub struct Seen {
     /// A window the watermark closed.
     pub closed: Option<ClosedWindow>,
     /// Produce runs of this session to the attendee's topic, with their writer schema.
+    #[serde(skip)]
     produce_jobs: HashMap<JobId, SchemaId>,
     /// Streaming queries of this session over the attendee's topic.
+    #[serde(skip)]
     stream_jobs: HashMap<JobId, StreamJob>,
 }
 
 /// What the checks need of a batch report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BatchSeen {
     /// The creatives tied for the most clicks.
     pub top: Vec<String>,
@@ -42,7 +46,7 @@ pub struct BatchSeen {
 }
 
 /// A window whose end the watermark passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClosedWindow {
     /// Window start, ms since the epoch.
     pub start_ms: i64,
