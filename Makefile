@@ -55,9 +55,9 @@ lint: setup
 build:
 	$(CARGO) build -p kafka-demo
 
-# The page, built offline by trunk into dist/.
+# The page, built offline by trunk into dist/ (wasm-opt from tools/, see Trunk.toml).
 frontend:
-	trunk build --release
+	PATH="$(CURDIR)/tools/node_modules/.bin:$$PATH" trunk build --release
 	@wasm=$$(ls dist/*.wasm); echo "frontend: $$wasm $$(stat -c %s $$wasm) bytes, $$(gzip -9 -c $$wasm | wc -c) gzipped"
 
 stop:

@@ -15,9 +15,9 @@ pkg-config --exists openssl 2>/dev/null || missing_debs+=(libssl-dev)  # librdka
 command -v java >/dev/null || missing_debs+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || missing_debs+=(maven)
 command -v python3 >/dev/null || missing_debs+=(python3 python3-venv)
+command -v npm >/dev/null || missing_debs+=(nodejs npm)                 # wasm-opt (binaryen)
 if $for_tests; then
   command -v chromium >/dev/null || missing_debs+=(chromium)            # browser tests
-  command -v npm >/dev/null || missing_debs+=(nodejs npm)
 fi
 
 if [ ${#missing_debs[@]} -gt 0 ]; then
@@ -48,6 +48,13 @@ fi
 if ! trunk --version 2>/dev/null | grep -q "^trunk 0\.21\."; then
   echo "setup: installing trunk 0.21 (about 8 minutes on 2 cores, once)"
   cargo install --quiet --locked trunk --version '~0.21'
+fi
+
+# wasm-opt shrinks the page's WebAssembly; binaryen from npm, at the version tools/package-lock.json
+# pins and Trunk.toml names.
+if ! tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "(version_132)"; then
+  echo "setup: installing binaryen's wasm-opt from npm"
+  (cd tools && npm ci --no-audit --no-fund --silent)
 fi
 
 if $for_tests && [ ! -d e2e/node_modules/playwright-core ]; then

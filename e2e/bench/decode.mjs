@@ -6,7 +6,7 @@
 //   node e2e/bench/decode.mjs [--count 200000] [--rounds 5] [--pairs 3] [--json]
 //
 // Needs target/release/kafka-demo-bench (KAFKA_DEMO_BENCH_BIN), target/debug/kafka-demo
-// (KAFKA_DEMO_BIN) and dist/ from `trunk build --release`. No Kafka is needed.
+// (KAFKA_DEMO_BIN) and dist/ from `make frontend`. No Kafka is needed.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
