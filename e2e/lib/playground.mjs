@@ -20,7 +20,8 @@ export class Playground {
   }
 
   async waitReconnecting() {
-    await this.page.waitForFunction((sel) => /reconnecting/i.test(document.querySelector(sel)?.textContent ?? ''), id('connection'), WAIT);
+    // "reconnecting…", or "the bridge cannot be reached; retrying…" once the page found it gone.
+    await this.page.waitForFunction((sel) => document.querySelector(sel)?.dataset.state === 'reconnecting', id('connection'), WAIT);
   }
 
   async waitServicesUp() {

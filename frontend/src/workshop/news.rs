@@ -1,5 +1,6 @@
 //! What the instructor tells an attendee: broadcasts as banners (newest on top, each dismissable)
-//! and, after a reset, what was removed.
+//! and, after a reset, what was removed. The banners are pinned to the bottom of the window, so
+//! they stay in view wherever the attendee has scrolled to, until dismissed.
 
 use super::seat::Seat;
 use leptos::prelude::*;
@@ -11,6 +12,7 @@ pub fn Notices() -> impl IntoView {
     let seat = expect_context::<Seat>();
     view! {
         <div class="notices" aria-live="polite">
+            <div class="broadcasts" data-testid="broadcasts">
             <For each=move || seat.broadcasts.get() key=|b| b.id let:banner>
                 <div class="broadcast" role="status" data-testid="broadcast-banner">
                     <span class="from">"From the instructor: "</span>
@@ -23,6 +25,7 @@ pub fn Notices() -> impl IntoView {
                     >"×"</button>
                 </div>
             </For>
+            </div>
             {move || seat.was_reset.get().map(|report| view! { <ResetNotice report/> })}
         </div>
     }
