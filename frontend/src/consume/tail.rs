@@ -160,6 +160,7 @@ impl TailState {
     /// Forgets everything shown (a new tail starts clean).
     pub(super) fn reset(self) {
         self.book.set_value(TailBook::new());
+        self.lag.set(None);
         self.selected.set(None);
         self.rate.set(0.0);
         self.last_count.set_value((now_ms(), 0));

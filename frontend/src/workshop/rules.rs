@@ -188,18 +188,7 @@ pub fn limits_line(limits: &Limits) -> String {
     )
 }
 
-/// `1234567` as "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::text::count::thousands;
 
 /// "12 / 500", and whether the message may be sent.
 pub fn broadcast_count(message: &str) -> (String, bool) {
