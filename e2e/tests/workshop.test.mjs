@@ -308,12 +308,18 @@ test('at 1,024 px and 1,400 px nothing scrolls sideways: the playground with a b
   const box = await page.locator('[data-testid="consume-poison-only"]').boundingBox();
   const label = await page.locator('label.check').boundingBox();
   assert.ok(label.width < 260 && box.x - label.x < 10, `checkbox ${JSON.stringify(box)} in label ${JSON.stringify(label)}`);
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="consume-partitions"] tbody tr').length > 0, null, WAIT);
-  const before = await page.locator('[data-testid="consume-partitions"] tbody tr').count();
+  // Every partition read to its end; then Stop keeps those positions, marked as stopped.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="consume-partitions"] tbody tr')];
+    return rows.length === 3 && rows.every((r) => r.dataset.lag === '0');
+  }, null, WAIT);
+  const positions = () => page.locator('[data-testid="consume-partitions"] tbody tr').allTextContents();
+  const before = await positions();
   await page.click('[data-testid="consume-stop"]');
   await page.waitForFunction(() => document.querySelector('[data-testid="consume-state"]')?.textContent.trim() === 'stopped');
   assert.match(await page.textContent('[data-testid="consume-rate"]'), /stopped/);
-  assert.equal(await page.locator('[data-testid="consume-partitions"] tbody tr').count(), before, 'the last positions stay');
+  await page.waitForSelector('[data-testid="consume-partitions-stopped"]', WAIT);
+  assert.deepEqual(await positions(), before, 'the last positions stay');
   assert.equal(await page.getAttribute('[data-testid="consume-partitions"]', 'data-stopped'), 'true');
 
   const report = await ui.runBatch('clicks-avro');

@@ -83,7 +83,13 @@ pub fn ConsumeSection() -> impl IntoView {
     bridge.on_push(Rc::new(move |push: &Push| match push {
         Push::TailLag(lag) => {
             let tail = SessionJob::new(bridge.session_now(), lag.tail);
-            state.lag.set(Some((tail, lag.clone())));
+            state.lag.update(|last| {
+                let merged = match last.take() {
+                    Some((of, before)) if of == tail => tail::merge_lag(&before, lag.clone()),
+                    _ => lag.clone(),
+                };
+                *last = Some((tail, merged));
+            });
         }
         Push::TailEnded { tail, error: why } => {
             let session = bridge.session_now();
