@@ -3,6 +3,7 @@
 //! has no word from the bridge, the services are "unknown", never "down": a bridge that cannot be
 //! reached (or a link with a wrong token) says nothing about Kafka.
 
+use crate::ws::bridge::WRONG_TOKEN;
 use crate::ws::{Bridge, Connection};
 use leptos::prelude::*;
 use shared::protocol::{ServiceView, StackView};
@@ -130,6 +131,7 @@ pub fn ConnectionProblem() -> impl IntoView {
     let problem = move || {
         match connection.get() {
         Connection::Refused(why) => Some(why),
+        Connection::WrongToken => Some(WRONG_TOKEN.to_owned()),
         Connection::Reconnecting {
             unreachable: true, ..
         } => Some(

@@ -72,8 +72,11 @@ pub enum Connection {
         /// network is in the way), as opposed to not known yet.
         unreachable: bool,
     },
-    /// The bridge refused the page (another protocol version, a wrong token); no more retries.
+    /// The bridge refused the page (another protocol version); no more retries.
     Refused(String),
+    /// The bridge refused the token in the page's address; no more retries (the address cannot
+    /// change by itself).
+    WrongToken,
 }
 
 impl Connection {
@@ -90,7 +93,14 @@ impl Connection {
                 unreachable: true, ..
             } => "the bridge cannot be reached; retrying…".into(),
             Self::Refused(why) => why.clone(),
+            Self::WrongToken => "token refused".into(),
         }
+    }
+
+    /// Whether the page gave up on the bridge: it refused the page, and trying again would not
+    /// change that.
+    pub fn gave_up(&self) -> bool {
+        matches!(self, Self::Refused(_) | Self::WrongToken)
     }
 
     /// A stable name for styling and tests.
@@ -99,7 +109,7 @@ impl Connection {
             Self::Connecting => "connecting",
             Self::Open { .. } => "open",
             Self::Reconnecting { .. } => "reconnecting",
-            Self::Refused(_) => "refused",
+            Self::Refused(_) | Self::WrongToken => "refused",
         }
     }
 }
@@ -249,7 +259,7 @@ impl Bridge {
     }
 
     fn connect(self) {
-        if matches!(self.connection.get_untracked(), Connection::Refused(_)) {
+        if self.connection.get_untracked().gave_up() {
             return;
         }
         let Some(epoch) = self.link.try_update_value(|link| {
@@ -315,7 +325,7 @@ impl Bridge {
             match hello.await {
                 Ok(workshop) => self.welcomed(epoch, workshop),
                 Err(CallError::Failed(refusal)) if refusal.code == ErrorCode::ProtocolMismatch => {
-                    self.refuse(refusal.message);
+                    self.refuse(Connection::Refused(refusal.message));
                 }
                 Err(CallError::Unexpected) => warn!("the bridge answered Hello with another reply"),
                 Err(_) => {}
@@ -349,8 +359,8 @@ impl Bridge {
 
     /// Gives up on the bridge for good: drops the socket (its `close` will not be heard, so the
     /// requests still waiting are failed here) and stops reconnecting.
-    fn refuse(self, why: String) {
-        self.connection.set(Connection::Refused(why));
+    fn refuse(self, why: Connection) {
+        self.connection.set(why);
         self.stack.set(None);
         self.welcome.set(None);
         self.admitted.set(false);
@@ -405,7 +415,7 @@ impl Bridge {
         self.stack.set(None);
         self.welcome.set(None);
         self.admitted.set(false);
-        if matches!(self.connection.get_untracked(), Connection::Refused(_)) {
+        if self.connection.get_untracked().gave_up() {
             return;
         }
         let unreachable = matches!(
@@ -433,7 +443,7 @@ impl Bridge {
             return;
         }
         match answer {
-            probe::Answer::WrongToken => self.refuse(WRONG_TOKEN.to_owned()),
+            probe::Answer::WrongToken => self.refuse(Connection::WrongToken),
             probe::Answer::Unreachable => self.connection.set(Connection::Reconnecting {
                 attempt,
                 unreachable: true,
