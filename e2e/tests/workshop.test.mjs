@@ -245,6 +245,8 @@ test('a second Spark job is refused with the limit, in plain words where it was 
   await ui.waitProduced(300);
   await ui.startStream('clicks-avro');
   try {
+    const checkpoint = (await page.textContent('[data-testid="stream-checkpoint"]')).trim();
+    assert.match(checkpoint, /^checkpoint: kept by the bridge \(stream\/[^/\s]+\)$/, checkpoint);
     await ui.fill('batch-topic', 'clicks-avro');
     await page.click('[data-testid="batch-run"]');
     await page.waitForSelector('[data-testid="batch-error"]', { timeout: 60_000 });
@@ -329,6 +331,7 @@ test('at 1,024 px and 1,400 px nothing scrolls sideways: the playground with a b
   const decoded = rows.reduce((sum, r) => sum + Number(r[2]), 0);
   assert.equal(decoded, report.clicks, `writer schemas ${JSON.stringify(rows)} agree with the clicks decoded`);
   for (const r of rows) assert.equal(Number(r[2]) + Number(r[3]), Number(r[1]), JSON.stringify(r));
+  for (const stage of report.stages) assert.doesNotMatch(stage, /(^|\s)(\/|[A-Za-z]:\\)\S*[\\/]/, `no path on the bridge's machine: ${stage}`);
   const output = await page.textContent('[data-testid="batch-output"]');
   assert.match(output, /^kept by the bridge \(batch\/[^/]+\)$/, output);
   assert.equal(await page.getAttribute('[data-testid="batch-output"]', 'title'), '', 'no path on the bridge machine in workshop mode');

@@ -20,9 +20,67 @@ pub fn kept_by_bridge(kind: &str, location: &str) -> String {
     }
 }
 
+/// `text` (a sentence from the bridge) with every absolute path in it replaced by the folder it
+/// names under the bridge's data folder: "writing Parquet to /srv/data/batch/t-1…" reads
+/// "writing Parquet to the bridge's folder batch/t-1…".
+pub fn hide_paths(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let body = word.trim_end_matches(['…', '.', ',', ':', ';', ')']);
+            if !is_absolute(body) {
+                return word.to_owned();
+            }
+            let tail = &word[body.len()..];
+            let parts: Vec<&str> = body.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+            let kind = parts
+                .iter()
+                .rposition(|p| matches!(*p, "batch" | "stream"))
+                .filter(|i| i + 1 < parts.len());
+            match kind {
+                Some(i) => format!("the bridge's folder {}/{}{tail}", parts[i], parts[i + 1]),
+                None => format!("a folder of the bridge's{tail}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `word` is an absolute path with at least two parts (`/a/b`, `C:\a\b`).
+fn is_absolute(word: &str) -> bool {
+    let unix = word.starts_with('/') && word[1..].contains('/');
+    let bytes = word.as_bytes();
+    let windows = bytes.len() > 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && (bytes[2] == b'\\' || bytes[2] == b'/');
+    unix || windows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_in_a_sentence_become_the_bridges_folders() {
+        assert_eq!(
+            hide_paths("writing Parquet to /work/t/tmp/stack/batch/eve.clicks-avro-2026Z…"),
+            "writing Parquet to the bridge's folder batch/eve.clicks-avro-2026Z…"
+        );
+        assert_eq!(
+            hide_paths("checkpoint /srv/data/stream/ada.t/offsets kept."),
+            "checkpoint the bridge's folder stream/ada.t kept."
+        );
+        assert_eq!(
+            hide_paths("reading /etc/passwd"),
+            "reading a folder of the bridge's"
+        );
+        assert_eq!(
+            hide_paths(r"at C:\data\batch\run-1, done"),
+            "at the bridge's folder batch/run-1, done"
+        );
+        let plain = "reading 1200 records, decoding 1 schema id… 1/2 done";
+        assert_eq!(hide_paths(plain), plain);
+    }
 
     #[test]
     fn a_location_reads_as_the_bridges_folder() {
