@@ -153,7 +153,7 @@ pub fn Report(
                         <thead><tr><th>"field"</th><th>"nulls"</th><th>"rate"</th></tr></thead>
                         <tbody>
                             {report.null_rates.iter().map(|n| view! {
-                                <tr><td>{n.field.clone()}</td><td>{n.nulls}</td><td>{format!("{:.1}%", n.rate * 100.0)}</td></tr>
+                                <tr><td>{n.field.clone()}</td><td>{thousands(n.nulls)}</td><td>{format!("{:.1}%", n.rate * 100.0)}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -210,12 +210,12 @@ fn MinuteChart(minutes: Vec<Minute>) -> impl IntoView {
             data-total=total
             viewBox=format!("0 -10 {} {}", w + AXIS, h + 32.0)
             role="img"
-            aria-label=format!("clicks per minute, {count} minutes, {total} clicks")
+            aria-label=format!("clicks per minute, {count} minutes, {} clicks", thousands(total))
         >
             <GridLines marks=marks top=top left=AXIS width=w height=h/>
             {laid.into_iter().zip(minutes).map(|(b, m)| view! {
                 <rect class="bar" x=b.x + AXIS y=b.y width=b.width.max(0.5) height=b.height>
-                    <title>{format!("{} — {} clicks, cost {}", clock(m.minute_ms, true), m.clicks, money(m.cost_cents))}</title>
+                    <title>{format!("{} — {} clicks, cost {}", clock(m.minute_ms, true), thousands(m.clicks), money(m.cost_cents))}</title>
                 </rect>
             }).collect_view()}
             <text class="tick" x=AXIS y=h + 16.0>{first}</text>
@@ -236,7 +236,7 @@ fn TopBars(groups: Vec<Group>) -> impl IntoView {
                     <div class="hbar" data-testid="batch-top-row" data-key=g.key.clone() data-clicks=g.clicks>
                         <span class="label">{g.key.clone()}</span>
                         <span class="track"><span class="fill" style=format!("width: {width:.1}%")></span></span>
-                        <span class="value">{g.clicks}</span>
+                        <span class="value">{thousands(g.clicks)}</span>
                     </div>
                 }
             }).collect_view()}
@@ -252,7 +252,7 @@ fn GroupTable(groups: Vec<Group>, testid: &'static str) -> impl IntoView {
             <thead><tr><th>"id"</th><th>"clicks"</th><th>"cost"</th></tr></thead>
             <tbody>
                 {groups.into_iter().map(|g| view! {
-                    <tr><td>{g.key}</td><td>{g.clicks}</td><td>{money(g.cost_cents)}</td></tr>
+                    <tr><td>{g.key}</td><td>{thousands(g.clicks)}</td><td>{money(g.cost_cents)}</td></tr>
                 }).collect_view()}
             </tbody>
         </table>
@@ -266,7 +266,7 @@ fn Pills(report: BatchReport) -> impl IntoView {
     let listed = report.poison.len();
     view! {
         <ul class="plain" data-testid="batch-poison-counts">
-            {report.poison_counts.iter().map(|(reason, n)| view! { <li>{format!("{reason}: {n}")}</li> }).collect_view()}
+            {report.poison_counts.iter().map(|(reason, n)| view! { <li>{format!("{reason}: {}", thousands(*n))}</li> }).collect_view()}
         </ul>
         <div class="scroll">
         <table class="plain" data-testid="batch-poison">
@@ -279,7 +279,7 @@ fn Pills(report: BatchReport) -> impl IntoView {
         </table>
         </div>
         {(listed as u64 != total || listed > PILLS_SHOWN).then(|| view! {
-            <p class="hint">{format!("{} of {total} listed here; the Parquet table holds every listed pill.", listed.min(PILLS_SHOWN))}</p>
+            <p class="hint">{format!("{} of {} listed here; the Parquet table holds every listed pill.", thousands(listed.min(PILLS_SHOWN) as u64), thousands(total))}</p>
         })}
     }
 }
