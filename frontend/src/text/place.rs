@@ -20,6 +20,27 @@ pub fn kept_by_bridge(kind: &str, location: &str) -> String {
     }
 }
 
+/// A data folder the bridge names (a reset's report): `stream/<name>` or `batch/<name>` as is, an
+/// absolute path cut down to that part of it (or to its last part).
+pub fn data_folder(location: &str) -> String {
+    if !is_absolute(location) {
+        return location.to_owned();
+    }
+    let parts: Vec<&str> = location
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let kind = parts
+        .iter()
+        .rposition(|p| matches!(*p, "batch" | "stream"))
+        .filter(|i| i + 1 < parts.len());
+    match (kind, parts.last()) {
+        (Some(i), _) => format!("{}/{}", parts[i], parts[i + 1]),
+        (None, Some(last)) => (*last).to_owned(),
+        (None, None) => String::new(),
+    }
+}
+
 /// `text` (a sentence from the bridge) with every absolute path in it replaced by the folder it
 /// names under the bridge's data folder: "writing Parquet to /srv/data/batch/t-1…" reads
 /// "writing Parquet to the bridge's folder batch/t-1…".
@@ -31,14 +52,11 @@ pub fn hide_paths(text: &str) -> String {
                 return word.to_owned();
             }
             let tail = &word[body.len()..];
-            let parts: Vec<&str> = body.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
-            let kind = parts
-                .iter()
-                .rposition(|p| matches!(*p, "batch" | "stream"))
-                .filter(|i| i + 1 < parts.len());
-            match kind {
-                Some(i) => format!("the bridge's folder {}/{}{tail}", parts[i], parts[i + 1]),
-                None => format!("a folder of the bridge's{tail}"),
+            let folder = data_folder(body);
+            if folder.contains('/') {
+                format!("the bridge's folder {folder}{tail}")
+            } else {
+                format!("a folder of the bridge's{tail}")
             }
         })
         .collect::<Vec<_>>()
@@ -59,6 +77,13 @@ fn is_absolute(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resets_folders_read_under_the_data_folder() {
+        assert_eq!(data_folder("stream/ada.t"), "stream/ada.t");
+        assert_eq!(data_folder("/srv/kd/data/batch/ada.t-1"), "batch/ada.t-1");
+        assert_eq!(data_folder("/srv/kd/other/x"), "x");
+    }
 
     #[test]
     fn paths_in_a_sentence_become_the_bridges_folders() {

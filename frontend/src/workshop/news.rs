@@ -3,6 +3,7 @@
 //! they stay in view wherever the attendee has scrolled to, until dismissed.
 
 use super::seat::Seat;
+use crate::text::place::data_folder;
 use leptos::prelude::*;
 use shared::workshop::ResetReport;
 
@@ -55,7 +56,14 @@ pub fn removed_lines(report: &ResetReport) -> Vec<String> {
     vec![
         list("topics", &report.topics),
         list("subjects", &report.subjects),
-        list("data folders", &report.folders),
+        list(
+            "data folders",
+            &report
+                .folders
+                .iter()
+                .map(|f| data_folder(f))
+                .collect::<Vec<_>>(),
+        ),
         format!("jobs stopped: {}", report.jobs_stopped),
     ]
 }
@@ -71,7 +79,10 @@ mod tests {
             name: AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}")),
             topics: vec!["ada.clicks-avro".into(), "ada.t".into()],
             subjects: vec![],
-            folders: vec!["stream/ada.clicks-avro".into()],
+            folders: vec![
+                "stream/ada.clicks-avro".into(),
+                "/srv/kd/data/batch/ada.clicks-avro-1".into(),
+            ],
             jobs_stopped: 1,
         };
         assert_eq!(
@@ -79,7 +90,7 @@ mod tests {
             [
                 "topics: ada.clicks-avro, ada.t",
                 "subjects: none",
-                "data folders: stream/ada.clicks-avro",
+                "data folders: stream/ada.clicks-avro, batch/ada.clicks-avro-1",
                 "jobs stopped: 1"
             ]
         );
