@@ -65,7 +65,8 @@ pub enum ServeError {
     Room(#[from] room::RoomFileError),
 }
 
-/// The routes: the page, the WebSocket, a health check.
+/// The routes: the page, the WebSocket, a health check, and a token check for the page (a
+/// browser cannot see why a WebSocket upgrade was refused, so the page asks here).
 pub fn app(state: AppState) -> Router {
     let dist = state.inner.dist.clone();
     let index = dist.join("index.html");
@@ -77,6 +78,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/token", get(token_check))
         .merge(page)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -142,6 +144,25 @@ async fn websocket(
         .on_upgrade(move |socket| tracker.track_future(run_socket(socket, state).instrument(span)))
 }
 
+/// `GET /token?token=…`: 204 when the WebSocket would take that token (or none is required), 401
+/// when it would refuse it, so a page whose socket keeps failing can say its link is wrong.
+async fn token_check(State(state): State<AppState>, Query(query): Query<WsQuery>) -> StatusCode {
+    token_status(query.token.as_deref(), state.inner.token.as_deref())
+}
+
+/// The answer of [`token_check`]: the same comparison the WebSocket's [`admit`] makes.
+fn token_status(given: Option<&str>, expected: Option<&str>) -> StatusCode {
+    match expected {
+        Some(expected)
+            if !given
+                .is_some_and(|g| secret::constant_time_eq(g.as_bytes(), expected.as_bytes())) =>
+        {
+            StatusCode::UNAUTHORIZED
+        }
+        _ => StatusCode::NO_CONTENT,
+    }
+}
+
 /// Decides whether a WebSocket may open: the token when one is set, and the page's own origin.
 /// A client that sends no `Origin` is not a browser page, so no other site can be acting through it.
 fn admit(
@@ -149,10 +170,8 @@ fn admit(
     given: Option<&str>,
     expected: Option<&str>,
 ) -> Result<(), (StatusCode, &'static str)> {
-    if let Some(expected) = expected {
-        if !given.is_some_and(|g| secret::constant_time_eq(g.as_bytes(), expected.as_bytes())) {
-            return Err((StatusCode::UNAUTHORIZED, "missing or wrong token"));
-        }
+    if token_status(given, expected) == StatusCode::UNAUTHORIZED {
+        return Err((StatusCode::UNAUTHORIZED, "missing or wrong token"));
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
@@ -345,5 +364,22 @@ mod tests {
             Err(StatusCode::UNAUTHORIZED)
         );
         assert!(admit(&h, Some("s3cret"), Some("s3cret")).is_ok());
+    }
+
+    #[test]
+    fn the_token_check_answers_as_the_websocket_would() {
+        assert_eq!(token_status(None, None), StatusCode::NO_CONTENT);
+        assert_eq!(token_status(Some("any"), None), StatusCode::NO_CONTENT);
+        assert_eq!(
+            token_status(Some("s3cret"), Some("s3cret")),
+            StatusCode::NO_CONTENT
+        );
+        for wrong in [None, Some(""), Some("s3creT"), Some("s3cret ")] {
+            assert_eq!(
+                token_status(wrong, Some("s3cret")),
+                StatusCode::UNAUTHORIZED,
+                "{wrong:?}"
+            );
+        }
     }
 }

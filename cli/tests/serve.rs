@@ -302,6 +302,15 @@ async fn a_token_is_required_when_one_is_set() {
     assert!(connect(&server, Some(&own), "?token=s3cret-token")
         .await
         .is_ok());
+    // The page's own check of its link, over plain HTTP (a browser cannot see a WebSocket's 401).
+    let host = own.trim_start_matches("http://").to_owned();
+    for (path, code) in [
+        ("/token?token=s3cret-token", 204),
+        ("/token?token=wrong", 401),
+        ("/token", 401),
+    ] {
+        assert_eq!(status_for(&server, path, &host, &[]).await, code, "{path}");
+    }
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { after, before } from 'node:test';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +21,24 @@ export function testPort(n) {
   return portBase + n;
 }
 
+/**
+ * `target/tmp`, symbolic links resolved: the stack knows its services by the data folder's path
+ * in their command lines, so the path must be the one they were started with.
+ */
+function testTmp() {
+  const tmp = join(root, 'target', 'tmp');
+  try {
+    return realpathSync(tmp);
+  } catch {
+    return tmp;
+  }
+}
+
 /** Global flags selecting the shared test stack. */
 export function stackFlags() {
   const cache = process.env.KAFKA_DEMO_CACHE_DIR ?? join(homedir(), '.kafka-demo', 'cache');
   return [
-    '--data-dir', join(root, 'target', 'tmp', 'kafka-demo-test-stack-shared'),
+    '--data-dir', join(testTmp(), 'kafka-demo-test-stack-shared'),
     '--cache-dir', cache,
     '--kafka-port', String(portBase + 92),
     '--kafka-controller-port', String(portBase + 93),

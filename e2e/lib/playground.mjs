@@ -20,7 +20,8 @@ export class Playground {
   }
 
   async waitReconnecting() {
-    await this.page.waitForFunction((sel) => /reconnecting/i.test(document.querySelector(sel)?.textContent ?? ''), id('connection'), WAIT);
+    // "reconnecting…", or "the bridge cannot be reached; retrying…" once the page found it gone.
+    await this.page.waitForFunction((sel) => document.querySelector(sel)?.dataset.state === 'reconnecting', id('connection'), WAIT);
   }
 
   async waitServicesUp() {
@@ -147,8 +148,8 @@ export class Playground {
   /** Waits until the tail has received `count` records and none waits for a schema. */
   async waitReceived(count, timeout = 120_000) {
     await this.page.waitForFunction(
-      ([received, waiting, n]) => Number(document.querySelector(received)?.textContent) >= n
-        && Number(document.querySelector(waiting)?.textContent) === 0,
+      ([received, waiting, n]) => Number(document.querySelector(received)?.textContent.replace(/,/g, '')) >= n
+        && Number(document.querySelector(waiting)?.textContent.replace(/,/g, '')) === 0,
       [id('consume-received'), id('consume-waiting'), count], { timeout });
   }
 

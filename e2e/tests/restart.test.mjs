@@ -45,7 +45,7 @@ function waitText(page, testId, value, options = WAIT) {
 
 /** Waits until `testId`'s number is at least `n`. */
 function waitAtLeast(page, testId, n, options = WAIT) {
-  return page.waitForFunction(([sel, m]) => Number(document.querySelector(sel)?.textContent.trim()) >= m, [id(testId), n], options);
+  return page.waitForFunction(([sel, m]) => Number(document.querySelector(sel)?.textContent.trim().replace(/,/g, '')) >= m, [id(testId), n], options);
 }
 
 test('a bridge killed mid-produce and mid-tail: the page reconnects, the run ends, the tail resumes without duplicates', async () => {
@@ -115,14 +115,14 @@ test('a bridge killed mid-produce and mid-tail: the page reconnects, the run end
   assert.ok(total >= 500, `the topic holds ${total} records`);
   await page.waitForFunction(([received, waiting, partitions, n]) => {
     const rows = [...document.querySelectorAll(`${partitions} tbody tr`)];
-    return Number(document.querySelector(received)?.textContent) >= n
-      && Number(document.querySelector(waiting)?.textContent) === 0
+    return Number(document.querySelector(received)?.textContent.replace(/,/g, '')) >= n
+      && Number(document.querySelector(waiting)?.textContent.replace(/,/g, '')) === 0
       && rows.length === 3 && rows.every((r) => r.dataset.lag === '0');
   }, [id('consume-received'), id('consume-waiting'), id('consume-partitions'), total], { timeout: 120_000 });
   const counts = await ui.tailCounts();
   assert.equal(counts.received, total, 'the page holds every record of the topic, none twice');
   assert.equal(counts.decoded, total);
-  const ends = await page.$$eval(`${id('consume-partitions')} tbody tr td:nth-child(3)`, (cells) => cells.map((c) => Number(c.textContent)));
+  const ends = await page.$$eval(`${id('consume-partitions')} tbody tr td:nth-child(3)`, (cells) => cells.map((c) => Number(c.textContent.replace(/,/g, ''))));
   assert.equal(ends.reduce((a, b) => a + b, 0), total, 'the partitions end where the topic does');
   assert.ok(await ui.number('consume-skipped') > 0, 'the resumed tail read the topic again and skipped what the page held');
   await shots.shot(page, 'caught-up');

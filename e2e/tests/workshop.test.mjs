@@ -11,6 +11,13 @@ import assert from 'node:assert/strict';
 import { playgroundSuite, screenshots, startBridge, testPort, unique } from '../lib/harness.mjs';
 import { Attendee, Instructor } from '../lib/playground.mjs';
 
+const WAIT = { timeout: 30_000 };
+
+/** Whether the page scrolls sideways: wider than its window. */
+function overflows(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+}
+
 const key = unique('instructor-key');
 const suite = playgroundSuite({ workshop: true, instructorKey: key });
 
@@ -83,6 +90,22 @@ test('an attendee joins, registers the fixed seed schema, and the instructor see
   assert.match(row.done, /^1 \/ 6$/);
   assert.match(row.tooltip, /Fix and register the schema/);
   assert.notEqual(await desk.page.getAttribute(`[data-testid="instructor-step-${name}-produce"]`, 'data-status'), 'done', 'nothing was produced');
+  // The columns are headed by the steps' names; each state has its own mark and word, and a
+  // passed step says how long it took.
+  const heads = await desk.page.locator('[data-testid^="instructor-head-"]').allTextContents();
+  assert.equal(heads.length, 6);
+  for (const title of ['Fix and register the schema', 'Produce clicks', 'Consume and find a poison pill', 'Run the batch job', 'Watch a window close', 'Evolve the schema']) {
+    assert.ok(heads.some((h) => h.includes(title)), `a column is headed "${title}": ${heads.join(' | ')}`);
+  }
+  const cell = (step) => desk.page.locator(`[data-testid="instructor-step-${name}-${step}"]`);
+  const passed = cell('schema');
+  assert.equal(await passed.getAttribute('data-state'), 'passed');
+  assert.match(await passed.textContent(), /✓\s*passed\s*\d+ (s|min)/);
+  const notStarted = cell('evolve');
+  assert.equal(await notStarted.getAttribute('data-state'), 'not-started');
+  assert.match(await notStarted.textContent(), /not started/);
+  assert.notEqual((await passed.textContent()).trim()[0], (await notStarted.textContent()).trim()[0], 'the marks differ, not only their colour');
+  assert.match(await passed.getAttribute('title'), /^passed — Fix and register the schema/);
   await shots.shot(desk.page, 'instructor');
 
   // A broadcast shows on the attendee's page as a banner, newest on top, and can be dismissed.
@@ -94,6 +117,15 @@ test('an attendee joins, registers the fixed seed schema, and the instructor see
   const banners = await ui.waitBroadcast(second);
   assert.ok(banners[0].includes(second) && banners[1].includes(first), banners.join(' | '));
   await shots.shot(page, 'broadcast');
+  // The banners stay in view wherever the page is scrolled to.
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await page.waitForFunction(() => window.scrollY > 0);
+  const inView = await page.locator('[data-testid="broadcast-banner"]').evaluateAll((all) => all.map((b) => {
+    const r = b.getBoundingClientRect();
+    return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0;
+  }));
+  assert.deepEqual(inView, [true, true], 'both banners are in view at the bottom of the page');
+  await shots.shot(page, 'broadcast-scrolled');
   await page.locator('[data-testid="broadcast-dismiss"]').first().click();
   await page.waitForFunction((t) => ![...document.querySelectorAll('[data-testid="broadcast-banner"]')].some((b) => b.textContent.includes(t)), second);
   assert.equal(await page.locator('[data-testid="broadcast-banner"]').count(), 1);
@@ -113,6 +145,9 @@ test('an attendee joins, registers the fixed seed schema, and the instructor see
   await page.waitForSelector('[data-testid="register-result"]', { state: 'detached' });
   await desk.page.waitForSelector(`[data-testid="instructor-step-${name}-schema"]:not([data-status="done"])`);
   await shots.shot(page, 'reset');
+  // The desk's note of what a reset removed closes.
+  await desk.page.click('[data-testid="instructor-reset-dismiss"]');
+  await desk.page.waitForSelector('[data-testid="instructor-reset-result"]', { state: 'detached' });
 
   await desk.page.close();
   await profile.close();
@@ -176,6 +211,13 @@ test('after a bridge restart the page joins again under the same name by itself'
     await ui.join(name);
     await own.stop();
     await ui.waitReconnecting();
+    // The page says the bridge cannot be reached, and claims nothing about the services.
+    await page.waitForSelector('[data-testid="connection-problem"]', WAIT);
+    assert.match(await page.textContent('[data-testid="connection-problem"]'), /bridge cannot be reached; retrying/);
+    assert.match(await page.textContent('[data-testid="connection"]'), /cannot be reached; retrying/);
+    for (const service of ['kafka', 'registry', 'spark']) {
+      assert.equal(await page.getAttribute(`[data-testid="status-${service}"]`, 'data-light'), 'unknown', service);
+    }
     const again = await startBridge({ port: own.port, workshop: true, instructorKey: key });
     try {
       await ui.waitConnected();
@@ -203,6 +245,8 @@ test('a second Spark job is refused with the limit, in plain words where it was 
   await ui.waitProduced(300);
   await ui.startStream('clicks-avro');
   try {
+    const checkpoint = (await page.textContent('[data-testid="stream-checkpoint"]')).trim();
+    assert.match(checkpoint, /^checkpoint: kept by the bridge \(stream\/[^/\s]+\)$/, checkpoint);
     await ui.fill('batch-topic', 'clicks-avro');
     await page.click('[data-testid="batch-run"]');
     await page.waitForSelector('[data-testid="batch-error"]', { timeout: 60_000 });
@@ -212,4 +256,102 @@ test('a second Spark job is refused with the limit, in plain words where it was 
     await ui.stopStream();
     await page.close();
   }
+});
+
+test('a link with a wrong or missing token says so within seconds, and never that Kafka is down', async () => {
+  const shots = screenshots('workshop-token');
+  const token = unique('room');
+  const own = await startBridge({ token, workshop: true, instructorKey: key });
+  try {
+    for (const [what, query] of [['wrong', `?token=not-${token}`], ['missing', '']]) {
+      const page = await suite.browser.newPage();
+      const url = new URL(own.url);
+      url.search = query;
+      const started = Date.now();
+      await page.goto(url.toString());
+      await page.waitForSelector('[data-testid="connection-problem"]', { timeout: 5_000 });
+      assert.ok(Date.now() - started < 5_000);
+      assert.match(await page.textContent('[data-testid="connection-problem"]'), /token is wrong/, what);
+      assert.equal((await page.textContent('[data-testid="connection"]')).trim(), 'token refused', what);
+      const bar = await page.textContent('nav.status-bar');
+      assert.doesNotMatch(bar, /down/, `${what}: ${bar}`);
+      assert.equal(await page.getAttribute('[data-testid="status-kafka"]', 'data-light'), 'unknown');
+      assert.equal(await page.locator('[data-testid="join-form"]').count(), 0);
+      await shots.shot(page, `token-${what}`);
+      await page.close();
+    }
+    // The room's link itself connects.
+    const page = await suite.browser.newPage();
+    const ui = new Attendee(page);
+    await ui.openToJoin(own.url);
+    assert.equal(await page.locator('[data-testid="connection-problem"]').count(), 0);
+    await page.close();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('at 1,024 px and 1,400 px nothing scrolls sideways: the playground with a batch report, the desk; the tail keeps its numbers after Stop', async () => {
+  const shots = screenshots('workshop-widths');
+  const page = await suite.browser.newPage({ viewport: { width: 1024, height: 768 } });
+  const ui = new Attendee(page);
+  await ui.openToJoin(suite.bridge.url);
+  assert.equal(await overflows(page), false, 'the join form');
+  const name = unique('eve').slice(0, 32);
+  await ui.join(name);
+  assert.equal(await overflows(page), false, 'the joined playground');
+
+  await ui.produce({ topic: 'clicks-avro', count: 1_200, poison: 2 });
+  await ui.waitProduced(1_200);
+  await ui.startTail('clicks-avro', 'beginning');
+  await ui.waitReceived(1_200);
+  assert.match(await page.textContent('[data-testid="consume-received"]'), /^\d{1,3}(,\d{3})+$/, 'counts have thousands separators');
+  // The checkbox sits by its words.
+  const box = await page.locator('[data-testid="consume-poison-only"]').boundingBox();
+  const label = await page.locator('label.check').boundingBox();
+  assert.ok(label.width < 260 && box.x - label.x < 10, `checkbox ${JSON.stringify(box)} in label ${JSON.stringify(label)}`);
+  // Every partition read to its end; then Stop keeps those positions, marked as stopped.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="consume-partitions"] tbody tr')];
+    return rows.length === 3 && rows.every((r) => r.dataset.lag === '0');
+  }, null, WAIT);
+  const positions = () => page.locator('[data-testid="consume-partitions"] tbody tr').allTextContents();
+  const before = await positions();
+  await page.click('[data-testid="consume-stop"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="consume-state"]')?.textContent.trim() === 'stopped');
+  assert.match(await page.textContent('[data-testid="consume-rate"]'), /stopped/);
+  await page.waitForSelector('[data-testid="consume-partitions-stopped"]', WAIT);
+  assert.deepEqual(await positions(), before, 'the last positions stay');
+  assert.equal(await page.getAttribute('[data-testid="consume-partitions"]', 'data-stopped'), 'true');
+
+  const report = await ui.runBatch('clicks-avro');
+  assert.equal(report.recordsRead, 1_200);
+  // Per writer schema: decoded and poison pills apart, adding up to what was framed.
+  const rows = await page.locator('[data-testid="batch-schemas"] tbody tr').evaluateAll((all) => all.map((r) => [...r.cells].map((c) => c.textContent.replace(/,/g, ''))));
+  const decoded = rows.reduce((sum, r) => sum + Number(r[2]), 0);
+  assert.equal(decoded, report.clicks, `writer schemas ${JSON.stringify(rows)} agree with the clicks decoded`);
+  for (const r of rows) assert.equal(Number(r[2]) + Number(r[3]), Number(r[1]), JSON.stringify(r));
+  for (const stage of report.stages) assert.doesNotMatch(stage, /(^|\s)(\/|[A-Za-z]:\\)\S*[\\/]/, `no path on the bridge's machine: ${stage}`);
+  const output = await page.textContent('[data-testid="batch-output"]');
+  assert.match(output, /^kept by the bridge \(batch\/[^/]+\)$/, output);
+  assert.equal(await page.getAttribute('[data-testid="batch-output"]', 'title'), '', 'no path on the bridge machine in workshop mode');
+  await page.locator('[data-testid="batch-minute-chart"]').scrollIntoViewIfNeeded();
+  const tick = await page.locator('[data-testid="batch-minute-chart"] text.tick').first().evaluate((t) => t.getBoundingClientRect().height);
+  assert.ok(tick >= 10, `chart labels are ${tick} px high`);
+  assert.equal(await overflows(page), false, 'the playground with a batch report at 1,024 px');
+  await shots.shot(page, 'attendee-1024');
+  await page.setViewportSize({ width: 1400, height: 900 });
+  assert.equal(await overflows(page), false, 'the playground with a batch report at 1,400 px');
+  const users = await page.locator('[data-testid="batch-users"]').boundingBox();
+  assert.ok(users.x + users.width <= 1400, `"users (approx.)" is in view: ${JSON.stringify(users)}`);
+  await shots.shot(page, 'attendee-1400');
+
+  const desk = new Instructor(await suite.browser.newPage({ viewport: { width: 1024, height: 768 } }));
+  await desk.openLink(suite.bridge.instructorUrl);
+  await desk.waitSeated();
+  await desk.waitAttendeeStep(name, 'produce', 'done');
+  assert.equal(await overflows(desk.page), false, 'the desk at 1,024 px');
+  await shots.shot(desk.page, 'desk-1024');
+  await desk.page.close();
+  await page.close();
 });

@@ -8,7 +8,7 @@ use crate::consume::ConsumeSection;
 use crate::produce::ProduceSection;
 use crate::schema::state::SchemaState;
 use crate::schema::SchemaSection;
-use crate::status::StatusBar;
+use crate::status::{ConnectionProblem, StatusBar};
 use crate::stream::StreamSection;
 use crate::workshop::ByRole;
 use crate::ws::Bridge;
@@ -27,6 +27,7 @@ pub fn App() -> impl IntoView {
             </div>
             <StatusBar/>
         </header>
+        <ConnectionProblem/>
         <ByRole>
             <main>
                 <SchemaSection/>

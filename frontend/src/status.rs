@@ -1,7 +1,10 @@
 //! The status bar: whether Kafka, the schema registry and Spark Connect answer, live from the
-//! bridge's stack pushes, and whether the page is connected to the bridge at all.
+//! bridge's stack pushes, and whether the page is connected to the bridge at all. While the page
+//! has no word from the bridge, the services are "unknown", never "down": a bridge that cannot be
+//! reached (or a link with a wrong token) says nothing about Kafka.
 
-use crate::ws::Bridge;
+use crate::ws::bridge::WRONG_TOKEN;
+use crate::ws::{Bridge, Connection};
 use leptos::prelude::*;
 use shared::protocol::{ServiceView, StackView};
 
@@ -18,7 +21,42 @@ pub fn StatusBar() -> impl IntoView {
     }
 }
 
-/// A service's light: `data-up` says whether it answered, the title says where and why not.
+/// Where a service stands, as the status bar says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Light {
+    /// It answered the bridge.
+    Up,
+    /// The bridge could not reach it.
+    Down,
+    /// The bridge has not looked yet.
+    Checking,
+    /// The page has no word from the bridge.
+    Unknown,
+}
+
+impl Light {
+    fn of(service: Option<&ServiceView>) -> Self {
+        match service {
+            None => Self::Unknown,
+            Some(s) if s.up => Self::Up,
+            Some(s) if s.problem.as_deref() == Some("checking…") => Self::Checking,
+            Some(_) => Self::Down,
+        }
+    }
+
+    /// What the light says, and its name for styles and tests.
+    fn word(self) -> &'static str {
+        match self {
+            Self::Up => "up",
+            Self::Down => "down",
+            Self::Checking => "checking",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// A service's light: `data-up` says whether it answered ("unknown" while the page has no word
+/// from the bridge), the title says where and why not.
 #[component]
 fn Service(
     /// What people call it.
@@ -30,13 +68,19 @@ fn Service(
 ) -> impl IntoView {
     let stack = expect_context::<Bridge>().stack();
     let service = Memo::new(move |_| stack.with(|s| s.as_ref().map(|s| pick(s).clone())));
-    let up = move || service.with(|s| s.as_ref().is_some_and(|s| s.up));
+    let light = move || service.with(|s| Light::of(s.as_ref()));
+    let up = move || light() == Light::Up;
+    let data_up = move || match light() {
+        Light::Up => "true",
+        Light::Down => "false",
+        Light::Checking | Light::Unknown => "unknown",
+    };
     let title = move || service.with(|s| describe(name, s.as_ref()));
     view! {
-        <span class="service" class:up=up data-testid=testid data-up=move || up().to_string() title=title>
+        <span class="service" class:up=up data-testid=testid data-up=data_up data-light=move || light().word() title=title>
             <span class="dot" aria-hidden="true"></span>
             {name}
-            <span class="state">{move || if up() { "up" } else { "down" }}</span>
+            <span class="state">{move || light().word()}</span>
         </span>
     }
 }
@@ -44,7 +88,7 @@ fn Service(
 /// The tooltip of a service's light.
 fn describe(name: &str, service: Option<&ServiceView>) -> String {
     let Some(service) = service else {
-        return format!("{name}: unknown while the page is not connected to the bridge");
+        return format!("{name}: unknown while the page has no word from the bridge");
     };
     let place = if service.address.is_empty() {
         String::new()
@@ -79,6 +123,31 @@ fn ConnectionIndicator() -> impl IntoView {
     }
 }
 
+/// Under the header, in plain words, why the page has no bridge: its token was refused, or the
+/// bridge cannot be reached (the page keeps retrying).
+#[component]
+pub fn ConnectionProblem() -> impl IntoView {
+    let connection = expect_context::<Bridge>().connection();
+    let problem = move || {
+        match connection.get() {
+        Connection::Refused(why) => Some(why),
+        Connection::WrongToken => Some(WRONG_TOKEN.to_owned()),
+        Connection::Reconnecting {
+            unreachable: true, ..
+        } => Some(
+            "The bridge cannot be reached; retrying. If this lasts, check that kafka-demo serve still runs and that this address is the room's."
+                .to_owned(),
+        ),
+        _ => None,
+    }
+    };
+    move || {
+        problem().map(|why| {
+            view! { <p class="error connection-problem" role="alert" data-testid="connection-problem">{why}</p> }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +172,9 @@ mod tests {
             describe("Kafka", Some(&checking)),
             "Kafka: down (checking…)"
         );
-        assert!(describe("Kafka", None).contains("not connected"));
+        assert!(describe("Kafka", None).contains("unknown"));
+        assert_eq!(Light::of(None).word(), "unknown");
+        assert_eq!(Light::of(Some(&checking)).word(), "checking");
+        assert_eq!(Light::of(Some(&down)).word(), "down");
     }
 }

@@ -9,6 +9,7 @@
 pub mod chart;
 pub mod report;
 
+use crate::text::place::hide_paths;
 use crate::widgets::{Step, TextField};
 use crate::ws::session::SessionJob;
 use crate::ws::Bridge;
@@ -127,7 +128,7 @@ pub fn BatchSection() -> impl IntoView {
             })}
             <ol class="stages" data-testid="batch-stages">
                 {move || stages.get().into_iter().filter(|(j, _, _)| Some(*j) == shown.get()).map(|(_, stage, ms)| view! {
-                    <li>{stage}<span class="elapsed">{format!(" {:.1} s", ms as f64 / 1000.0)}</span></li>
+                    <li>{hide_paths(&stage)}<span class="elapsed">{format!(" {:.1} s", ms as f64 / 1000.0)}</span></li>
                 }).collect_view()}
             </ol>
             {move || outcome.get().map(|o| match o {

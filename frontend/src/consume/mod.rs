@@ -13,6 +13,7 @@ pub mod inspector;
 pub mod table;
 pub mod tail;
 
+use crate::text::count::{signed, thousands};
 use crate::widgets::Step;
 use crate::ws::book::not_connected;
 use crate::ws::session::SessionJob;
@@ -82,7 +83,13 @@ pub fn ConsumeSection() -> impl IntoView {
     bridge.on_push(Rc::new(move |push: &Push| match push {
         Push::TailLag(lag) => {
             let tail = SessionJob::new(bridge.session_now(), lag.tail);
-            state.lag.set(Some((tail, lag.clone())));
+            state.lag.update(|last| {
+                let merged = match last.take() {
+                    Some((of, before)) if of == tail => tail::merge_lag(&before, lag.clone()),
+                    _ => lag.clone(),
+                };
+                *last = Some((tail, merged));
+            });
         }
         Push::TailEnded { tail, error: why } => {
             let session = bridge.session_now();
@@ -212,6 +219,7 @@ pub fn ConsumeSection() -> impl IntoView {
         resume.set(None);
         if let Some(tail) = state.tail.get_untracked() {
             state.tail.set(None);
+            state.rate.set(0.0);
             stopping.dispatch_local(tail.job);
         }
     };
@@ -285,7 +293,7 @@ pub fn ConsumeSection() -> impl IntoView {
     }
 }
 
-/// Totals and rate.
+/// Totals and rate (the rate only while the tail runs).
 #[component]
 fn Counters() -> impl IntoView {
     let state = expect_context::<TailState>();
@@ -294,40 +302,52 @@ fn Counters() -> impl IntoView {
             .with_book(|b| (b.counts().clone(), b.waiting()))
             .unwrap_or_default()
     };
+    let rate = move || match (state.tail.with(Option::is_some), state.paused.get()) {
+        (false, _) => "— (stopped)".to_owned(),
+        (true, true) => "— (paused)".to_owned(),
+        (true, false) => format!(
+            "{} records/s",
+            thousands(state.rate.get().max(0.0).round() as u64)
+        ),
+    };
     view! {
         <dl class="stats counters">
-            <dt>"received"</dt><dd data-testid="consume-received">{move || counts().0.received}</dd>
-            <dt>"decoded"</dt><dd data-testid="consume-decoded">{move || counts().0.decoded}</dd>
+            <dt>"received"</dt><dd data-testid="consume-received">{move || thousands(counts().0.received)}</dd>
+            <dt>"decoded"</dt><dd data-testid="consume-decoded">{move || thousands(counts().0.decoded)}</dd>
             <dt>"poison pills"</dt>
             <dd data-testid="consume-poison" title=move || {
-                counts().0.poison.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ")
-            }>{move || counts().0.poison_total()}</dd>
-            <dt>"rate"</dt><dd data-testid="consume-rate">{move || format!("{:.0} records/s", state.rate.get())}</dd>
-            <dt>"waiting for a schema"</dt><dd data-testid="consume-waiting">{move || counts().1}</dd>
-            <dt>"skipped, already shown"</dt><dd data-testid="consume-skipped">{move || counts().0.skipped}</dd>
+                counts().0.poison.iter().map(|(k, n)| format!("{k}: {}", thousands(*n))).collect::<Vec<_>>().join(", ")
+            }>{move || thousands(counts().0.poison_total())}</dd>
+            <dt>"rate"</dt><dd data-testid="consume-rate">{rate}</dd>
+            <dt>"waiting for a schema"</dt><dd data-testid="consume-waiting">{move || thousands(counts().1 as u64)}</dd>
+            <dt>"skipped, already shown"</dt><dd data-testid="consume-skipped">{move || thousands(counts().0.skipped)}</dd>
         </dl>
     }
 }
 
-/// Per-partition position, end and lag, as the bridge last reported.
+/// Per-partition position, end and lag, as the bridge last reported; after the tail stops, the
+/// last report stays, marked as such.
 #[component]
 fn Partitions() -> impl IntoView {
     let state = expect_context::<TailState>();
+    let stopped = move || state.tail.with(Option::is_none);
     let lag = move || {
-        let tail = state.tail.get()?;
-        state
-            .lag
-            .get()
-            .filter(|(of, _)| *of == tail)
-            .map(|(_, lag)| lag)
+        let (of, lag) = state.lag.get()?;
+        match state.tail.get() {
+            Some(tail) => (of == tail).then_some(lag),
+            None => Some(lag),
+        }
     };
-    let show = |v: Option<i64>| v.map_or_else(|| "—".to_owned(), |v| v.to_string());
+    let show = |v: Option<i64>| v.map_or_else(|| "—".to_owned(), signed);
     view! {
-        <table class="partitions" data-testid="consume-partitions">
+        <table class="partitions" class:stopped=stopped data-testid="consume-partitions" data-stopped=move || stopped().to_string()>
+            {move || (stopped() && lag().is_some()).then(|| view! {
+                <caption data-testid="consume-partitions-stopped">"as last reported — the tail is stopped"</caption>
+            })}
             <thead><tr><th>"partition"</th><th>"next offset"</th><th>"end"</th><th>"lag"</th></tr></thead>
             <tbody>
                 {move || lag().map(|l| l.partitions.into_iter().map(|p| view! {
-                    <tr data-partition=p.partition data-lag=show(p.lag())>
+                    <tr data-partition=p.partition data-lag=p.lag().map_or_else(|| "—".to_owned(), |v| v.to_string())>
                         <td>{p.partition}</td>
                         <td>{show(p.next_offset)}</td>
                         <td>{show(p.high_watermark)}</td>

@@ -4,6 +4,7 @@
 use super::book::{Outcome, Row};
 use super::filter::filtered;
 use super::tail::TailState;
+use crate::text::count::thousands;
 use leptos::prelude::*;
 
 /// Height of a row in pixels (the stylesheet gives rows the same).
@@ -126,7 +127,11 @@ pub fn VirtualTable() -> impl IntoView {
                 </div>
             </div>
             <p class="hint" data-testid="consume-shown">
-                {move || format!("{} rows match; the newest {} records are kept", matching.with(Vec::len), super::book::KEEP)}
+                {move || format!(
+                    "{} rows match; the newest {} records are kept",
+                    thousands(matching.with(Vec::len) as u64),
+                    thousands(super::book::KEEP as u64)
+                )}
             </p>
         </div>
     }

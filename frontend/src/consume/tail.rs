@@ -160,6 +160,7 @@ impl TailState {
     /// Forgets everything shown (a new tail starts clean).
     pub(super) fn reset(self) {
         self.book.set_value(TailBook::new());
+        self.lag.set(None);
         self.selected.set(None);
         self.rate.set(0.0);
         self.last_count.set_value((now_ms(), 0));
@@ -183,7 +184,57 @@ pub(super) fn writer_of(found: Result<(String, Vec<SubjectVersion>), CallError>)
     }
 }
 
+/// A tail's new report over its last: a position or end the new one does not know (a report
+/// made as the tail stops) keeps its last known value, so the table never loses what it showed.
+pub(super) fn merge_lag(before: &TailLag, mut now: TailLag) -> TailLag {
+    for p in &mut now.partitions {
+        if let Some(old) = before
+            .partitions
+            .iter()
+            .find(|o| o.partition == p.partition)
+        {
+            p.next_offset = p.next_offset.or(old.next_offset);
+            p.high_watermark = p.high_watermark.or(old.high_watermark);
+        }
+    }
+    now
+}
+
 /// The page clock, in milliseconds.
 fn now_ms() -> f64 {
     js_sys::Date::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::protocol::{JobId, PartitionLag};
+
+    fn lag(parts: &[(i32, Option<i64>, Option<i64>)]) -> TailLag {
+        TailLag {
+            tail: JobId(1),
+            partitions: parts
+                .iter()
+                .map(|&(partition, next_offset, high_watermark)| PartitionLag {
+                    partition,
+                    next_offset,
+                    high_watermark,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_report_without_positions_keeps_the_last_known_ones() {
+        let before = lag(&[(0, Some(382), Some(382)), (1, Some(10), Some(412))]);
+        let now = lag(&[(0, None, Some(390)), (1, Some(12), None), (2, None, None)]);
+        assert_eq!(
+            merge_lag(&before, now),
+            lag(&[
+                (0, Some(382), Some(390)),
+                (1, Some(12), Some(412)),
+                (2, None, None)
+            ])
+        );
+    }
 }

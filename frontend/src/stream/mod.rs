@@ -10,6 +10,7 @@
 pub mod windows;
 
 use crate::batch::chart::{bars, ticks};
+use crate::text::place::{hide_paths, kept_by_bridge};
 use crate::widgets::{GridLines, Step, TextField};
 use crate::ws::session::SessionJob;
 use crate::ws::{call, Bridge};
@@ -215,11 +216,13 @@ pub fn StreamSection() -> impl IntoView {
                     cut.sentence()
                 )}</p>
             })}
-            {move || checkpoint.get().map(|c| view! { <p class="hint">"checkpoint: " <code>{c}</code></p> })}
+            {move || checkpoint.get().map(|c| view! {
+                <p class="hint" data-testid="stream-checkpoint">"checkpoint: " {kept_by_bridge("stream", &c)}</p>
+            })}
             <ul class="plain notices" data-testid="stream-notices">
                 {move || {
                     let current = job.get();
-                    live.notices.get().into_iter().filter(|(j, _)| Some(*j) == current).map(|(_, m)| view! { <li>"ℹ " {m}</li> }).collect_view()
+                    live.notices.get().into_iter().filter(|(j, _)| Some(*j) == current).map(|(_, m)| view! { <li>"ℹ " {hide_paths(&m)}</li> }).collect_view()
                 }}
             </ul>
             <dl class="stats counters">

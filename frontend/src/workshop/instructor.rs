@@ -1,7 +1,9 @@
 //! The instructor's desk, shown instead of the playground when the address ends in
 //! `#instructor=<key>`: the seat is taken with `Instruct` after every greeting, then a live
-//! roster of attendees (connected or not, ✓ per step with the check as a tooltip, steps done),
-//! resets with a confirmation and what they removed, and a broadcast to every attendee.
+//! roster of attendees (connected or not; per step a mark for not started / in progress / failed
+//! / passed with the check as a tooltip and the time spent on it, live while in progress; steps
+//! done), resets with a confirmation and a dismissable note of what they removed, and a
+//! broadcast to every attendee.
 //! A refused key shows the bridge's words and a field to try another.
 
 use super::news::removed_lines;
@@ -9,7 +11,7 @@ use super::rules::{self, Status};
 use crate::ws::{call, Bridge};
 use leptos::prelude::*;
 use shared::protocol::{Push, Request, Response};
-use shared::workshop::{AttendeeName, AttendeeView, ResetReport, Step};
+use shared::workshop::{AttendeeName, AttendeeView, ResetReport, Step, StepCheck};
 use std::rc::Rc;
 
 /// What the desk's components share.
@@ -140,6 +142,25 @@ fn KeyRetry(why: String) -> impl IntoView {
 /// Whom a reset is for: one attendee, or everyone.
 type Target = Option<AttendeeName>;
 
+/// The desk's clock, ms since the epoch, ticking while the roster is shown: the time spent on
+/// steps in progress grows with it.
+#[derive(Clone, Copy)]
+struct Now(ReadSignal<i64>);
+
+/// How often the time spent on steps in progress is brought up to date.
+const TICK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A clock that ticks every [`TICK`] until the component using it goes away.
+fn ticking_clock() -> Now {
+    let (now, set_now) = signal(js_sys::Date::now() as i64);
+    if let Ok(handle) =
+        set_interval_with_handle(move || set_now.set(js_sys::Date::now() as i64), TICK)
+    {
+        on_cleanup(move || handle.clear());
+    }
+    Now(now)
+}
+
 /// The roster table, resets and their outcome.
 #[component]
 fn Roster() -> impl IntoView {
@@ -167,9 +188,12 @@ fn Roster() -> impl IntoView {
     let busy = resetting.pending();
     let reset = move |target: Target| {
         confirming.set(None);
+        outcome.set(None);
         resetting.dispatch_local(target);
     };
     provide_context(confirming);
+    provide_context(outcome);
+    provide_context(ticking_clock());
     view! {
         <div class="roster-bar row">
             <h3>{move || format!("Attendees ({})", desk.roster.with(Vec::len))}</h3>
@@ -187,7 +211,11 @@ fn Roster() -> impl IntoView {
                 <tr>
                     <th>"name"</th>
                     <th>"connected"</th>
-                    {Step::ALL.into_iter().map(|s| view! { <th class="mark" title=s.title()>{rules::number(s)}</th> }).collect_view()}
+                    {Step::ALL.into_iter().map(|s| view! {
+                        <th class="mark step-head" data-testid=format!("instructor-head-{}", rules::slug(s))>
+                            <span class="no">{rules::number(s)}</span>" "{s.title()}
+                        </th>
+                    }).collect_view()}
                     <th>"done"</th>
                     <th></th>
                 </tr>
@@ -209,18 +237,7 @@ fn RosterRow(attendee: AttendeeView) -> impl IntoView {
     let done = attendee.progress.done();
     let cells = Step::ALL
         .into_iter()
-        .map(|step| {
-            let check = rules::check_of(&attendee.progress, step);
-            let status = Status::of(&check);
-            view! {
-                <td
-                    class="mark"
-                    data-testid=format!("instructor-step-{name}-{}", rules::slug(step))
-                    data-status=status.name()
-                    title=rules::tooltip(&check)
-                >{status.mark()}</td>
-            }
-        })
+        .map(|step| view! { <StepCell name=name.clone() check=rules::check_of(&attendee.progress, step)/> })
         .collect_view();
     let who = attendee.name.clone();
     view! {
@@ -236,6 +253,24 @@ fn RosterRow(attendee: AttendeeView) -> impl IntoView {
                 >"Reset…"</button>
             </td>
         </tr>
+    }
+}
+
+/// One step of one attendee: its mark and word, the check as a tooltip, and the time spent.
+#[component]
+fn StepCell(name: String, check: StepCheck) -> impl IntoView {
+    let Now(now) = expect_context::<Now>();
+    let (symbol, word, state) = rules::state_mark(check.state);
+    let title = format!("{word} — {}", rules::tooltip(&check));
+    let status = Status::of(&check).name();
+    let testid = format!("instructor-step-{name}-{}", rules::slug(check.step));
+    let spent = move || check.spent_ms(now.get()).map(rules::spent_words);
+    view! {
+        <td class="mark" data-testid=testid data-status=status data-state=state title=title>
+            <span class="sym" aria-hidden="true">{symbol}</span>
+            <span class="word">{word}</span>
+            <span class="spent" data-testid="instructor-spent">{spent}</span>
+        </td>
     }
 }
 
@@ -257,11 +292,19 @@ fn Confirm(target: Target, on_yes: impl Fn(Target) + Copy + 'static) -> impl Int
     }
 }
 
-/// What a reset removed, per attendee.
+/// What a reset removed, per attendee, until the instructor closes it (or resets again).
 #[component]
 fn ResetOutcome(reports: Vec<ResetReport>) -> impl IntoView {
+    let outcome = expect_context::<RwSignal<Option<Vec<ResetReport>>>>();
     view! {
-        <div class="result ok" data-testid="instructor-reset-result">
+        <div class="result ok reset-result" data-testid="instructor-reset-result">
+            <button
+                class="dismiss"
+                data-testid="instructor-reset-dismiss"
+                title="close"
+                aria-label="close"
+                on:click=move |_| outcome.set(None)
+            >"×"</button>
             {if reports.is_empty() { Some(view! { <p>"Nobody to reset."</p> }) } else { None }}
             {reports.into_iter().map(|r| view! {
                 <p><strong>{format!("Reset {}:", r.name)}</strong></p>

@@ -55,7 +55,7 @@ fn AttendeeGate(children: ChildrenFn) -> impl IntoView {
     let refused = join::provide_join_error();
     join::rejoin_on_reconnect(bridge, seat, refused);
     view! {
-        {move || workshop.get().is_none().then(|| view! {
+        {move || (workshop.get().is_none() && bridge.connection().with(|c| !c.gave_up())).then(|| view! {
             <p class="hint waiting" data-testid="waiting">"Waiting for the bridge to answer…"</p>
         })}
         {move || asking().then(|| view! { <join::JoinForm/> })}

@@ -1,7 +1,9 @@
 //! What the instructor tells an attendee: broadcasts as banners (newest on top, each dismissable)
-//! and, after a reset, what was removed.
+//! and, after a reset, what was removed. The banners are pinned to the bottom of the window, so
+//! they stay in view wherever the attendee has scrolled to, until dismissed.
 
 use super::seat::Seat;
+use crate::text::place::data_folder;
 use leptos::prelude::*;
 use shared::workshop::ResetReport;
 
@@ -11,6 +13,7 @@ pub fn Notices() -> impl IntoView {
     let seat = expect_context::<Seat>();
     view! {
         <div class="notices" aria-live="polite">
+            <div class="broadcasts" data-testid="broadcasts">
             <For each=move || seat.broadcasts.get() key=|b| b.id let:banner>
                 <div class="broadcast" role="status" data-testid="broadcast-banner">
                     <span class="from">"From the instructor: "</span>
@@ -23,6 +26,7 @@ pub fn Notices() -> impl IntoView {
                     >"×"</button>
                 </div>
             </For>
+            </div>
             {move || seat.was_reset.get().map(|report| view! { <ResetNotice report/> })}
         </div>
     }
@@ -52,7 +56,14 @@ pub fn removed_lines(report: &ResetReport) -> Vec<String> {
     vec![
         list("topics", &report.topics),
         list("subjects", &report.subjects),
-        list("data folders", &report.folders),
+        list(
+            "data folders",
+            &report
+                .folders
+                .iter()
+                .map(|f| data_folder(f))
+                .collect::<Vec<_>>(),
+        ),
         format!("jobs stopped: {}", report.jobs_stopped),
     ]
 }
@@ -68,7 +79,10 @@ mod tests {
             name: AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}")),
             topics: vec!["ada.clicks-avro".into(), "ada.t".into()],
             subjects: vec![],
-            folders: vec!["stream/ada.clicks-avro".into()],
+            folders: vec![
+                "stream/ada.clicks-avro".into(),
+                "/srv/kd/data/batch/ada.clicks-avro-1".into(),
+            ],
             jobs_stopped: 1,
         };
         assert_eq!(
@@ -76,7 +90,7 @@ mod tests {
             [
                 "topics: ada.clicks-avro, ada.t",
                 "subjects: none",
-                "data folders: stream/ada.clicks-avro",
+                "data folders: stream/ada.clicks-avro, batch/ada.clicks-avro-1",
                 "jobs stopped: 1"
             ]
         );

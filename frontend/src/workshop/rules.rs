@@ -2,7 +2,7 @@
 //! test ids, how a check reads (✓ / ✗ / not checked), the limits in words, and merging a check
 //! into the progress.
 
-use shared::workshop::{Limits, Progress, Step, StepCheck};
+use shared::workshop::{Limits, Progress, Step, StepCheck, StepState};
 
 /// The longest broadcast the bridge accepts, in characters.
 pub const MAX_BROADCAST: usize = 500;
@@ -70,6 +70,27 @@ pub fn number(step: Step) -> &'static str {
         Step::Batch => "4",
         Step::Stream => "5",
         Step::Evolve => "drill",
+    }
+}
+
+/// How the desk marks a step's state: a symbol, a word (so colour is never the only sign) and a
+/// stable name for styles and tests.
+pub fn state_mark(state: StepState) -> (&'static str, &'static str, &'static str) {
+    match state {
+        StepState::NotStarted => ("○", "not started", "not-started"),
+        StepState::InProgress => ("◐", "in progress", "in-progress"),
+        StepState::Failed => ("✗", "failed", "failed"),
+        StepState::Passed => ("✓", "passed", "passed"),
+    }
+}
+
+/// Time spent on a step in words: "40 s", "4 min", "1 h 05 min".
+pub fn spent_words(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min", secs / 60),
+        _ => format!("{} h {:02} min", secs / 3600, secs % 3600 / 60),
     }
 }
 
@@ -167,18 +188,7 @@ pub fn limits_line(limits: &Limits) -> String {
     )
 }
 
-/// `1234567` as "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::text::count::thousands;
 
 /// "12 / 500", and whether the message may be sent.
 pub fn broadcast_count(message: &str) -> (String, bool) {
@@ -266,6 +276,33 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(100_000), "100,000");
+    }
+
+    #[test]
+    fn states_have_distinct_marks_and_words() {
+        let all = [
+            StepState::NotStarted,
+            StepState::InProgress,
+            StepState::Failed,
+            StepState::Passed,
+        ]
+        .map(state_mark);
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert!(a.0 != b.0 && a.1 != b.1 && a.2 != b.2, "{a:?} vs {b:?}");
+            }
+        }
+        assert_eq!(state_mark(StepState::Passed), ("✓", "passed", "passed"));
+    }
+
+    #[test]
+    fn time_spent_reads_in_seconds_minutes_or_hours() {
+        assert_eq!(spent_words(-5), "0 s");
+        assert_eq!(spent_words(999), "0 s");
+        assert_eq!(spent_words(59_999), "59 s");
+        assert_eq!(spent_words(60_000), "1 min");
+        assert_eq!(spent_words(4 * 60_000 + 59_000), "4 min");
+        assert_eq!(spent_words(3_600_000 + 5 * 60_000), "1 h 05 min");
     }
 
     #[test]

@@ -117,6 +117,14 @@ pub fn socket_url(page_protocol: &str, host: &str, token: Option<&str>) -> Strin
     }
 }
 
+/// The page-relative address of the bridge's token check, with the page's `token` when it has one.
+pub fn token_url(token: Option<&str>) -> String {
+    match token {
+        Some(token) => format!("/token?token={}", percent_encode(token)),
+        None => "/token".to_owned(),
+    }
+}
+
 /// Percent-encodes everything but the URL-safe characters.
 fn percent_encode(text: &str) -> String {
     text.bytes()
@@ -253,6 +261,12 @@ mod tests {
         assert_eq!(backoff(3), Duration::from_secs(2));
         assert_eq!(backoff(5), Duration::from_secs(5));
         assert_eq!(backoff(u32::MAX), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_token_check_carries_the_pages_token() {
+        assert_eq!(token_url(None), "/token");
+        assert_eq!(token_url(Some("a b&c")), "/token?token=a%20b%26c");
     }
 
     #[test]

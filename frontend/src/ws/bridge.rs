@@ -10,6 +10,11 @@
 //! `close` of an old socket cannot tear down a new one. Requests are only sent on an open socket
 //! and fail with a plain sentence when that socket closes before answering.
 //!
+//! A browser cannot see why a WebSocket failed to open, so after every failure the page asks the
+//! bridge over plain HTTP (`GET /token?token=…`): no answer at all means the bridge cannot be
+//! reached (the page keeps retrying and says so), a 401 means the link's token is wrong (the page
+//! says so and stops retrying: the token is in its address and cannot change by itself).
+//!
 //! Each socket opens with `Hello`; the bridge's [`Welcome`] says whether it runs in workshop mode.
 //! [`Bridge::online`] turns true only once the socket is admitted: at once outside workshop
 //! mode, after `Join` (or `Instruct`) in it — so the playground's sections never send a request
@@ -22,6 +27,7 @@
 
 use super::book::{self, RequestBook};
 use super::call::{self, CallError};
+use super::probe;
 use super::socket::{Event, Socket};
 use futures::channel::oneshot;
 use futures::future::{self, Either};
@@ -44,6 +50,10 @@ pub type PushHandler = Rc<dyn Fn(&Push)>;
 /// How long "reconnected" stays up before the indicator settles on "connected".
 const NOTICE: Duration = Duration::from_secs(6);
 
+/// What the page says when the bridge refuses its token.
+pub const WRONG_TOKEN: &str =
+    "This link's token is wrong or missing — ask for the room's link (it ends in ?token=…).";
+
 /// Where the connection stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Connection {
@@ -58,9 +68,15 @@ pub enum Connection {
     Reconnecting {
         /// Attempts so far.
         attempt: u32,
+        /// The bridge did not answer plain HTTP either: it cannot be reached (down, or the
+        /// network is in the way), as opposed to not known yet.
+        unreachable: bool,
     },
     /// The bridge refused the page (another protocol version); no more retries.
     Refused(String),
+    /// The bridge refused the token in the page's address; no more retries (the address cannot
+    /// change by itself).
+    WrongToken,
 }
 
 impl Connection {
@@ -70,9 +86,21 @@ impl Connection {
             Self::Connecting => "connecting…".into(),
             Self::Open { reconnected: false } => "connected".into(),
             Self::Open { reconnected: true } => "reconnected: the bridge restarted".into(),
-            Self::Reconnecting { .. } => "reconnecting…".into(),
+            Self::Reconnecting {
+                unreachable: false, ..
+            } => "reconnecting…".into(),
+            Self::Reconnecting {
+                unreachable: true, ..
+            } => "the bridge cannot be reached; retrying…".into(),
             Self::Refused(why) => why.clone(),
+            Self::WrongToken => "token refused".into(),
         }
+    }
+
+    /// Whether the page gave up on the bridge: it refused the page, and trying again would not
+    /// change that.
+    pub fn gave_up(&self) -> bool {
+        matches!(self, Self::Refused(_) | Self::WrongToken)
     }
 
     /// A stable name for styling and tests.
@@ -81,7 +109,7 @@ impl Connection {
             Self::Connecting => "connecting",
             Self::Open { .. } => "open",
             Self::Reconnecting { .. } => "reconnecting",
-            Self::Refused(_) => "refused",
+            Self::Refused(_) | Self::WrongToken => "refused",
         }
     }
 }
@@ -231,6 +259,9 @@ impl Bridge {
     }
 
     fn connect(self) {
+        if self.connection.get_untracked().gave_up() {
+            return;
+        }
         let Some(epoch) = self.link.try_update_value(|link| {
             link.epoch = link.epoch.wrapping_add(1);
             link.epoch
@@ -294,7 +325,7 @@ impl Bridge {
             match hello.await {
                 Ok(workshop) => self.welcomed(epoch, workshop),
                 Err(CallError::Failed(refusal)) if refusal.code == ErrorCode::ProtocolMismatch => {
-                    self.refuse(refusal.message);
+                    self.refuse(Connection::Refused(refusal.message));
                 }
                 Err(CallError::Unexpected) => warn!("the bridge answered Hello with another reply"),
                 Err(_) => {}
@@ -328,8 +359,8 @@ impl Bridge {
 
     /// Gives up on the bridge for good: drops the socket (its `close` will not be heard, so the
     /// requests still waiting are failed here) and stops reconnecting.
-    fn refuse(self, why: String) {
-        self.connection.set(Connection::Refused(why));
+    fn refuse(self, why: Connection) {
+        self.connection.set(why);
         self.stack.set(None);
         self.welcome.set(None);
         self.admitted.set(false);
@@ -384,13 +415,44 @@ impl Bridge {
         self.stack.set(None);
         self.welcome.set(None);
         self.admitted.set(false);
-        if matches!(self.connection.get_untracked(), Connection::Refused(_)) {
+        if self.connection.get_untracked().gave_up() {
             return;
         }
+        let unreachable = matches!(
+            self.connection.get_untracked(),
+            Connection::Reconnecting {
+                unreachable: true,
+                ..
+            }
+        );
         self.connection.set(Connection::Reconnecting {
             attempt: attempt.saturating_add(1),
+            unreachable,
         });
+        spawn_local(async move { self.probed(epoch, probe::ask(&page_token_url()).await) });
         set_timeout(move || self.connect(), book::backoff(attempt));
+    }
+
+    /// Takes what the bridge's HTTP side said after the socket of `epoch` failed, unless a
+    /// newer socket has opened since.
+    fn probed(self, epoch: u32, answer: probe::Answer) {
+        let Connection::Reconnecting { attempt, .. } = self.connection.get_untracked() else {
+            return;
+        };
+        if !self.current(epoch) && !self.current(epoch.wrapping_add(1)) {
+            return;
+        }
+        match answer {
+            probe::Answer::WrongToken => self.refuse(Connection::WrongToken),
+            probe::Answer::Unreachable => self.connection.set(Connection::Reconnecting {
+                attempt,
+                unreachable: true,
+            }),
+            probe::Answer::Reachable => self.connection.set(Connection::Reconnecting {
+                attempt,
+                unreachable: false,
+            }),
+        }
     }
 }
 
@@ -431,6 +493,18 @@ async fn within<T>(deadline: Duration, reply: impl Future<Output = T>) -> Option
 
 /// `ws(s)://{host}/ws` for the page's own host, with the page's `?token=` passed on.
 fn page_socket_url() -> String {
+    let (protocol, host, token) = page_place();
+    book::socket_url(&protocol, &host, token.as_deref())
+}
+
+/// `/token?token=…` on the page's own host: where the page asks whether its token is right.
+fn page_token_url() -> String {
+    let (_, _, token) = page_place();
+    book::token_url(token.as_deref())
+}
+
+/// The page's protocol, host and `?token=`.
+fn page_place() -> (String, String, Option<String>) {
     let location = web_sys::window().map(|w| w.location());
     let read = |f: fn(&web_sys::Location) -> Result<String, wasm_bindgen::JsValue>| {
         location
@@ -441,9 +515,9 @@ fn page_socket_url() -> String {
     let token = web_sys::UrlSearchParams::new_with_str(&read(web_sys::Location::search))
         .ok()
         .and_then(|params| params.get("token"));
-    book::socket_url(
-        &read(web_sys::Location::protocol),
-        &read(web_sys::Location::host),
-        token.as_deref(),
+    (
+        read(web_sys::Location::protocol),
+        read(web_sys::Location::host),
+        token,
     )
 }
