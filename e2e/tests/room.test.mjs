@@ -5,7 +5,8 @@
 // registers a schema lacking a field, is refused the full one, and gets out alone with "Start
 // step 1 again". Then the bridge is killed (SIGKILL) mid-run and started again on the same
 // room file: every attendee's completed steps are still there, on their pages and the desk,
-// and the produce run the kill cut off shows as ended with Produce enabled again.
+// and the produce run the kill cut off shows as ended with Produce enabled again. A fifth page,
+// opened with a wrong token, is told so.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +61,17 @@ test('a desk and three attendees: every record tailed, step 5 closes a window, a
   const tailer = await attendee(ana);
   const streamer = await attendee(ben);
   const stuck = await attendee(cy, 1024);
+
+  // 6. Someone typed the room's link with a wrong token: the page names the token, not Kafka.
+  const wrong = await browser.newPage();
+  const badLink = new URL(bridge.url);
+  badLink.searchParams.set('token', `not-${token}`);
+  await wrong.goto(badLink.toString());
+  await wrong.waitForSelector('[data-testid="connection-problem"]', { timeout: 5_000 });
+  assert.match(await wrong.textContent('[data-testid="connection-problem"]'), /token is wrong/);
+  assert.doesNotMatch(await wrong.textContent('nav.status-bar'), /down/);
+  await shots.shot(wrong, 'wrong-token');
+  await wrong.close();
 
   // 1. The tail reads every partition to the end at the room's limit (5,000 records/s).
   await tailer.produce({ topic: 'clicks-avro', count: 13_000, poison: 1, partitions: 3 });
