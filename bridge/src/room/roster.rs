@@ -47,6 +47,8 @@ pub(crate) struct SavedAttendee {
     pub(crate) name: AttendeeName,
     pub(crate) progress: Progress,
     pub(crate) seen: Seen,
+    #[serde(default)]
+    pub(crate) joined_at_ms: i64,
 }
 
 /// The [`SavedRoom::version`] this bridge writes and reads.
@@ -62,6 +64,8 @@ struct Person {
     leftover: Weak<Jobs>,
     /// Bumped by every reset, so a check that started before it cannot write into it.
     generation: u64,
+    /// When the name first joined (or was last reset), ms since the epoch.
+    joined_at_ms: i64,
 }
 
 /// How the bridge reaches the session that holds a name.
@@ -118,6 +122,7 @@ impl Attendees {
                     tab: None,
                     leftover: Weak::new(),
                     generation: 0,
+                    joined_at_ms: saved.joined_at_ms,
                 },
             );
         }
@@ -135,6 +140,7 @@ impl Attendees {
                     name: name.clone(),
                     progress: person.progress.borrow().clone(),
                     seen: person.seen.clone(),
+                    joined_at_ms: person.joined_at_ms,
                 })
                 .collect(),
         }
@@ -153,6 +159,7 @@ impl Attendees {
             tab: None,
             leftover: Weak::new(),
             generation: 0,
+            joined_at_ms: crate::guide::now_ms(),
         });
         if person.tab.is_some() {
             return Err(ErrorInfo {
@@ -211,16 +218,26 @@ impl Attendees {
         };
         let mut stored = check.clone();
         let changed = person.progress.send_if_modified(|progress| {
-            let Some(slot) = progress.steps.iter_mut().find(|s| s.step == check.step) else {
+            let Some(at) = progress.steps.iter().position(|s| s.step == check.step) else {
                 return false;
             };
-            stored = check.clone().after(slot, check.checked_at_ms);
-            let same = (slot.state, &slot.summary, &slot.missing)
+            let earlier = &progress.steps[at];
+            stored = check.clone().after(earlier, check.checked_at_ms);
+            if earlier.started_at_ms == 0
+                && stored.passed_at_ms != 0
+                && stored.started_at_ms == stored.passed_at_ms
+            {
+                // Found passed at its first sight: the attendee has been at it since they last
+                // finished something (or joined), not for no time at all.
+                stored.started_at_ms = since_last_pass(progress, person.joined_at_ms, &stored);
+            }
+            let earlier = &progress.steps[at];
+            let same = (earlier.state, &earlier.summary, &earlier.missing)
                 == (stored.state, &stored.summary, &stored.missing);
             if quiet && same {
                 return false;
             }
-            *slot = stored.clone();
+            progress.steps[at] = stored.clone();
             true
         });
         if changed {
@@ -234,6 +251,7 @@ impl Attendees {
         let mut people = self.lock();
         if let Some(person) = people.get_mut(name) {
             person.generation += 1;
+            person.joined_at_ms = crate::guide::now_ms();
             person.seen = Seen::default();
             person.progress.send_replace(Progress::default());
         }
@@ -324,6 +342,21 @@ impl Drop for Claim {
     }
 }
 
+/// When `passed`, found passed at its first check, can be said to have begun: the latest pass
+/// of another step before it, or when the attendee joined.
+fn since_last_pass(progress: &Progress, joined_at_ms: i64, passed: &StepCheck) -> i64 {
+    progress
+        .steps
+        .iter()
+        .filter(|s| s.step != passed.step && s.passed_at_ms != 0)
+        .map(|s| s.passed_at_ms)
+        .filter(|at| *at <= passed.passed_at_ms)
+        .chain([joined_at_ms])
+        .filter(|at| *at > 0 && *at <= passed.passed_at_ms)
+        .max()
+        .unwrap_or(passed.started_at_ms)
+}
+
 /// Which steps the bridge checks again by itself: those that need no answer and are not done,
 /// and the Produce step even when done, whose summary counts the topic's records.
 pub(crate) fn steps_to_recheck(progress: &Progress) -> Vec<Step> {
@@ -339,6 +372,27 @@ pub(crate) fn steps_to_recheck(progress: &Progress) -> Vec<Step> {
 mod tests {
     use super::*;
     use shared::workshop::{StepCheck, StepState};
+
+    #[test]
+    fn a_step_passed_at_first_sight_counts_from_the_last_pass_before_it() {
+        let mut progress = Progress::default();
+        progress.steps[0] =
+            StepCheck::verdict(Step::Schema, StepState::Passed, "ok".into(), vec![])
+                .after(&StepCheck::unchecked(Step::Schema), 1_000);
+        let produce = StepCheck::verdict(Step::Produce, StepState::Passed, "ok".into(), vec![])
+            .after(&StepCheck::unchecked(Step::Produce), 61_000);
+        assert_eq!(since_last_pass(&progress, 500, &produce), 1_000);
+        assert_eq!(
+            since_last_pass(&Progress::default(), 500, &produce),
+            500,
+            "else from joining"
+        );
+        assert_eq!(
+            since_last_pass(&Progress::default(), 0, &produce),
+            61_000,
+            "no better idea: when it was found"
+        );
+    }
 
     #[test]
     fn done_steps_are_left_alone_except_the_record_count() {

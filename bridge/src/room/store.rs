@@ -140,6 +140,7 @@ mod tests {
                 name: ada.clone(),
                 progress: shared::workshop::Progress::default(),
                 seen: refused(),
+                joined_at_ms: 3,
             }],
         });
         let passed = StepCheck::verdict(Step::Schema, StepState::Passed, "ok".into(), vec![]);
