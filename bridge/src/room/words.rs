@@ -29,6 +29,7 @@ pub(crate) fn for_attendee(message: &mut ServerMessage, data_dir: &Path) {
                 error: Some(error), ..
             } => fix(error),
             Push::StreamNotice { message, .. } => *message = page_words(message, data_dir),
+            Push::BatchStage { stage, .. } => *stage = page_words(stage, data_dir),
             Push::BatchDone { outcome, .. } => match outcome {
                 BatchOutcome::Failed(error) => fix(error),
                 BatchOutcome::Finished(report) => {
@@ -237,6 +238,17 @@ mod tests {
             }),
         });
         for_attendee(&mut failed, data);
+        let mut stage = ServerMessage::Push(Push::BatchStage {
+            job: shared::protocol::JobId(3),
+            stage: "writing Parquet to /d/batch/ana.clicks-avro".into(),
+            elapsed_ms: 5,
+        });
+        for_attendee(&mut stage, data);
+        assert!(matches!(
+            stage,
+            ServerMessage::Push(Push::BatchStage { ref stage, .. })
+                if stage == "writing Parquet to batch/ana.clicks-avro"
+        ));
         let ServerMessage::Push(Push::BatchDone {
             outcome: BatchOutcome::Failed(e),
             ..
