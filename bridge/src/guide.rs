@@ -122,7 +122,7 @@ async fn check_and_record(
         .map(|s| s.seen.clone())
         .unwrap_or_default();
     let mut check = run_check(step, answer, name, &seen, state).await;
-    check.checked_at_ms = now_ms();
+    check.checked_at_ms = crate::clock::now_ms();
     match snapshot {
         Some(snapshot) => attendees.record(name, snapshot.generation, &check, quiet),
         None => check,
@@ -259,12 +259,6 @@ fn bad_request(message: String) -> ErrorInfo {
         code: ErrorCode::BadRequest,
         message,
     }
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! WebSocket upgrades from pages of other origins, and requires a token when bound to any
 //! non-loopback address (the page passes it on as `?token=`).
 
+mod clock;
 mod dispatch;
 mod guide;
 mod hosts;

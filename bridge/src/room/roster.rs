@@ -159,7 +159,7 @@ impl Attendees {
             tab: None,
             leftover: Weak::new(),
             generation: 0,
-            joined_at_ms: crate::guide::now_ms(),
+            joined_at_ms: crate::clock::now_ms(),
         });
         if person.tab.is_some() {
             return Err(ErrorInfo {
@@ -251,7 +251,7 @@ impl Attendees {
         let mut people = self.lock();
         if let Some(person) = people.get_mut(name) {
             person.generation += 1;
-            person.joined_at_ms = crate::guide::now_ms();
+            person.joined_at_ms = crate::clock::now_ms();
             person.seen = Seen::default();
             person.progress.send_replace(Progress::default());
         }

@@ -342,7 +342,7 @@ fn stream_open(standing: Option<StreamStanding>) -> StepCheck {
             clock(end)
         ),
         format!(
-            "produce about {suggest} more clicks to clicks-avro while the stream runs: each run continues the event time where the last one ended, {PAGE_EVENTS_PER_SECOND} clicks per second of it, and moves the watermark {}s on",
+            "produce about {suggest} more clicks to clicks-avro while the stream runs: the watermark must move {} s further, and each run continues the event time where the last one ended, {PAGE_EVENTS_PER_SECOND} clicks per second of it",
             (ahead_ms + 999) / 1000
         ),
     )
@@ -552,7 +552,11 @@ mod tests {
             "{:?}",
             open.missing
         );
-        assert!(open.missing[0].contains("40s"), "{:?}", open.missing);
+        assert!(
+            open.missing[0].contains("move 40 s further"),
+            "{:?}",
+            open.missing
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Showing a decoded row: each cell as text for a table, or the whole row as JSON for an
 //! inspector. Strings appear as they are, bytes and fixed as numbers in JSON (as `apache-avro`
-//! converts them) and as hex in text, enums by symbol, logical types by their stored number.
+//! converts them) and as hex in text, enums by symbol. In text, floats read in the shortest form
+//! that reads back to the same value (`0.72`), and the date and time logical types as people
+//! read them (`2024-01-01T00:00:00.040Z`); JSON keeps their stored numbers.
 
-use super::plan::{Prim, Step};
+use super::plan::{IntKind, LongKind, Prim, Step};
 use super::{Cell, Decoder, Row};
 use serde_json::{Map, Number, Value as Json};
 use std::fmt::Write as _;
@@ -17,8 +19,21 @@ impl Decoder {
         match *cell {
             Cell::Null => "null".into(),
             Cell::Bool(b) => b.to_string(),
-            Cell::Int(n) => n.to_string(),
-            Cell::Long(n) => n.to_string(),
+            Cell::Int(n) => match self.int_kind(column) {
+                Some(IntKind::Date) => date(i64::from(n)),
+                Some(IntKind::TimeMillis) => time_of_day(i64::from(n), 1_000),
+                Some(IntKind::Int) | None => n.to_string(),
+            },
+            Cell::Long(n) => match self.long_kind(column) {
+                Some(LongKind::TimestampMillis) => instant(n, 1_000, "Z"),
+                Some(LongKind::TimestampMicros) => instant(n, 1_000_000, "Z"),
+                Some(LongKind::TimestampNanos) => instant(n, 1_000_000_000, "Z"),
+                Some(LongKind::LocalTimestampMillis) => instant(n, 1_000, ""),
+                Some(LongKind::LocalTimestampMicros) => instant(n, 1_000_000, ""),
+                Some(LongKind::LocalTimestampNanos) => instant(n, 1_000_000_000, ""),
+                Some(LongKind::TimeMicros) => time_of_day(n, 1_000_000),
+                Some(LongKind::Long) | None => n.to_string(),
+            },
             Cell::Float(x) => x.to_string(),
             Cell::Double(x) => x.to_string(),
             Cell::Str(span) => span.str(body).unwrap_or_default().to_owned(),
@@ -65,6 +80,32 @@ impl Decoder {
         }
     }
 
+    /// The `int` logical type of column `column`, when its cells are ints.
+    fn int_kind(&self, column: usize) -> Option<IntKind> {
+        self.prims(column).find_map(|p| match p {
+            Prim::Int(kind) => Some(*kind),
+            _ => None,
+        })
+    }
+
+    /// The `long` logical type of column `column`, when its cells are longs.
+    fn long_kind(&self, column: usize) -> Option<LongKind> {
+        self.prims(column).find_map(|p| match p {
+            Prim::Long(kind) => Some(*kind),
+            _ => None,
+        })
+    }
+
+    /// The planned types column `column` may hold.
+    fn prims(&self, column: usize) -> impl Iterator<Item = &Prim> {
+        let prims: &[Prim] = match self.columns.get(column).map(|c| &c.step) {
+            Some(Step::Prim(prim) | Step::Nullable { prim, .. }) => std::slice::from_ref(prim),
+            Some(Step::Union(prims)) => prims,
+            Some(Step::Avro(_)) | None => &[],
+        };
+        prims.iter()
+    }
+
     /// The symbol of enum index `index` in column `column`.
     fn symbol(&self, column: usize, index: u32) -> Option<&str> {
         let symbols = match &self.columns.get(column)?.step {
@@ -80,5 +121,118 @@ fn symbols(prim: &Prim) -> Option<&[String]> {
     match prim {
         Prim::Enum(symbols) => Some(symbols),
         _ => None,
+    }
+}
+
+/// `count` units of `1 / per_second` s since the Unix epoch as ISO-8601 with as many fraction
+/// digits as the unit has (`2024-01-01T00:00:00.040Z`), `zone` after it.
+pub fn instant(count: i64, per_second: i64, zone: &str) -> String {
+    let seconds = count.div_euclid(per_second);
+    let fraction = count.rem_euclid(per_second);
+    let days = seconds.div_euclid(86_400);
+    let (year, month, day) = civil(days);
+    let of_day = seconds.rem_euclid(86_400);
+    let digits = fraction_digits(per_second);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{fraction:0digits$}{zone}",
+        of_day / 3_600,
+        of_day / 60 % 60,
+        of_day % 60
+    )
+}
+
+/// Days since the Unix epoch as an ISO-8601 date.
+pub fn date(days: i64) -> String {
+    let (year, month, day) = civil(days);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// `count` units of `1 / per_second` s since midnight as `HH:MM:SS.fff`.
+fn time_of_day(count: i64, per_second: i64) -> String {
+    let seconds = count.div_euclid(per_second);
+    let fraction = count.rem_euclid(per_second);
+    let digits = fraction_digits(per_second);
+    format!(
+        "{:02}:{:02}:{:02}.{fraction:0digits$}",
+        seconds / 3_600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+fn fraction_digits(per_second: i64) -> usize {
+    per_second.max(1).ilog10() as usize
+}
+
+/// The proleptic Gregorian year, month and day of `days` since 1970-01-01 (counting in
+/// 400-year eras of 146,097 days from 0000-03-01, so leap days fall at the end of a year).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month as u32, day as u32)
+}
+
+#[cfg(test)]
+mod readable {
+    use super::*;
+
+    #[test]
+    fn instants_read_as_iso_8601() {
+        assert_eq!(
+            instant(1_704_067_200_040, 1_000, "Z"),
+            "2024-01-01T00:00:00.040Z"
+        );
+        assert_eq!(instant(0, 1_000, "Z"), "1970-01-01T00:00:00.000Z");
+        assert_eq!(instant(-1, 1_000, "Z"), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            instant(951_782_400_000_001, 1_000_000, ""),
+            "2000-02-29T00:00:00.000001"
+        );
+        assert_eq!(
+            instant(1_709_164_800_123_456_789, 1_000_000_000, "Z"),
+            "2024-02-29T00:00:00.123456789Z"
+        );
+        assert_eq!(date(19_723), "2024-01-01");
+        assert_eq!(date(-719_468), "0000-03-01");
+        assert_eq!(time_of_day(45_296_789, 1_000), "12:34:56.789");
+        assert_eq!(time_of_day(1_000_001, 1_000_000), "00:00:01.000001");
+    }
+
+    #[test]
+    fn every_day_of_four_centuries_follows_the_one_before() {
+        // Walks 1900-01-01 .. 2300-01-01 day by day: the date string must always step by one
+        // day of the calendar (month lengths, leap years including 2000 and not 1900 or 2100).
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let month_days = |y: i64, m: u32| match m {
+            2 if leap(y) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        let (mut y, mut m, mut d) = (1900_i64, 1_u32, 1_u32);
+        for days in -25_567..120_000 {
+            assert_eq!(civil(days), (y, m, d), "day {days}");
+            d += 1;
+            if d > month_days(y, m) {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+        }
     }
 }
