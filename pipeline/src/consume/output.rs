@@ -34,7 +34,7 @@ pub struct Formatter {
 }
 
 /// Width of a table cell; longer values are cut with `…`.
-const CELL: usize = 22;
+const CELL: usize = 24;
 
 impl Formatter {
     /// A formatter for `format`.
@@ -102,12 +102,22 @@ fn line(out: &mut Vec<u8>, place: [String; 3], cells: impl Iterator<Item = Strin
     out.push(b'\n');
 }
 
-/// A value as table text.
+/// A value as table text: dates and times as people read them (ISO-8601), the rest as JSON.
 fn cell(value: &Value) -> String {
+    use shared::decode::{date, instant, time_of_day};
     match value {
         Value::Union(_, inner) => cell(inner),
         Value::String(s) | Value::Enum(_, s) => s.clone(),
         Value::Null => "null".into(),
+        Value::TimestampMillis(n) => instant(*n, 1_000, "Z"),
+        Value::TimestampMicros(n) => instant(*n, 1_000_000, "Z"),
+        Value::TimestampNanos(n) => instant(*n, 1_000_000_000, "Z"),
+        Value::LocalTimestampMillis(n) => instant(*n, 1_000, ""),
+        Value::LocalTimestampMicros(n) => instant(*n, 1_000_000, ""),
+        Value::LocalTimestampNanos(n) => instant(*n, 1_000_000_000, ""),
+        Value::Date(days) => date(i64::from(*days)),
+        Value::TimeMillis(ms) => time_of_day(i64::from(*ms), 1_000),
+        Value::TimeMicros(us) => time_of_day(*us, 1_000_000),
         other => serde_json::to_string(&Json(other)).unwrap_or_default(),
     }
 }
@@ -260,6 +270,32 @@ mod tests {
         assert!(lines[4].trim_end().ends_with("NL"), "{text}");
         assert!(
             lines[1].contains("clk-1") && lines[1].contains("null"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_table_shows_times_as_people_read_them() {
+        let mut out = Vec::new();
+        Formatter::new(OutputFormat::Table).write(&meta(), &record(false), &mut out);
+        let text = String::from_utf8_lossy(&out);
+        // 1,700,000,000 s after the epoch is 2023-11-14 22:13:20 UTC.
+        assert!(text.contains("2023-11-14T22:13:20.000Z"), "{text}");
+        assert!(
+            text.lines().nth(1).is_some_and(|l| l.ends_with(" 0.45")),
+            "the float as written: {text}"
+        );
+        let mut fields = vec![("day".to_owned(), Value::Date(19_723))];
+        fields.push(("at".to_owned(), Value::TimeMillis(45_296_789)));
+        let decoded = Decoded {
+            schema_id: SchemaId(3),
+            value: Value::Record(fields),
+        };
+        let mut out = Vec::new();
+        Formatter::new(OutputFormat::Table).write(&meta(), &decoded, &mut out);
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.contains("2024-01-01") && text.contains("12:34:56.789"),
             "{text}"
         );
     }

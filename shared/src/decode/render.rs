@@ -148,7 +148,7 @@ pub fn date(days: i64) -> String {
 }
 
 /// `count` units of `1 / per_second` s since midnight as `HH:MM:SS.fff`.
-fn time_of_day(count: i64, per_second: i64) -> String {
+pub fn time_of_day(count: i64, per_second: i64) -> String {
     let seconds = count.div_euclid(per_second);
     let fraction = count.rem_euclid(per_second);
     let digits = fraction_digits(per_second);
