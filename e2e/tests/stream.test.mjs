@@ -28,6 +28,11 @@ test('a stream started from the page draws windows while clicks arrive, and stop
   const later = await ui.waitStreamTotal(first);
   assert.ok(later > first, `windows keep filling: ${first} → ${later}`);
   assert.ok(Number(await page.getAttribute('[data-testid="stream-chart"]', 'data-windows')) > 0);
+  // The time axis names the windows' starts (event time, UTC; 10 s windows: with seconds), and
+  // each bar says its count.
+  const starts = await page.locator('[data-testid="stream-chart-x"]').allTextContents();
+  assert.ok(starts.length > 0 && starts.every((t) => /^\d\d:\d\d:\d\d$/.test(t)), starts.join(' '));
+  assert.match(await page.locator('[data-testid="stream-chart"] rect.bar title').first().textContent(), /clicks in the window from \d\d:\d\d:\d\d UTC/);
   // Progress comes from Spark's last micro-batch report, which can trail the first windows.
   await page.waitForFunction((sel) => /rows\/s/.test(document.querySelector(sel)?.textContent ?? ''), '[data-testid="stream-processing-rate"]', { timeout: 60_000 });
   assert.equal(await page.locator('[data-testid="stream-error"]').count(), 0);

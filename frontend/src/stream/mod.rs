@@ -10,6 +10,7 @@
 pub mod windows;
 
 use crate::batch::chart::{bars, ticks};
+use crate::text::count::thousands;
 use crate::text::place::{hide_paths, kept_by_bridge};
 use crate::widgets::{GridLines, Step, TextField};
 use crate::ws::session::SessionJob;
@@ -265,6 +266,13 @@ fn spec(topic: &str, window: &str, watermark: &str, trigger: &str) -> Result<Str
     })
 }
 
+/// A window's start as `HH:MM` UTC, or `HH:MM:SS` when windows start off the minute.
+fn start_label(ms: i64, on_minutes: bool) -> String {
+    let iso = shared::decode::instant(ms, 1_000, "Z");
+    let end = if on_minutes { 16 } else { 19 };
+    iso.get(11..end).unwrap_or_default().to_owned()
+}
+
 /// Clicks per window as bars (every creative) with a line per top creative.
 #[component]
 fn WindowChart(windows: Windows) -> impl IntoView {
@@ -289,12 +297,38 @@ fn WindowChart(windows: Windows) -> impl IntoView {
         .iter()
         .map(|(c, _)| c.clone())
         .collect::<Vec<_>>();
+    // Window starts under the bars, at most eight of them, so the labels never crowd.
+    let every = series.starts.len().div_ceil(8).max(1);
+    let on_minutes = series.starts.iter().all(|s| s % 60_000 == 0);
+    let labels = series
+        .starts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % every == 0)
+        .map(|(i, start)| {
+            (
+                AXIS + slot * (i as f64 + 0.5),
+                start_label(*start, on_minutes),
+            )
+        })
+        .collect::<Vec<_>>();
+    let titles = series
+        .starts
+        .iter()
+        .map(|start| start_label(*start, on_minutes))
+        .collect::<Vec<_>>();
     view! {
-        <svg class="chart" data-testid="stream-chart" data-windows=series.starts.len() viewBox=format!("0 -10 {} {}", w + AXIS, h + 18.0) role="img" aria-label="clicks per window">
+        <svg class="chart" data-testid="stream-chart" data-windows=series.starts.len() viewBox=format!("0 -10 {} {}", w + AXIS, h + 46.0) role="img" aria-label="clicks per event-time window">
             <GridLines marks=marks top=top left=AXIS width=w height=h/>
-            {laid.into_iter().zip(series.totals.clone()).map(|(b, n)| view! {
-                <rect class="bar soft" x=b.x + AXIS y=b.y width=b.width.max(0.5) height=b.height><title>{format!("{n} clicks")}</title></rect>
+            {laid.into_iter().zip(series.totals.clone()).zip(titles).map(|((b, n), start)| view! {
+                <rect class="bar soft" x=b.x + AXIS y=b.y width=b.width.max(0.5) height=b.height>
+                    <title>{format!("{} clicks in the window from {start} UTC", thousands(n))}</title>
+                </rect>
             }).collect_view()}
+            {labels.into_iter().map(|(x, text)| view! {
+                <text class="tick" data-testid="stream-chart-x" x=x y=h + 16.0 text-anchor="middle">{text}</text>
+            }).collect_view()}
+            <text class="tick" x=AXIS + w / 2.0 y=h + 32.0 text-anchor="middle">"window start (event time, UTC)"</text>
             {series.top.into_iter().enumerate().map(|(k, (creative, clicks))| {
                 let points = clicks.iter().enumerate().map(|(i, v)| { let (x, y) = point(i, *v); format!("{x:.1},{y:.1}") }).collect::<Vec<_>>().join(" ");
                 view! { <polyline class="line" points=points stroke=colours[k % colours.len()]><title>{creative}</title></polyline> }
@@ -312,6 +346,12 @@ fn WindowChart(windows: Windows) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn window_starts_read_as_clock_times() {
+        assert_eq!(start_label(1_704_067_260_000, true), "00:01");
+        assert_eq!(start_label(1_704_067_210_000, false), "00:00:10");
+    }
 
     #[test]
     fn settings_become_a_request() {
