@@ -32,6 +32,13 @@ fn attendees(state: &AppState) -> Result<&Arc<Attendees>, ErrorInfo> {
     })
 }
 
+/// The name of the attendee who asks, or the refusal of a tab that has not joined.
+fn joined(attendee: Option<&AttendeeName>) -> Result<&AttendeeName, ErrorInfo> {
+    attendee.ok_or_else(|| {
+        crate::scope::forbidden("join the workshop with your name first (Join)".into())
+    })
+}
+
 /// Checks `step` for the attendee who asks, and stores the verdict in their progress.
 pub(crate) async fn check_step(
     step: Step,
@@ -40,9 +47,7 @@ pub(crate) async fn check_step(
     state: &AppState,
 ) -> Result<Response, ErrorInfo> {
     let attendees = attendees(state)?;
-    let who = attendee.ok_or_else(|| {
-        crate::scope::forbidden("join the workshop with your name first (Join)".into())
-    })?;
+    let who = joined(attendee)?;
     Ok(Response::StepChecked(
         check_and_record(step, answer, who, attendees, state, false).await,
     ))
@@ -55,9 +60,7 @@ pub(crate) async fn restart_schema_step(
     state: &AppState,
 ) -> Result<Response, ErrorInfo> {
     let attendees = attendees(state)?;
-    let who = attendee.ok_or_else(|| {
-        crate::scope::forbidden("join the workshop with your name first (Join)".into())
-    })?;
+    let who = joined(attendee)?;
     let (Some(topic), Some(client)) = (step_topic(who), state.inner.registry.as_ref()) else {
         return Err(ErrorInfo {
             code: ErrorCode::Internal,

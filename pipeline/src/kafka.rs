@@ -226,6 +226,20 @@ pub fn partition_watermarks(
     Ok(Some(marks))
 }
 
+/// Settings of a client that reads `topic` by assignment, outside any consumer group. librdkafka
+/// wants a group id; this one (`<topic>.<role>-<pid>`) never joins a group nor commits, and it
+/// starts with the topic, so in workshop mode it lies under the attendee's prefix.
+pub fn assigned_reader(kafka: &KafkaConfig, topic: &Topic, role: &str) -> ClientConfig {
+    let group = format!("{topic}.{role}-{}", std::process::id());
+    client_config_with(
+        kafka,
+        &[
+            ("group.id", group.as_str()),
+            ("enable.auto.commit", "false"),
+        ],
+    )
+}
+
 /// The value of the record at `partition`/`offset` (empty for a null value), or `None` when
 /// nothing arrived within `wait`. Reads by assignment, outside any consumer group.
 pub async fn read_value(
@@ -236,16 +250,7 @@ pub async fn read_value(
     wait: Duration,
 ) -> Result<Option<Vec<u8>>, KafkaOpError> {
     use rdkafka::message::Message as _;
-    // librdkafka wants a group id; this one never joins a group nor commits. It starts with the
-    // topic, so in workshop mode it lies under the attendee's prefix.
-    let group = format!("{topic}.read-{}", std::process::id());
-    let config = client_config_with(
-        kafka,
-        &[
-            ("group.id", group.as_str()),
-            ("enable.auto.commit", "false"),
-        ],
-    );
+    let config = assigned_reader(kafka, topic, "read");
     let topic = topic.to_string();
     tokio::task::spawn_blocking(move || {
         let failed = |reason| KafkaOpError::Read {

@@ -22,7 +22,13 @@ pub(crate) async fn start_produce(
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
     // Each run continues the topic's event time, so more clicks always move the watermark on.
-    let last = pipeline::produce::resume::latest_event_time(&state.inner.config, &spec.topic).await;
+    let last = match &state.inner.registry {
+        Some(registry) => {
+            let kafka = &state.inner.config.kafka;
+            pipeline::produce::resume::latest_event_time(kafka, registry.clone(), &spec.topic).await
+        }
+        None => None,
+    };
     let start_ms = last.map(|ms| ms + (1000.0 / PAGE_EVENTS_PER_SECOND).ceil() as i64);
     let mut request = crate::translate::produce(&spec, start_ms).map_err(|message| ErrorInfo {
         code: ErrorCode::BadRequest,

@@ -476,18 +476,13 @@ mod tests {
         join_as(&mut first, "ada", &attendees);
         let name = AttendeeName::new("ada").unwrap_or_else(|e| panic!("{e}"));
         let check = StepCheck {
-            step: Step::Produce,
-            done: true,
-            state: if true {
-                shared::workshop::StepState::Passed
-            } else {
-                shared::workshop::StepState::InProgress
-            },
-            started_at_ms: 0,
-            passed_at_ms: 0,
-            summary: "ok".into(),
-            missing: vec![],
             checked_at_ms: 5,
+            ..StepCheck::verdict(
+                Step::Produce,
+                shared::workshop::StepState::Passed,
+                "ok".into(),
+                vec![],
+            )
         };
         attendees.record(&name, 0, &check, false);
         drop(first);

@@ -25,8 +25,7 @@ fn money(cents: u64) -> String {
 
 /// An instant as `HH:MM` UTC, or a date-time when `long`.
 pub(crate) fn clock(ms: i64, long: bool) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    let iso = date.to_iso_string().as_string().unwrap_or_default();
+    let iso = shared::decode::instant(ms, 1_000, "Z");
     if long {
         iso.replace('T', " ").trim_end_matches(".000Z").to_owned() + " UTC"
     } else {

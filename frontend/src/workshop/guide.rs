@@ -69,6 +69,27 @@ pub fn Guide() -> impl IntoView {
     }
 }
 
+/// Sends `request`, answered with a step's check, and records the check in the seat (or shows
+/// why there is none in `error`).
+fn ask_for_check(
+    request: Request,
+    bridge: Bridge,
+    seat: Seat,
+    error: RwSignal<Option<String>>,
+) -> impl std::future::Future<Output = ()> {
+    error.set(None);
+    let reply = bridge.call(request, |reply| match reply {
+        Response::StepChecked(found) => Some(found),
+        _ => None,
+    });
+    async move {
+        match reply.await {
+            Ok(found) => seat.record(found),
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    }
+}
+
 /// One step: title, instruction, status, the check's findings, answer and Check button.
 #[component]
 fn StepCard(step: Step) -> impl IntoView {
@@ -80,35 +101,15 @@ fn StepCard(step: Step) -> impl IntoView {
     let answer = seat.answer(step);
     let error = RwSignal::new(None::<String>);
     let checking = Action::new_local(move |answer: &Option<String>| {
-        error.set(None);
         let request = Request::CheckStep {
             step,
             answer: answer.clone(),
         };
-        let reply = bridge.call(request, |reply| match reply {
-            Response::StepChecked(found) => Some(found),
-            _ => None,
-        });
-        async move {
-            match reply.await {
-                Ok(found) => seat.record(found),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        }
+        ask_for_check(request, bridge, seat, error)
     });
     let busy = checking.pending();
     let restarting = Action::new_local(move |_: &()| {
-        error.set(None);
-        let reply = bridge.call(Request::RestartSchemaStep, |reply| match reply {
-            Response::StepChecked(found) => Some(found),
-            _ => None,
-        });
-        async move {
-            match reply.await {
-                Ok(found) => seat.record(found),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        }
+        ask_for_check(Request::RestartSchemaStep, bridge, seat, error)
     });
     let restart = move |_| {
         let sure = window()

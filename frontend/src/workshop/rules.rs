@@ -230,18 +230,13 @@ mod tests {
     fn a_check_replaces_its_steps_entry() {
         let mut progress = Progress::default();
         let check = StepCheck {
-            step: Step::Consume,
-            done: true,
-            state: if true {
-                shared::workshop::StepState::Passed
-            } else {
-                shared::workshop::StepState::InProgress
-            },
-            started_at_ms: 0,
-            passed_at_ms: 0,
-            summary: "0:3 is a poison pill".into(),
-            missing: vec![],
             checked_at_ms: 9,
+            ..StepCheck::verdict(
+                Step::Consume,
+                shared::workshop::StepState::Passed,
+                "0:3 is a poison pill".into(),
+                vec![],
+            )
         };
         put_check(&mut progress, check.clone());
         assert_eq!(progress.steps.len(), Step::ALL.len());
@@ -316,18 +311,13 @@ mod tests {
     #[test]
     fn the_tooltip_lists_what_is_missing() {
         let check = StepCheck {
-            step: Step::Produce,
-            done: false,
-            state: if false {
-                shared::workshop::StepState::Passed
-            } else {
-                shared::workshop::StepState::InProgress
-            },
-            started_at_ms: 0,
-            passed_at_ms: 0,
-            summary: "200 clicks".into(),
-            missing: vec!["1,000 clicks".into(), "a poison pill".into()],
             checked_at_ms: 1,
+            ..StepCheck::verdict(
+                Step::Produce,
+                shared::workshop::StepState::InProgress,
+                "200 clicks".into(),
+                vec!["1,000 clicks".into(), "a poison pill".into()],
+            )
         };
         assert_eq!(
             tooltip(&check),

@@ -7,7 +7,7 @@
 use crate::consume::decode::Decoder;
 use crate::kafka;
 use crate::registry;
-use crate::settings::Config;
+use crate::settings::KafkaConfig;
 use apache_avro::types::Value;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::Message as _;
@@ -21,14 +21,19 @@ const TAIL_RECORDS: i64 = 32;
 /// How long the whole look may take.
 const LOOK_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// The newest event time (ms since the epoch) among the last records of `topic`, or `None`.
-pub async fn latest_event_time(config: &Config, topic: &Topic) -> Option<i64> {
-    let marks = kafka::watermarks(&config.kafka, topic, LOOK_TIMEOUT)
+/// The newest event time (ms since the epoch) among the last records of `topic`, or `None`;
+/// writer schemas come from `registry`.
+pub async fn latest_event_time(
+    kafka_config: &KafkaConfig,
+    registry: registry::Client,
+    topic: &Topic,
+) -> Option<i64> {
+    let marks = kafka::watermarks(kafka_config, topic, LOOK_TIMEOUT)
         .await
         .ok()
         .flatten()?;
-    let values = last_values(config, topic, &marks).await?;
-    let mut decoder = Decoder::new(registry::Client::new(&config.registry).ok()?);
+    let values = last_values(kafka_config, topic, &marks).await?;
+    let mut decoder = Decoder::new(registry);
     let mut newest = None;
     for bytes in values {
         if let Ok(Ok(decoded)) = decoder.decode(&bytes).await {
@@ -42,7 +47,7 @@ pub async fn latest_event_time(config: &Config, topic: &Topic) -> Option<i64> {
 
 /// The values of up to [`TAIL_RECORDS`] records at the end of each partition.
 async fn last_values(
-    config: &Config,
+    kafka_config: &KafkaConfig,
     topic: &Topic,
     marks: &[(i32, i64, i64)],
 ) -> Option<Vec<Vec<u8>>> {
@@ -54,16 +59,7 @@ async fn last_values(
     if wanted.is_empty() {
         return None;
     }
-    // librdkafka wants a group id; this one never joins a group nor commits. It starts with the
-    // topic, so in workshop mode it lies under the attendee's prefix.
-    let group = format!("{topic}.resume-{}", std::process::id());
-    let client = kafka::client_config_with(
-        &config.kafka,
-        &[
-            ("group.id", group.as_str()),
-            ("enable.auto.commit", "false"),
-        ],
-    );
+    let client = kafka::assigned_reader(kafka_config, topic, "resume");
     let topic = topic.to_string();
     tokio::task::spawn_blocking(move || {
         let consumer: BaseConsumer = client.create().ok()?;
