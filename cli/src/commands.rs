@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 pub mod batch;
 mod consume;
+mod group;
 pub mod produce;
 mod schema;
 mod serve;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stack(cmd) => stack::stack(cmd, &config).await,
         Command::Schema(cmd) => schema::schema_cmd(cmd, &config).await,
         Command::Topic(cmd) => topic::topic(cmd, &config).await,
+        Command::Group(cmd) => group::group(cmd, &config).await,
         Command::Serve(args) => serve::serve(args, config).await,
         Command::Produce(args) => produce::produce(&args, &config).await,
         Command::Consume(args) => consume::consume(&args, &config).await,

@@ -18,6 +18,8 @@ use std::time::Duration;
 
 pub mod batch;
 pub use batch::{BatchArgs, BatchFormat};
+pub mod group;
+pub use group::{GroupCommand, GroupFormat};
 mod parse;
 pub use parse::{parse_duration, MAX_RATE};
 use parse::{parse_fraction, parse_level, parse_positive, parse_rate, positive_rate};
@@ -132,6 +134,9 @@ pub enum Command {
     /// Create and list Kafka topics
     #[command(subcommand)]
     Topic(TopicCommand),
+    /// List and describe consumer groups, and reset their offsets
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// Serve the browser playground and its WebSocket API
     Serve(ServeArgs),
     /// Generate clicks and produce them in the Confluent wire format (seed step 2)

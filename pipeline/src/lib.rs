@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod consume;
 pub mod error;
+pub mod groups;
 pub mod health;
 pub mod kafka;
 pub mod produce;

@@ -10,6 +10,7 @@ pub mod click;
 #[cfg(feature = "avro")]
 pub mod decode;
 pub mod generator;
+pub mod groups;
 pub mod ids;
 pub mod protocol;
 #[cfg(feature = "avro")]
