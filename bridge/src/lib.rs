@@ -8,6 +8,7 @@
 
 mod clock;
 mod dispatch;
+mod groups;
 mod guide;
 mod hosts;
 mod jobs;

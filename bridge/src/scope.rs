@@ -70,9 +70,24 @@ pub(super) fn scope_request(
             spec.topic = topic(&spec.topic)?;
             Request::StartStream(spec)
         }
+        Request::DescribeGroup { group } => Request::DescribeGroup {
+            group: who.scope_group(&group).map_err(refusal)?,
+        },
+        Request::ResetGroup {
+            group,
+            topic: t,
+            to,
+            execute,
+        } => Request::ResetGroup {
+            group: who.scope_group(&group).map_err(refusal)?,
+            topic: topic(&t)?,
+            to,
+            execute,
+        },
         // Lists are cut down in `scope_response`; jobs are named per tab, so a tab can only
         // steer its own.
         other @ (Request::ListSubjects
+        | Request::ListGroups
         | Request::GetSchemaById { .. }
         | Request::StopProduce { .. }
         | Request::PauseTail { .. }
@@ -104,9 +119,26 @@ fn is_open(request: &Request) -> bool {
     )
 }
 
-/// The answer as `attendee` may see it: subject lists hold only their subjects.
+/// The answer as `attendee` may see it: subject lists hold only their subjects, group lists
+/// only their groups, and a group only their topics.
 pub(super) fn scope_response(response: Response, attendee: &AttendeeName) -> Response {
+    let own_topic = |t: &str| Topic::new(t).is_ok_and(|t| attendee.owns_topic(&t));
     match response {
+        Response::Groups(mut groups) => {
+            groups.retain(|g| attendee.owns_group(&g.group));
+            for g in &mut groups {
+                g.topics.retain(|t| own_topic(t));
+            }
+            Response::Groups(groups)
+        }
+        Response::Group(mut group) => {
+            group.summary.topics.retain(|t| own_topic(t));
+            group.partitions.retain(|p| own_topic(&p.topic));
+            for m in &mut group.members {
+                m.assigned.retain(|(t, _)| own_topic(t));
+            }
+            Response::Group(group)
+        }
         Response::Subjects(mut subjects) => {
             subjects.retain(|s| attendee.owns_subject(&s.subject));
             Response::Subjects(subjects)
@@ -147,6 +179,7 @@ fn refusal(error: ScopeError) -> ErrorInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::groups::{GroupDescription, GroupPartition, GroupSummary, ResetTo};
     use shared::protocol::{
         BatchSpec, CompatLevel, Example, JobId, ProduceSpec, StreamSpec, StreamTrigger,
         SubjectInfo, SubjectVersion, TailFrom, TailSpec, VersionRef,
@@ -331,5 +364,66 @@ mod tests {
                 versions: vec![version("ada.x-value")],
             }
         );
+    }
+
+    #[test]
+    fn groups_are_scoped_like_topics() {
+        let reset = |group: &str, t: &str| Request::ResetGroup {
+            group: group.into(),
+            topic: topic(t),
+            to: ResetTo::Earliest,
+            execute: true,
+        };
+        assert_eq!(
+            scope_request(reset("readers", "clicks-avro"), Some(&ada())),
+            Ok(reset("ada.readers", "ada.clicks-avro"))
+        );
+        let describe = |group: &str| Request::DescribeGroup {
+            group: group.into(),
+        };
+        assert_eq!(
+            scope_request(describe("readers"), Some(&ada())),
+            Ok(describe("ada.readers"))
+        );
+        for foreign in [
+            describe("bob.readers"),
+            reset("ada.readers", "bob.clicks-avro"),
+        ] {
+            let refused = scope_request(foreign.clone(), Some(&ada())).map_err(|e| e.code);
+            assert_eq!(refused, Err(ErrorCode::Forbidden), "{foreign:?}");
+        }
+    }
+
+    #[test]
+    fn group_lists_show_only_own_groups_and_topics() {
+        let summary = |g: &str, topics: &[&str]| GroupSummary {
+            group: g.into(),
+            state: "Empty".into(),
+            members: 0,
+            protocol_type: "consumer".into(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        let all = Response::Groups(vec![
+            summary("ada.readers", &["ada.clicks-avro", "bob.clicks-avro"]),
+            summary("bob.readers", &["bob.clicks-avro"]),
+            summary("readers", &["clicks-avro"]),
+        ]);
+        assert_eq!(
+            scope_response(all, &ada()),
+            Response::Groups(vec![summary("ada.readers", &["ada.clicks-avro"])])
+        );
+        let described = Response::Group(GroupDescription {
+            summary: summary("ada.readers", &["ada.clicks-avro", "bob.x"]),
+            members: vec![],
+            partitions: vec![
+                GroupPartition::new("ada.clicks-avro".into(), 0, Some(1), 2),
+                GroupPartition::new("bob.x".into(), 0, Some(1), 2),
+            ],
+        });
+        let Response::Group(seen) = scope_response(described, &ada()) else {
+            panic!("not a group");
+        };
+        assert_eq!(seen.summary.topics, vec!["ada.clicks-avro".to_owned()]);
+        assert_eq!(seen.partitions.len(), 1);
     }
 }

@@ -6,12 +6,13 @@
 //! [`ServerMessage::Push`] frames arrive unasked (stack status, notices).
 
 use crate::batch::BatchReport;
+use crate::groups::{GroupDescription, GroupSummary, ResetPlan, ResetTo};
 use crate::ids::{SchemaId, Subject, Topic};
 use crate::workshop::{AttendeeName, AttendeeView, Limits, Progress, ResetReport, Step, StepCheck};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape; the bridge refuses a browser speaking another.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Names a running job of a session (a produce run or a tail), chosen by the bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -156,6 +157,24 @@ pub enum Request {
         /// The query's job.
         job: JobId,
     },
+    /// The consumer groups, with state, members and topics.
+    ListGroups,
+    /// One group's members and, per partition, committed offset, end and lag.
+    DescribeGroup {
+        /// The group id.
+        group: String,
+    },
+    /// Plan (or, with `execute`, commit) new offsets for a group on a topic.
+    ResetGroup {
+        /// The group id; it must have no members.
+        group: String,
+        /// The topic whose offsets move.
+        topic: Topic,
+        /// Where to.
+        to: ResetTo,
+        /// Commit them; otherwise only plan.
+        execute: bool,
+    },
 }
 
 impl Request {
@@ -186,6 +205,9 @@ impl Request {
             Self::RunBatch(_) => "run_batch",
             Self::StartStream(_) => "start_stream",
             Self::StopStream { .. } => "stop_stream",
+            Self::ListGroups => "list_groups",
+            Self::DescribeGroup { .. } => "describe_group",
+            Self::ResetGroup { .. } => "reset_group",
         }
     }
 }
@@ -502,6 +524,12 @@ pub enum Response {
         /// The level in force.
         level: String,
     },
+    /// Answer to `ListGroups`.
+    Groups(Vec<GroupSummary>),
+    /// Answer to `DescribeGroup`.
+    Group(GroupDescription),
+    /// Answer to `ResetGroup`.
+    GroupReset(ResetPlan),
 }
 
 /// A subject and its versions.

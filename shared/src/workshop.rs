@@ -49,7 +49,7 @@ pub enum ScopeError {
     /// The name lies in another namespace (or names one that does not exist).
     #[error("{what} {name:?} is outside your namespace {prefix:?}; use a name without '.' or one starting with {prefix:?}")]
     Outside {
-        /// "topic" or "subject".
+        /// "topic", "subject" or "consumer group".
         what: &'static str,
         /// The refused name.
         name: String,
@@ -125,6 +125,19 @@ impl AttendeeName {
             Some(scoped) => Ok(Subject::new(scoped)?),
             None => Ok(subject.clone()),
         }
+    }
+
+    /// Whether consumer group `group` lies in this attendee's namespace.
+    pub fn owns_group(&self, group: &str) -> bool {
+        self.owns(group)
+    }
+
+    /// The consumer group as this attendee may use it, by the same rule as
+    /// [`Self::scope_topic`].
+    pub fn scope_group(&self, group: &str) -> Result<String, ScopeError> {
+        Ok(self
+            .scoped_text(group, "consumer group")?
+            .unwrap_or_else(|| group.to_owned()))
     }
 
     fn owns(&self, name: &str) -> bool {

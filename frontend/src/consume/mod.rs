@@ -9,6 +9,7 @@
 
 pub mod book;
 pub mod filter;
+pub mod groups;
 pub mod inspector;
 pub mod table;
 pub mod tail;
@@ -289,6 +290,7 @@ pub fn ConsumeSection() -> impl IntoView {
                     <inspector::Inspector/>
                 </div>
             </div>
+            <groups::Groups/>
         </Step>
     }
 }
