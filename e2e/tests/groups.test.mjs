@@ -30,6 +30,16 @@ test('a consumer group is described and reset from the page', async () => {
   const ui = new Playground(page);
   await ui.open(suite.bridge.url);
   await ui.waitServicesUp();
+  // A tail from now on knows every partition's position from its first report: lag 0, not "—".
+  await page.getByTestId('consume-topic').fill(topic);
+  await page.getByTestId('consume-from').selectOption('end');
+  await page.getByTestId('consume-start').click();
+  await page.waitForFunction(() => {
+    const rows = document.querySelectorAll('[data-testid="consume-partitions"] tbody tr');
+    return rows.length === 3 && [...rows].every((r) => r.dataset.lag === '0');
+  }, null, { timeout: 10_000 });
+  await page.getByTestId('consume-stop').click();
+
   const block = page.getByTestId('groups');
   await block.locator('summary').click();
   await page.getByTestId('groups-refresh').click();

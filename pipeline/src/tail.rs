@@ -74,6 +74,8 @@ pub struct Tail {
     /// while it is paced stalls its fetching for good (librdkafka stops fetching after the first
     /// response per partition), which a limited tail in workshop mode ran into.
     ends: Arc<BaseConsumer>,
+    /// Where reading started, so a partition's position is known before its first record.
+    from: TailFrom,
     pace: Pace,
 }
 
@@ -143,6 +145,7 @@ pub async fn open(
         partitions,
         consumer: Arc::new(consumer),
         ends: Arc::new(ends),
+        from,
         pace: Pace::new(limit),
     })
 }
@@ -179,7 +182,7 @@ impl Tail {
         loop {
             if Instant::now() >= lag_due {
                 lag_due = Instant::now() + LAG_EVERY;
-                let lag = self.lag(&positions).await;
+                let lag = self.lag(&mut positions).await;
                 if out.send(TailOutput::Lag(lag)).await.is_err() {
                     return Ok(());
                 }
@@ -270,8 +273,11 @@ impl Tail {
         })
     }
 
-    /// Each partition's position and end; an end Kafka does not give in time is left out.
-    async fn lag(&self, positions: &Positions) -> TailLag {
+    /// Each partition's position and end; an end Kafka does not give in time is left out. A
+    /// partition nothing was read from yet stands where reading started: its oldest record
+    /// (from the beginning) or its end when first asked (from now on), so the lag is known
+    /// from the first report on.
+    async fn lag(&self, positions: &mut Positions) -> TailLag {
         let consumer = Arc::clone(&self.ends);
         let topic = self.topic.to_string();
         let partitions = self.partitions.clone();
@@ -282,12 +288,22 @@ impl Tail {
                     consumer
                         .fetch_watermarks(&topic, *p, WATERMARK_TIMEOUT)
                         .ok()
-                        .map(|(_, high)| high)
                 })
                 .collect::<Vec<_>>()
         })
         .await
         .unwrap_or_default();
+        for (p, marks) in self.partitions.iter().zip(&ends) {
+            if let Some((low, high)) = marks {
+                positions.start(
+                    *p,
+                    match self.from {
+                        TailFrom::Beginning => *low,
+                        TailFrom::End => *high,
+                    },
+                );
+            }
+        }
         TailLag {
             tail: self.id,
             partitions: self
@@ -297,7 +313,7 @@ impl Tail {
                 .map(|(i, p)| PartitionLag {
                     partition: *p,
                     next_offset: positions.next(*p),
-                    high_watermark: ends.get(i).copied().flatten(),
+                    high_watermark: ends.get(i).copied().flatten().map(|(_, high)| high),
                 })
                 .collect(),
         }
@@ -351,6 +367,13 @@ impl Positions {
     fn read(&mut self, partition: i32, offset: i64) {
         if let Some(slot) = self.0.iter_mut().find(|(p, _)| *p == partition) {
             slot.1 = Some(offset.saturating_add(1));
+        }
+    }
+
+    /// Sets where `partition` stands when nothing was read from it yet.
+    fn start(&mut self, partition: i32, offset: i64) {
+        if let Some(slot) = self.0.iter_mut().find(|(p, _)| *p == partition) {
+            slot.1.get_or_insert(offset);
         }
     }
 
@@ -447,6 +470,21 @@ mod tests {
     }
 
     #[test]
+    fn an_unread_partition_stands_where_reading_started() {
+        let mut positions = Positions::new(&[0, 1]);
+        positions.start(0, 17);
+        assert_eq!(positions.next(0), Some(17));
+        assert_eq!(positions.next(1), None);
+        positions.read(0, 30);
+        positions.start(0, 17);
+        assert_eq!(
+            positions.next(0),
+            Some(31),
+            "a start never moves a read partition"
+        );
+    }
+
+    #[test]
     fn positions_follow_the_last_record_read_per_partition() {
         let mut positions = Positions::new(&[0, 1]);
         assert_eq!(positions.next(0), None);
@@ -454,6 +492,8 @@ mod tests {
         positions.read(1, 0);
         positions.read(0, 42);
         positions.read(7, 9);
+        positions.start(0, 5);
+        positions.start(1, 5);
         assert_eq!(
             (positions.next(0), positions.next(1), positions.next(7)),
             (Some(43), Some(1), None)
