@@ -481,6 +481,10 @@ pub struct ConsumeArgs {
     /// How to print records: one JSON object per line, or an aligned table
     #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
     pub format: OutputFormat,
+    /// JSON lines with dates and times as ISO-8601 text instead of Avro's stored numbers (the
+    /// table always shows them so)
+    #[arg(long)]
+    pub render: bool,
     /// Copy poison pills to this dead-letter topic, with headers giving the reason and the source
     /// partition and offset (created when missing)
     #[arg(long, value_name = "TOPIC")]
@@ -559,6 +563,7 @@ impl ConsumeArgs {
             from_beginning: self.from_beginning,
             max: self.max,
             format: self.format.into(),
+            render: self.render,
             dlq: self.dlq.clone(),
             idle_timeout: self.timeout,
         })

@@ -186,6 +186,8 @@ pub struct ConsumeConfig {
     pub max: Option<u64>,
     /// How records are printed.
     pub format: OutputFormat,
+    /// JSON lines show dates and times as ISO-8601 text instead of their stored numbers.
+    pub render: bool,
     /// Where poison pills are copied.
     pub dlq: Option<Topic>,
     /// Stop when nothing arrives for this long.

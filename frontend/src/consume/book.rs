@@ -322,6 +322,30 @@ impl TailBook {
         })
     }
 
+    /// Every field of a decoded row as people read it, with the stored number beside it where
+    /// the two differ (timestamps, dates and times of day): (name, text, stored).
+    pub fn readable(&self, row: &Row) -> Vec<(String, String, Option<String>)> {
+        let Outcome::Decoded { id, cells } = &row.outcome else {
+            return Vec::new();
+        };
+        let Some(d) = self.decoder(*id) else {
+            return Vec::new();
+        };
+        let json = d.to_json(cells, row.body());
+        d.columns()
+            .enumerate()
+            .map(|(i, name)| {
+                let text = d.text(cells, row.body(), i);
+                let stored = json
+                    .get(name)
+                    .filter(|v| v.is_i64())
+                    .map(ToString::to_string)
+                    .filter(|n| *n != text);
+                (name.to_owned(), text, stored)
+            })
+            .collect()
+    }
+
     /// A decoded row as pretty JSON, for the inspector.
     pub fn json(&self, row: &Row) -> Option<String> {
         let Outcome::Decoded { id, cells } = &row.outcome else {
@@ -514,5 +538,26 @@ mod tests {
             .json(&row)
             .is_some_and(|j| j.contains(&format!("\"{id}\""))));
         assert_eq!(book.cell(&row, "country"), None);
+        // The timestamp reads as ISO-8601 with the stored millis beside it; a string has no
+        // stored number, and a float reads in its shortest form.
+        let readable = book.readable(&row);
+        let (_, when, stored) = readable
+            .iter()
+            .find(|(name, ..)| name == "timestamp")
+            .unwrap_or_else(|| panic!("no timestamp in {readable:?}"));
+        let millis: i64 = stored
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no stored number for {when}"));
+        assert_eq!(*when, shared::decode::instant(millis, 1_000, "Z"));
+        assert!(when.ends_with('Z') && when.contains('T'), "{when}");
+        let (_, _, id_stored) = &readable[0];
+        assert_eq!(*id_stored, None);
+        let (_, cost, cost_stored) = readable
+            .iter()
+            .find(|(name, ..)| name == "cost")
+            .unwrap_or_else(|| panic!("no cost"));
+        assert!(cost.len() <= 6, "shortest form: {cost}");
+        assert_eq!(*cost_stored, None);
     }
 }

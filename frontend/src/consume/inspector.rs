@@ -46,13 +46,26 @@ fn Record(row: Row) -> impl IntoView {
                 .book
                 .with_value(|b| b.json(&row))
                 .unwrap_or_else(|| "(the writer schema is no longer known)".into());
+            let readable = state.book.with_value(|b| b.readable(&row));
             view! {
                 <p data-testid="inspector-schema">
                     "schema id " <code data-testid="inspector-schema-id">{id.to_string()}</code>
                     " → " <span data-testid="inspector-subject">{subject_of(state, *id)}</span>
                 </p>
                 <h4>"Decoded fields"</h4>
-                <pre class="code" data-testid="inspector-fields">{fields}</pre>
+                <table class="fields readable" data-testid="inspector-readable">
+                    {readable.into_iter().map(|(name, text, stored)| view! {
+                        <tr data-field=name.clone()>
+                            <th>{name.clone()}</th>
+                            <td class="value">{text}</td>
+                            <td class="stored">{stored.map(|n| format!("stored {n}"))}</td>
+                        </tr>
+                    }).collect_view()}
+                </table>
+                <details>
+                    <summary>"As Avro JSON (stored values)"</summary>
+                    <pre class="code" data-testid="inspector-fields">{fields}</pre>
+                </details>
             }
             .into_any()
         }

@@ -160,7 +160,7 @@ pub async fn run<W: AsyncWrite + Unpin>(
     let mut state = State {
         request,
         decoder: Decoder::new(registry),
-        formatter: Formatter::new(request.format),
+        formatter: Formatter::new(request.format).readable(request.render),
         dead_letters,
         out: tokio::io::BufWriter::with_capacity(1 << 16, out),
         line: Vec::with_capacity(1024),

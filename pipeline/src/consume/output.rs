@@ -30,6 +30,7 @@ pub struct Meta<'a> {
 #[derive(Debug)]
 pub struct Formatter {
     format: OutputFormat,
+    readable: bool,
     columns: Vec<String>,
 }
 
@@ -41,8 +42,15 @@ impl Formatter {
     pub fn new(format: OutputFormat) -> Self {
         Self {
             format,
+            readable: false,
             columns: Vec::new(),
         }
+    }
+
+    /// JSON lines with dates and times as ISO-8601 text rather than stored numbers.
+    pub fn readable(mut self, readable: bool) -> Self {
+        self.readable = readable;
+        self
     }
 
     /// Appends `record`'s line (and a table header when one is due) to `out`.
@@ -55,7 +63,7 @@ impl Formatter {
                     timestamp: meta.timestamp,
                     key: meta.key.map(String::from_utf8_lossy),
                     schema_id: record.schema_id.0,
-                    value: Json(&record.value),
+                    value: Json(&record.value, self.readable),
                 };
                 // Writing into a Vec cannot fail, and every value serializes.
                 let _ = serde_json::to_writer(&mut *out, &line);
@@ -118,7 +126,7 @@ fn cell(value: &Value) -> String {
         Value::Date(days) => date(i64::from(*days)),
         Value::TimeMillis(ms) => time_of_day(i64::from(*ms), 1_000),
         Value::TimeMicros(us) => time_of_day(*us, 1_000_000),
-        other => serde_json::to_string(&Json(other)).unwrap_or_default(),
+        other => serde_json::to_string(&Json(other, false)).unwrap_or_default(),
     }
 }
 
@@ -142,11 +150,16 @@ struct Line<'a> {
     value: Json<'a>,
 }
 
-/// An Avro value serialized as plain JSON.
-struct Json<'a>(&'a Value);
+/// An Avro value serialized as plain JSON; when readable, dates and times are ISO-8601 text
+/// instead of their stored numbers.
+struct Json<'a>(&'a Value, bool);
 
 impl Serialize for Json<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let readable = self.1;
+        if readable && is_time(self.0) {
+            return s.serialize_str(&cell(self.0));
+        }
         match self.0 {
             Value::Null => s.serialize_unit(),
             Value::Boolean(b) => s.serialize_bool(*b),
@@ -163,25 +176,25 @@ impl Serialize for Json<'_> {
             Value::Double(f) => s.serialize_f64(*f),
             Value::String(text) | Value::Enum(_, text) => s.serialize_str(text),
             Value::Bytes(bytes) | Value::Fixed(_, bytes) => s.serialize_str(&hex(bytes)),
-            Value::Union(_, inner) => Json(inner).serialize(s),
+            Value::Union(_, inner) => Json(inner, readable).serialize(s),
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
-                    seq.serialize_element(&Json(item))?;
+                    seq.serialize_element(&Json(item, readable))?;
                 }
                 seq.end()
             }
             Value::Map(entries) => {
                 let mut map = s.serialize_map(Some(entries.len()))?;
                 for (k, v) in entries {
-                    map.serialize_entry(k, &Json(v))?;
+                    map.serialize_entry(k, &Json(v, readable))?;
                 }
                 map.end()
             }
             Value::Record(fields) => {
                 let mut map = s.serialize_map(Some(fields.len()))?;
                 for (k, v) in fields {
-                    map.serialize_entry(k, &Json(v))?;
+                    map.serialize_entry(k, &Json(v, readable))?;
                 }
                 map.end()
             }
@@ -189,6 +202,22 @@ impl Serialize for Json<'_> {
             other => s.serialize_str(&format!("{other:?}")),
         }
     }
+}
+
+/// Whether `value` is a date or time logical type.
+fn is_time(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::TimestampMillis(_)
+            | Value::TimestampMicros(_)
+            | Value::TimestampNanos(_)
+            | Value::LocalTimestampMillis(_)
+            | Value::LocalTimestampMicros(_)
+            | Value::LocalTimestampNanos(_)
+            | Value::Date(_)
+            | Value::TimeMillis(_)
+            | Value::TimeMicros(_)
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -246,6 +275,21 @@ mod tests {
                 r#""value":{"id":"clk-1","timestamp":1700000000000,"ip":null,"cost":0.45}}"#,
                 "\n"
             )
+        );
+    }
+
+    #[test]
+    fn rendered_jsonl_shows_dates_and_times_as_people_read_them() {
+        let mut out = Vec::new();
+        Formatter::new(OutputFormat::Jsonl)
+            .readable(true)
+            .write(&meta(), &record(false), &mut out);
+        let line: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+        assert_eq!(line["value"]["timestamp"], "2023-11-14T22:13:20.000Z");
+        assert_eq!(line["value"]["cost"], 0.45);
+        assert_eq!(
+            line["timestamp"], 5,
+            "the record's own timestamp stays a number"
         );
     }
 

@@ -44,7 +44,7 @@ mod tests;
 pub use framed::{Framed, PoisonReason, Writers};
 pub use guard::{CheckedSchema, MAX_DEPTH, MAX_EMPTY_ITEMS};
 pub use reader::Fault;
-pub use render::{date, instant, time_of_day};
+pub use render::{date, decimal, instant, time_of_day};
 pub use row::{Cell, Row, Span};
 
 use apache_avro::types::Value;

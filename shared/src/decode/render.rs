@@ -6,6 +6,8 @@
 
 use super::plan::{IntKind, LongKind, Prim, Step};
 use super::{Cell, Decoder, Row};
+use apache_avro::schema::{DecimalSchema, Schema};
+use apache_avro::types::Value;
 use serde_json::{Map, Number, Value as Json};
 use std::fmt::Write as _;
 
@@ -44,10 +46,23 @@ impl Decoder {
                 })
             }
             Cell::Enum(i) => self.symbol(column, i).unwrap_or_default().to_owned(),
-            Cell::Value(i) => match row.value(i).cloned().map(Json::try_from) {
-                Some(Ok(json)) => json.to_string(),
-                Some(Err(_)) | None => String::new(),
-            },
+            Cell::Value(i) => {
+                let Some(value) = row.value(i) else {
+                    return String::new();
+                };
+                if let Some(text) = self.schema_of(column).and_then(|s| readable(value, s)) {
+                    return text;
+                }
+                Json::try_from(value.clone()).map_or_else(|_| String::new(), |j| j.to_string())
+            }
+        }
+    }
+
+    /// The schema of a column `apache-avro` decodes.
+    fn schema_of(&self, column: usize) -> Option<&Schema> {
+        match &self.columns.get(column)?.step {
+            Step::Avro(guarded) => Some(&guarded.schema),
+            _ => None,
         }
     }
 
@@ -115,6 +130,67 @@ impl Decoder {
         };
         symbols.get(index as usize).map(String::as_str)
     }
+}
+
+/// A value of a logical type as people read it, when `value` is one: a decimal as an exact
+/// decimal string with its scale (`12.50`), a uuid as its text; through unions.
+fn readable(value: &Value, schema: &Schema) -> Option<String> {
+    match (value, schema) {
+        (Value::Union(branch, inner), Schema::Union(union)) => {
+            readable(inner, union.variants().get(*branch as usize)?)
+        }
+        (Value::Decimal(d), Schema::Decimal(DecimalSchema { scale, .. })) => {
+            Some(decimal(&<Vec<u8>>::try_from(d).ok()?, *scale))
+        }
+        (Value::BigDecimal(d), _) => Some(d.to_string()),
+        (Value::Uuid(u), _) => Some(u.to_string()),
+        _ => None,
+    }
+}
+
+/// A big-endian two's-complement unscaled number with `scale` digits after the point, exactly.
+pub fn decimal(unscaled: &[u8], scale: usize) -> String {
+    let negative = unscaled.first().is_some_and(|b| b & 0x80 != 0);
+    // The magnitude, big-endian: the two's complement negated when negative.
+    let mut magnitude: Vec<u8> = unscaled.to_vec();
+    if negative {
+        for b in &mut magnitude {
+            *b = !*b;
+        }
+        for b in magnitude.iter_mut().rev() {
+            let (sum, carry) = b.overflowing_add(1);
+            *b = sum;
+            if !carry {
+                break;
+            }
+        }
+    }
+    // Decimal digits by repeated division by 10, least significant first.
+    let mut digits = Vec::new();
+    while magnitude.iter().any(|b| *b != 0) {
+        let mut rest = 0u16;
+        for b in &mut magnitude {
+            let current = (rest << 8) | u16::from(*b);
+            *b = (current / 10) as u8;
+            rest = current % 10;
+        }
+        digits.push(b'0' + rest as u8);
+    }
+    while digits.len() <= scale {
+        digits.push(b'0');
+    }
+    digits.reverse();
+    let (whole, fraction) = digits.split_at(digits.len() - scale);
+    let mut out = String::with_capacity(digits.len() + 2);
+    if negative {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(whole).unwrap_or("0"));
+    if scale > 0 {
+        out.push('.');
+        out.push_str(std::str::from_utf8(fraction).unwrap_or(""));
+    }
+    out
 }
 
 fn symbols(prim: &Prim) -> Option<&[String]> {
@@ -187,6 +263,21 @@ fn civil(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod readable {
     use super::*;
+
+    #[test]
+    fn decimals_read_exactly_with_their_scale() {
+        assert_eq!(decimal(&[0x04, 0xe2], 2), "12.50");
+        assert_eq!(decimal(&[0x00], 2), "0.00");
+        assert_eq!(decimal(&[0x07], 0), "7");
+        assert_eq!(decimal(&[0xff], 1), "-0.1");
+        assert_eq!(decimal(&[0xfb, 0x1e], 2), "-12.50");
+        assert_eq!(decimal(&[0x80, 0x00], 0), "-32768");
+        // 2^64 + 1 needs more than a u64.
+        assert_eq!(
+            decimal(&[0x01, 0, 0, 0, 0, 0, 0, 0, 0x01], 3),
+            "18446744073709551.617"
+        );
+    }
 
     #[test]
     fn instants_read_as_iso_8601() {

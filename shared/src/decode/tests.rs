@@ -321,6 +321,12 @@ fn every_planned_type_and_apache_avro_columns_agree_with_the_oracle() {
             ["hearts", "spades"][(k % 2) as usize]
         );
         assert_eq!(decoder.to_json(&row, &body)["nested"]["lat"], 52.5);
+        // The decimal's unscaled 0x0102 = 258 with scale 2, read exactly.
+        let dec = decoder
+            .columns()
+            .position(|c| c == "dec")
+            .unwrap_or(usize::MAX);
+        assert_eq!(decoder.text(&row, &body, dec), "2.58");
     }
 }
 
