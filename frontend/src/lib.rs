@@ -10,6 +10,7 @@
 pub mod app;
 pub mod batch;
 pub mod consume;
+pub mod export;
 pub mod produce;
 pub mod registry;
 pub mod schema;

@@ -101,7 +101,7 @@ pub struct SchemaUse {
 }
 
 /// What a batch run found.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchReport {
     /// The topic read.
     pub topic: String,

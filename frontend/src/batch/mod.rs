@@ -7,6 +7,7 @@
 //! the job shows as cut off and can be run again; its pushes are taken only from that session.
 
 pub mod chart;
+pub mod export;
 pub mod report;
 
 use crate::text::place::hide_paths;

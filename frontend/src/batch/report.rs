@@ -2,6 +2,7 @@
 //! as horizontal bars, the tables, and the poison pills by position.
 
 use super::chart::{bars, ticks};
+use crate::export::{download, file_part, ChartExport};
 use crate::text::count::thousands;
 use crate::text::place::kept_by_bridge;
 use crate::widgets::GridLines;
@@ -113,6 +114,9 @@ pub fn Report(
     // Outside workshop mode the bridge runs on the reader's own machine: the full path helps.
     let output_title = output.filter(|_| !workshop).unwrap_or_default();
     let writers = writer_lines(&report);
+    let csv_text = super::export::csv(&report);
+    let csv_name = format!("batch-{}.csv", file_part(&report.topic));
+    let chart_name = format!("batch-{}-per-minute", file_part(&report.topic));
     view! {
         <div class="batch-report" data-testid="batch-report">
             {empty.then(|| view! {
@@ -128,9 +132,13 @@ pub fn Report(
                 <dt>"took"</dt><dd data-testid="batch-elapsed">{format!("{:.1} s", report.elapsed_secs)}</dd>
                 <dt>"Parquet"</dt><dd data-testid="batch-output" title=output_title>{output_words}</dd>
             </dl>
+            <p class="row export">
+                "download the aggregates "
+                <button class="small" data-testid="batch-export-csv" on:click=move |_| download(&csv_name, "text/csv", &csv_text)>"CSV"</button>
+            </p>
             <div class="columns">
                 <div class="column">
-                    <h3>"Clicks per minute"</h3>
+                    <h3>"Clicks per minute " <ChartExport selector="[data-testid=batch-minute-chart]" name=Signal::stored(chart_name)/></h3>
                     <MinuteChart minutes=report.per_minute.clone()/>
                     <h3>"Top creatives by clicks"</h3>
                     <TopBars groups=report.top_by_clicks.clone()/>

@@ -8,6 +8,7 @@
 //! records it already holds, so none is shown twice.
 
 pub mod book;
+pub mod export;
 pub mod filter;
 pub mod groups;
 pub mod inspector;

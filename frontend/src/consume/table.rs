@@ -2,8 +2,10 @@
 //! arrive; newest first; filtered by a field's value.
 
 use super::book::{Outcome, Row};
+use super::export;
 use super::filter::filtered;
 use super::tail::TailState;
+use crate::export::{download, file_part};
 use crate::text::count::thousands;
 use leptos::prelude::*;
 
@@ -25,6 +27,34 @@ pub fn Filter() -> impl IntoView {
             .with_book(|b| b.columns().to_vec())
             .unwrap_or_default()
     });
+    // The rows the filter keeps, newest first, as a file named after the topic.
+    let save = move |csv: bool| {
+        let (field, text) = (
+            state.filter_field.get_untracked(),
+            state.filter_text.get_untracked(),
+        );
+        let poison_only = state.poison_only.get_untracked();
+        let topic = state
+            .topic
+            .get_untracked()
+            .map_or_else(|| "tail".to_owned(), |t| file_part(t.as_str()));
+        let file = state.with_book(|b| {
+            let rows = filtered(b, &field, &text, poison_only);
+            if csv {
+                export::csv(b, &rows)
+            } else {
+                export::jsonl(b, &rows)
+            }
+        });
+        if let Some(file) = file {
+            let (name, mime) = if csv {
+                (format!("{topic}.csv"), "text/csv")
+            } else {
+                (format!("{topic}.jsonl"), "application/x-ndjson")
+            };
+            download(&name, mime, &file);
+        }
+    };
     view! {
         <div class="row filter">
             <label class="field">
@@ -55,6 +85,11 @@ pub fn Filter() -> impl IntoView {
                 />
                 " poison pills only"
             </label>
+            <span class="export">
+                "download "
+                <button class="small" data-testid="consume-export-jsonl" on:click=move |_| save(false)>"JSONL"</button>
+                <button class="small" data-testid="consume-export-csv" on:click=move |_| save(true)>"CSV"</button>
+            </span>
         </div>
     }
 }

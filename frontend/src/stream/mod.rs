@@ -10,6 +10,7 @@
 pub mod windows;
 
 use crate::batch::chart::{bars, ticks};
+use crate::export::ChartExport;
 use crate::text::count::thousands;
 use crate::text::place::{hide_paths, kept_by_bridge};
 use crate::widgets::{GridLines, Step, TextField};
@@ -237,7 +238,10 @@ pub fn StreamSection() -> impl IntoView {
                 <dt>"clicks in windows"</dt><dd data-testid="stream-total">{move || windows.get().map_or(0, |w| w.total_clicks())}</dd>
                 <dt>"windows"</dt><dd data-testid="stream-windows">{move || windows.get().map_or(0, |w| w.window_count())}</dd>
             </dl>
-            {move || windows.get().map(|w| view! { <WindowChart windows=w/> })}
+            {move || windows.get().map(|w| view! {
+                <p class="row export">"chart " <ChartExport selector="[data-testid=stream-chart]" name=Signal::stored("stream-windows".to_owned())/></p>
+                <WindowChart windows=w/>
+            })}
         </Step>
     }
 }

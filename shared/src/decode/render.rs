@@ -82,7 +82,9 @@ impl Decoder {
             Cell::Bool(b) => Json::Bool(b),
             Cell::Int(n) => n.into(),
             Cell::Long(n) => n.into(),
-            Cell::Float(x) => number(f64::from(x)),
+            // The shortest decimal that reads back as this float, so 0.72 stays 0.72 instead of
+            // the double nearest the float (0.7200000286102295).
+            Cell::Float(x) => number(x.to_string().parse().unwrap_or(f64::from(x))),
             Cell::Double(x) => number(x),
             Cell::Str(span) => span.str(body).unwrap_or_default().into(),
             Cell::Bytes(span) | Cell::Fixed(span) => span.of(body).to_vec().into(),

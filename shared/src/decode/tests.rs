@@ -215,6 +215,10 @@ fn v2_country_is_null_and_text_shows_each_column() {
     assert_eq!(json["id"], click.id.as_str());
     assert_eq!(json["timestamp"], click.timestamp);
     assert_eq!(json["country"], serde_json::Value::Null);
+    // A float's JSON is the shortest decimal that reads back as it, not the nearest double.
+    let cost = json["cost"].as_f64().unwrap_or(f64::NAN);
+    assert_eq!(cost as f32, click.cost);
+    assert_eq!(json["cost"].to_string(), click.cost.to_string());
 }
 
 const EVERY_TYPE: &str = r#"{"type":"record","name":"all","namespace":"t","fields":[
