@@ -7,7 +7,7 @@
 
 use crate::jobs::{self, Jobs};
 use crate::state::AppState;
-use crate::{groups, guide, schemas};
+use crate::{groups, guide, records, schemas};
 use shared::protocol::{
     ClientMessage, ErrorCode, ErrorInfo, Request, RequestId, Response, ServerMessage,
     PROTOCOL_VERSION,
@@ -89,6 +89,7 @@ async fn respond(
         Request::RunBatch(spec) => jobs::start_batch(spec, state, jobs),
         Request::StartStream(spec) => jobs::start_stream(spec, state, jobs),
         Request::StopStream { job } => jobs::stop_stream(job, jobs),
+        Request::SendRecords(spec) => records::send(spec, state).await,
         Request::ListGroups => groups::list(state).await,
         Request::DescribeGroup { group } => groups::describe(&group, state).await,
         Request::ResetGroup {

@@ -13,6 +13,7 @@ mod guide;
 mod hosts;
 mod jobs;
 mod outbox;
+mod records;
 mod room;
 mod schemas;
 mod scope;

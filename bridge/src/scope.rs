@@ -70,6 +70,10 @@ pub(super) fn scope_request(
             spec.topic = topic(&spec.topic)?;
             Request::StartStream(spec)
         }
+        Request::SendRecords(mut spec) => {
+            spec.topic = topic(&spec.topic)?;
+            Request::SendRecords(spec)
+        }
         Request::DescribeGroup { group } => Request::DescribeGroup {
             group: who.scope_group(&group).map_err(refusal)?,
         },
@@ -181,7 +185,7 @@ mod tests {
     use super::*;
     use shared::groups::{GroupDescription, GroupPartition, GroupSummary, ResetTo};
     use shared::protocol::{
-        BatchSpec, CompatLevel, Example, JobId, ProduceSpec, StreamSpec, StreamTrigger,
+        BatchSpec, CompatLevel, Example, JobId, ProduceSpec, SendSpec, StreamSpec, StreamTrigger,
         SubjectInfo, SubjectVersion, TailFrom, TailSpec, VersionRef,
     };
     use shared::SchemaId;
@@ -223,6 +227,13 @@ mod tests {
             Request::StartTail(TailSpec {
                 topic: topic(t),
                 from: TailFrom::Beginning,
+            }),
+            Request::SendRecords(SendSpec {
+                topic: topic(t),
+                key: None,
+                headers: vec![],
+                value: vec![0],
+                copies: 1,
             }),
             Request::RunBatch(BatchSpec {
                 topic: topic(t),

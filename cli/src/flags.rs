@@ -332,6 +332,11 @@ pub struct ProduceArgs {
     /// Topic to produce to (created when missing)
     #[arg(long, default_value = "clicks-avro")]
     pub topic: Topic,
+    /// Send records written by hand instead of generated clicks: one record per line in Avro's
+    /// JSON encoding for the writer schema (--schema), read from FILE or stdin (-); every line is
+    /// checked before anything is sent
+    #[arg(long, value_name = "FILE|-", conflicts_with_all = ["count", "duration", "rate", "manifest"])]
+    pub value_json: Option<PathBuf>,
     /// Stop after this many records (poison pills and duplicates included)
     #[arg(long, value_parser = parse_positive)]
     pub count: Option<u64>,

@@ -14,6 +14,8 @@ pub mod groups;
 pub mod ids;
 pub mod protocol;
 #[cfg(feature = "avro")]
+pub mod record;
+#[cfg(feature = "avro")]
 pub mod schema;
 pub mod tail;
 pub mod wire;

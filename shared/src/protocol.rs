@@ -12,7 +12,7 @@ use crate::workshop::{AttendeeName, AttendeeView, Limits, Progress, ResetReport,
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape; the bridge refuses a browser speaking another.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// Names a running job of a session (a produce run or a tail), chosen by the bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -157,6 +157,9 @@ pub enum Request {
         /// The query's job.
         job: JobId,
     },
+    /// Send records the page encoded itself (a record written by hand, or a poison pill made
+    /// on purpose); answered once every copy is acknowledged.
+    SendRecords(SendSpec),
     /// The consumer groups, with state, members and topics.
     ListGroups,
     /// One group's members and, per partition, committed offset, end and lag.
@@ -205,11 +208,32 @@ impl Request {
             Self::RunBatch(_) => "run_batch",
             Self::StartStream(_) => "start_stream",
             Self::StopStream { .. } => "stop_stream",
+            Self::SendRecords(_) => "send_records",
             Self::ListGroups => "list_groups",
             Self::DescribeGroup { .. } => "describe_group",
             Self::ResetGroup { .. } => "reset_group",
         }
     }
+}
+
+/// Most bytes a record sent from the page may hold (Kafka's default largest message is 1 MiB).
+pub const MAX_SENT_VALUE: usize = 1 << 20;
+/// Most copies of a record one request may send.
+pub const MAX_COPIES: u32 = 10_000;
+
+/// Records encoded by the page, to be sent as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendSpec {
+    /// The topic (created with 3 partitions when missing).
+    pub topic: Topic,
+    /// The key, as text.
+    pub key: Option<String>,
+    /// Headers, name and text value, in order.
+    pub headers: Vec<(String, String)>,
+    /// The value's bytes: normally a Confluent frame, on purpose broken for a poison pill.
+    pub value: Vec<u8>,
+    /// How many times to send it.
+    pub copies: u32,
 }
 
 /// When a streaming query runs a micro-batch.
@@ -523,6 +547,15 @@ pub enum Response {
         subject: Option<Subject>,
         /// The level in force.
         level: String,
+    },
+    /// Answer to `SendRecords`.
+    RecordsSent {
+        /// Records acknowledged.
+        count: u64,
+        /// Where the first ones landed: (partition, offset), in sending order.
+        places: Vec<(i32, i64)>,
+        /// Whether the topic was created for them.
+        topic_created: bool,
     },
     /// Answer to `ListGroups`.
     Groups(Vec<GroupSummary>),

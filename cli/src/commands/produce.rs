@@ -17,6 +17,9 @@ use std::time::Duration;
 const DEFAULT_SCHEMA_FILE: &str = "schemas/click_v1.avsc";
 
 pub(super) async fn produce(args: &ProduceArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    if let Some(source) = &args.value_json {
+        return hand_written(args, source, config).await;
+    }
     let request = args.validate()?;
     let (schema_file, schema_text) = schema_text(request.schema.as_deref()).await?;
     if let Some(path) = &request.manifest {
@@ -47,6 +50,103 @@ pub(super) async fn produce(args: &ProduceArgs, config: &Config) -> anyhow::Resu
     let report = outcome.map_err(produce_error)?;
     print_summary(&request, &report);
     finish(&request, &report).await
+}
+
+/// Mistakes listed before giving up on a file of records.
+const MISTAKES_SHOWN: usize = 20;
+
+/// `produce --value-json`: every line read and checked against the writer schema, the schema
+/// registered, then the records sent as they are. Nothing is sent when any line is wrong.
+async fn hand_written(
+    args: &ProduceArgs,
+    source: &Path,
+    config: &Config,
+) -> anyhow::Result<ExitCode> {
+    use pipeline::produce::records::{self, Outgoing};
+    use shared::record::{frame, parse_schema, RecordReader};
+
+    let (schema_file, schema_text) = schema_text(args.schema.as_deref()).await?;
+    let schema = parse_schema(&schema_text)
+        .map_err(|e| anyhow::anyhow!("{schema_file} is not a valid Avro schema: {e}"))?;
+    let input = if source == Path::new("-") {
+        let mut text = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut tokio::io::stdin(), &mut text)
+            .await
+            .context("cannot read records from stdin")?;
+        text
+    } else {
+        tokio::fs::read_to_string(source)
+            .await
+            .with_context(|| format!("cannot read {}", source.display()))?
+    };
+    let reader = RecordReader::new(&schema);
+    let mut bodies = Vec::new();
+    let mut mistakes = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let checked = serde_json::from_str::<serde_json::Value>(line)
+            .map_err(|e| format!("not JSON: {e}"))
+            .and_then(|json| reader.body(&json).map_err(|e| e.to_string()));
+        match checked {
+            Ok(body) => bodies.push(body),
+            Err(why) => mistakes.push(format!("line {}: {why}", n + 1)),
+        }
+    }
+    if !mistakes.is_empty() {
+        for m in mistakes.iter().take(MISTAKES_SHOWN) {
+            say(m);
+        }
+        if mistakes.len() > MISTAKES_SHOWN {
+            say(&format!("… and {} more", mistakes.len() - MISTAKES_SHOWN));
+        }
+        say(&format!(
+            "kafka-demo: {} of {} records do not fit {schema_file}; nothing was sent",
+            mistakes.len(),
+            mistakes.len() + bodies.len()
+        ));
+        return Ok(ExitCode::from(super::terminal::NO));
+    }
+    if bodies.is_empty() {
+        bail!("{} holds no records", source.display());
+    }
+    let registry = pipeline::registry::Client::new(&config.registry)?;
+    let registered = registry
+        .register(&args.topic.value_subject(), &schema_text)
+        .await
+        .map_err(registry_error)?;
+    let outgoing: Vec<Outgoing> = bodies
+        .iter()
+        .map(|body| Outgoing {
+            key: None,
+            headers: Vec::new(),
+            value: frame(body, registered.id, None),
+        })
+        .collect();
+    let delivered = records::send(
+        &config.kafka,
+        &args.topic,
+        &outgoing,
+        1,
+        (args.partitions, args.replication_factor),
+    )
+    .await
+    .map_err(produce_error)?;
+    println!(
+        "sent {} records to {}{} with {schema_file} (subject {} version {}, schema id {})",
+        delivered.count,
+        args.topic,
+        if delivered.topic_created {
+            " (created)"
+        } else {
+            ""
+        },
+        registered.subject,
+        registered.version,
+        registered.id
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The schema text and where it came from: the file given, else the default file, else the

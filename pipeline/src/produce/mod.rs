@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod encoder;
 pub mod latency;
 pub mod rate;
+pub mod records;
 pub mod resume;
 
 pub use delivery::Percentiles;
@@ -61,6 +62,9 @@ pub enum ProduceError {
     /// The producer could not be created (usually a bad `-X` option).
     #[error("could not create the Kafka producer: {0}")]
     Producer(KafkaError),
+    /// A record sent as it is was not acknowledged.
+    #[error("a record was not delivered: {0}")]
+    Delivery(String),
     /// A poison pill could not be made.
     #[error(transparent)]
     Poison(#[from] PoisonError),
