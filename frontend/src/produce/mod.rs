@@ -7,6 +7,7 @@
 //! progress is taken only from the run's own session.
 
 pub mod form;
+pub mod record;
 
 use crate::schema::state::SchemaState;
 use crate::widgets::Step;
@@ -145,6 +146,7 @@ pub fn ProduceSection() -> impl IntoView {
                     {move || error.get().map(|e| view! {
                         <p class="error" role="alert" data-testid="produce-error">{e}</p>
                     })}
+                    <record::RecordEditor form=form/>
                 </div>
                 <div class="column">
                     {move || run.get().map(|r| view! { <RunView run=r update=update cut_off=cut_off/> })}
