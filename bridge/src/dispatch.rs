@@ -90,6 +90,7 @@ async fn respond(
         Request::StartStream(spec) => jobs::start_stream(spec, state, jobs),
         Request::StopStream { job } => jobs::stop_stream(job, jobs),
         Request::SendRecords(spec) => records::send(spec, state).await,
+        Request::SampleClick { seed } => records::sample(seed),
         Request::ListGroups => groups::list(state).await,
         Request::DescribeGroup { group } => groups::describe(&group, state).await,
         Request::ResetGroup {

@@ -4,6 +4,7 @@
 use crate::state::AppState;
 use pipeline::produce::records::{self, Outgoing};
 use pipeline::produce::ProduceError;
+use shared::generator::{Event, Generator, GeneratorConfig, GeneratorOptions};
 use shared::protocol::{ErrorCode, ErrorInfo, Response, SendSpec, MAX_COPIES, MAX_SENT_VALUE};
 
 /// Partitions of a topic the page's first record creates.
@@ -41,6 +42,27 @@ pub(crate) async fn send(spec: SendSpec, state: &AppState) -> Result<Response, E
         places: delivered.places,
         topic_created: delivered.topic_created,
     })
+}
+
+/// The first click the generator makes with `seed`.
+pub(crate) fn sample(seed: u64) -> Result<Response, ErrorInfo> {
+    let config = GeneratorConfig::new(GeneratorOptions {
+        seed,
+        ..GeneratorOptions::default()
+    })
+    .map_err(|e| ErrorInfo {
+        code: ErrorCode::BadRequest,
+        message: e.to_string(),
+    })?;
+    Generator::new(config)
+        .find_map(|event| match event {
+            Event::Click { click, .. } => Some(Response::Click(click)),
+            _ => None,
+        })
+        .ok_or_else(|| ErrorInfo {
+            code: ErrorCode::Internal,
+            message: "the generator made no click".into(),
+        })
 }
 
 fn check(spec: &SendSpec) -> Result<(), ErrorInfo> {

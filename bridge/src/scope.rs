@@ -92,6 +92,7 @@ pub(super) fn scope_request(
         // steer its own.
         other @ (Request::ListSubjects
         | Request::ListGroups
+        | Request::SampleClick { .. }
         | Request::GetSchemaById { .. }
         | Request::StopProduce { .. }
         | Request::PauseTail { .. }

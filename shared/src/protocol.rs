@@ -6,6 +6,7 @@
 //! [`ServerMessage::Push`] frames arrive unasked (stack status, notices).
 
 use crate::batch::BatchReport;
+use crate::click::Click;
 use crate::groups::{GroupDescription, GroupSummary, ResetPlan, ResetTo};
 use crate::ids::{SchemaId, Subject, Topic};
 use crate::workshop::{AttendeeName, AttendeeView, Limits, Progress, ResetReport, Step, StepCheck};
@@ -160,6 +161,11 @@ pub enum Request {
     /// Send records the page encoded itself (a record written by hand, or a poison pill made
     /// on purpose); answered once every copy is acknowledged.
     SendRecords(SendSpec),
+    /// One generated click, to start a hand-written record from.
+    SampleClick {
+        /// The generator's seed.
+        seed: u64,
+    },
     /// The consumer groups, with state, members and topics.
     ListGroups,
     /// One group's members and, per partition, committed offset, end and lag.
@@ -209,6 +215,7 @@ impl Request {
             Self::StartStream(_) => "start_stream",
             Self::StopStream { .. } => "stop_stream",
             Self::SendRecords(_) => "send_records",
+            Self::SampleClick { .. } => "sample_click",
             Self::ListGroups => "list_groups",
             Self::DescribeGroup { .. } => "describe_group",
             Self::ResetGroup { .. } => "reset_group",
@@ -557,6 +564,8 @@ pub enum Response {
         /// Whether the topic was created for them.
         topic_created: bool,
     },
+    /// Answer to `SampleClick`.
+    Click(Click),
     /// Answer to `ListGroups`.
     Groups(Vec<GroupSummary>),
     /// Answer to `DescribeGroup`.

@@ -9,12 +9,11 @@ use crate::schema::state::SchemaState;
 use crate::text::count::thousands;
 use crate::ws::Bridge;
 use leptos::prelude::*;
-use shared::generator::{Event, Generator, GeneratorConfig, GeneratorOptions};
 use shared::protocol::{
     Example, RegisteredSchema, Request, Response, SendSpec, VersionRef, MAX_COPIES,
 };
 use shared::record::{fill, parse_schema, Pill, RecordReader};
-use shared::{Subject, Topic};
+use shared::{Click, Subject, Topic};
 
 /// Where the writer schema comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,8 +90,18 @@ pub fn RecordEditor(
     };
     let filling = Action::new_local(move |(): &()| {
         let writer = writer();
+        let seed = js_sys::Date::now() as u64;
+        let click = bridge.call(Request::SampleClick { seed }, |reply| match reply {
+            Response::Click(click) => Some(click),
+            _ => None,
+        });
         async move {
-            match writer.await.and_then(|w| generated(&w.schema)) {
+            let filled = match (writer.await, click.await) {
+                (Ok(w), Ok(click)) => generated(&w.schema, &click),
+                (Err(e), _) => Err(e),
+                (_, Err(e)) => Err(e.to_string()),
+            };
+            match filled {
                 Ok(text) => {
                     draft.json.set(text);
                     error.set(None);
@@ -216,7 +225,10 @@ async fn resolve(
                 .map_err(|e| e.to_string());
         }
         Source::Editor if editor.trim().is_empty() => {
-            return Err("The schema editor is empty: write a schema in step 1 or pick a shipped one.".into())
+            return Err(
+                "The schema editor is empty: write a schema in step 1 or pick a shipped one."
+                    .into(),
+            )
         }
         Source::Editor => editor,
         Source::Shipped(example) => bridge
@@ -229,26 +241,20 @@ async fn resolve(
     };
     let topic = Topic::new(topic).map_err(|e| format!("Topic: {e}"))?;
     bridge
-        .call(Request::Register { topic, schema: text }, registered)
+        .call(
+            Request::Register {
+                topic,
+                schema: text,
+            },
+            registered,
+        )
         .await
         .map_err(|e| e.to_string())
 }
 
-/// A generated click in Avro's JSON encoding for `schema`, pretty-printed.
-fn generated(schema: &str) -> Result<String, String> {
+/// `click` in Avro's JSON encoding for `schema`, pretty-printed.
+fn generated(schema: &str, click: &Click) -> Result<String, String> {
     let schema = parse_schema(schema)?;
-    let seed = js_sys::Date::now() as u64;
-    let config = GeneratorConfig::new(GeneratorOptions {
-        seed,
-        ..GeneratorOptions::default()
-    })
-    .map_err(|e| e.to_string())?;
-    let click = Generator::new(config)
-        .find_map(|event| match event {
-            Event::Click { click, .. } => Some(click),
-            _ => None,
-        })
-        .ok_or("the generator made no click")?;
     let plain = serde_json::to_value(click).map_err(|e| e.to_string())?;
     serde_json::to_string_pretty(&fill(&schema, &plain)).map_err(|e| e.to_string())
 }
@@ -333,7 +339,10 @@ mod tests {
 
     #[test]
     fn the_outcome_says_where_records_landed() {
-        assert_eq!(sent_words(1, 1, &[(2, 17)]), "Sent 1 record: partition 2 offset 17.");
+        assert_eq!(
+            sent_words(1, 1, &[(2, 17)]),
+            "Sent 1 record: partition 2 offset 17."
+        );
         assert_eq!(
             sent_words(3000, 3000, &[(0, 5)]),
             "Sent 3,000 records (3,000 copies each); the first at partition 0 offset 5."
