@@ -183,7 +183,7 @@ fn registry_error(error: RegistryError, client: &registry::Client) -> ErrorInfo 
         RegistryError::Api { status: 409, message, .. } => (ErrorCode::Incompatible, format!("The registry refused the schema as incompatible: {}", registry_words(message))),
         RegistryError::Api { status: 422, message, .. } => (ErrorCode::InvalidSchema, format!("The registry refused the schema: {}", registry_words(message))),
         RegistryError::Api { message, status, .. } => (ErrorCode::RegistryError, format!("The registry answered with an error (HTTP {status}): {}", registry_words(message))),
-        RegistryError::Decode { .. } | RegistryError::Client(_) => (ErrorCode::RegistryError, error.to_string()),
+        RegistryError::Decode { .. } | RegistryError::Client(_) | RegistryError::References(_) => (ErrorCode::RegistryError, error.to_string()),
     };
     ErrorInfo { code, message }
 }

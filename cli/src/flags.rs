@@ -4,6 +4,7 @@
 
 use bridge::{InstructorKey, ServeConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pipeline::registry::Reference;
 use pipeline::settings::{
     self, default_port, default_version, Config, ConfigError, ConsumeConfig, Locations, Ports,
     ProduceConfig, Versions,
@@ -22,7 +23,9 @@ pub mod group;
 pub use group::{GroupCommand, GroupFormat};
 mod parse;
 pub use parse::{parse_duration, MAX_RATE};
-use parse::{parse_fraction, parse_level, parse_positive, parse_rate, positive_rate};
+use parse::{
+    parse_fraction, parse_level, parse_positive, parse_rate, parse_reference, positive_rate,
+};
 pub mod stream;
 pub use stream::{StreamArgs, StreamFormat};
 
@@ -286,6 +289,9 @@ pub enum SchemaCommand {
         /// Topic whose records the schema describes
         #[arg(long, default_value = "clicks-avro")]
         topic: String,
+        /// A type the schema uses that a version of another subject defines; repeatable
+        #[arg(long = "reference", value_name = "NAME=SUBJECT:VERSION", value_parser = parse_reference)]
+        references: Vec<Reference>,
     },
     /// Check a candidate schema against the latest version registered for a topic
     Check {
@@ -337,6 +343,10 @@ pub struct ProduceArgs {
     /// checked before anything is sent
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["count", "duration", "rate", "manifest"])]
     pub value_json: Option<PathBuf>,
+    /// With --value-json: a type the writer schema uses that a version of another subject
+    /// defines; repeatable
+    #[arg(long = "reference", value_name = "NAME=SUBJECT:VERSION", value_parser = parse_reference, requires = "value_json")]
+    pub references: Vec<Reference>,
     /// Stop after this many records (poison pills and duplicates included)
     #[arg(long, value_parser = parse_positive)]
     pub count: Option<u64>,

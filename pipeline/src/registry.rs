@@ -48,6 +48,9 @@ pub enum RegistryError {
     /// The HTTP client could not be built.
     #[error("could not set up the HTTP client: {0}")]
     Client(String),
+    /// A schema's references cannot be followed or do not fit it.
+    #[error("the schema's references do not resolve: {0}")]
+    References(String),
 }
 
 impl RegistryError {
@@ -87,7 +90,24 @@ struct SchemaRequest<'a> {
     schema: &'a str,
     #[serde(rename = "schemaType")]
     schema_type: &'a str,
+    #[serde(skip_serializing_if = "<[Reference]>::is_empty")]
+    references: &'a [Reference],
 }
+
+/// A schema reference: the name a schema uses for a type that a version of another subject
+/// defines (the registry's `references`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// The type's full name, as the schema uses it.
+    pub name: String,
+    /// The subject whose version defines it.
+    pub subject: String,
+    /// That version.
+    pub version: u32,
+}
+
+/// How long a chain of references may be (a schema referring to one that refers …).
+const MAX_REFERENCE_DEPTH: usize = 8;
 
 #[derive(Deserialize)]
 struct IdResponse {
@@ -100,6 +120,8 @@ struct VersionResponse {
     version: u32,
     id: u32,
     schema: String,
+    #[serde(default)]
+    references: Vec<Reference>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +265,7 @@ impl Client {
                 format!("reading version {version} of {subject}"),
             )
             .await?;
+        let schema = self.self_contained(v.schema, &v.references, 0).await?;
         Ok(Registered {
             subject: v
                 .subject
@@ -250,8 +273,49 @@ impl Client {
                 .unwrap_or_else(|| subject.clone()),
             version: v.version,
             id: SchemaId(v.id),
-            schema: v.schema,
+            schema,
         })
+    }
+
+    /// `schema` with the types its `references` name written out (see
+    /// [`shared::references::inline`]); unchanged when it has none.
+    async fn self_contained(
+        &self,
+        schema: String,
+        references: &[Reference],
+        depth: usize,
+    ) -> Result<String, RegistryError> {
+        if references.is_empty() {
+            return Ok(schema);
+        }
+        if depth >= MAX_REFERENCE_DEPTH {
+            return Err(RegistryError::References(format!(
+                "references nest more than {MAX_REFERENCE_DEPTH} deep"
+            )));
+        }
+        let mut dependencies = Vec::with_capacity(references.len());
+        for r in references {
+            let subject = Subject::new(r.subject.clone())
+                .map_err(|e| RegistryError::References(format!("{}: {e}", r.subject)))?;
+            let url = self.url_for(&[
+                "subjects",
+                subject.as_str(),
+                "versions",
+                &r.version.to_string(),
+            ]);
+            let v: VersionResponse = self
+                .send(
+                    self.http.get(url),
+                    format!(
+                        "reading version {} of {subject}, which {} refers to",
+                        r.version, r.name
+                    ),
+                )
+                .await?;
+            let text = Box::pin(self.self_contained(v.schema, &v.references, depth + 1)).await?;
+            dependencies.push(text);
+        }
+        shared::references::inline(&schema, &dependencies).map_err(RegistryError::References)
     }
 
     /// Registers an Avro schema under `subject`; registering the same schema again returns the
@@ -263,13 +327,26 @@ impl Client {
         subject: &Subject,
         schema: &str,
     ) -> Result<Registered, RegistryError> {
-        if let Some(found) = self.same_version(subject, schema).await? {
-            return Ok(found);
+        self.register_with(subject, schema, &[]).await
+    }
+
+    /// Like [`Self::register`], for a schema that uses types other subjects define.
+    pub async fn register_with(
+        &self,
+        subject: &Subject,
+        schema: &str,
+        references: &[Reference],
+    ) -> Result<Registered, RegistryError> {
+        if references.is_empty() {
+            if let Some(found) = self.same_version(subject, schema).await? {
+                return Ok(found);
+            }
         }
         let url = self.url_for(&["subjects", subject.as_str(), "versions"]);
         let body = SchemaRequest {
             schema,
             schema_type: "AVRO",
+            references,
         };
         let action = format!("registering a schema under {subject}");
         let created: IdResponse = self
@@ -281,7 +358,7 @@ impl Client {
                 action,
             )
             .await?;
-        let mut found = self.lookup(subject, schema).await?;
+        let mut found = self.lookup_with(subject, schema, references).await?;
         // Some registries answer the lookup with a different id form; the registration's id is
         // the one records must carry.
         found.id = SchemaId(created.id);
@@ -321,10 +398,20 @@ impl Client {
         subject: &Subject,
         schema: &str,
     ) -> Result<Registered, RegistryError> {
+        self.lookup_with(subject, schema, &[]).await
+    }
+
+    async fn lookup_with(
+        &self,
+        subject: &Subject,
+        schema: &str,
+        references: &[Reference],
+    ) -> Result<Registered, RegistryError> {
         let url = self.url_for(&["subjects", subject.as_str()]);
         let body = SchemaRequest {
             schema,
             schema_type: "AVRO",
+            references,
         };
         let action = format!("looking up a schema under {subject}");
         let v: VersionResponse = self
@@ -362,6 +449,7 @@ impl Client {
         let body = SchemaRequest {
             schema,
             schema_type: "AVRO",
+            references: &[],
         };
         let action = format!("checking compatibility against {subject}");
         let r: CompatibilityResponse = self
@@ -437,16 +525,35 @@ impl Client {
     }
 
     /// The schema text with global id `id`.
+    /// A schema that uses types of other subjects (`references`) comes back self-contained,
+    /// those types written out, so it can be used without the registry.
     pub async fn schema_by_id(&self, id: SchemaId) -> Result<String, RegistryError> {
         #[derive(Deserialize)]
         struct SchemaResponse {
             schema: String,
+            #[serde(default)]
+            references: Vec<Reference>,
         }
         let url = self.url_for(&["schemas", "ids", &id.to_string()]);
         let r: SchemaResponse = self
             .send(self.http.get(url), format!("reading schema id {id}"))
             .await?;
-        Ok(r.schema)
+        self.self_contained(r.schema, &r.references, 0).await
+    }
+
+    /// The texts of the versions `references` name, each self-contained: what a schema using
+    /// them is read with.
+    pub async fn referenced_texts(
+        &self,
+        references: &[Reference],
+    ) -> Result<Vec<String>, RegistryError> {
+        let mut texts = Vec::with_capacity(references.len());
+        for r in references {
+            let subject = Subject::new(r.subject.clone())
+                .map_err(|e| RegistryError::References(format!("{}: {e}", r.subject)))?;
+            texts.push(self.version(&subject, &r.version.to_string()).await?.schema);
+        }
+        Ok(texts)
     }
 
     /// The subject versions registered with schema `id`.

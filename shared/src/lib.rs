@@ -16,6 +16,8 @@ pub mod protocol;
 #[cfg(feature = "avro")]
 pub mod record;
 #[cfg(feature = "avro")]
+pub mod references;
+#[cfg(feature = "avro")]
 pub mod schema;
 pub mod tail;
 pub mod wire;

@@ -66,7 +66,19 @@ async fn hand_written(
     use shared::record::{frame, parse_schema, RecordReader};
 
     let (schema_file, schema_text) = schema_text(args.schema.as_deref()).await?;
-    let schema = parse_schema(&schema_text)
+    let registry = pipeline::registry::Client::new(&config.registry)?;
+    // A schema using types of other subjects is encoded with them written out.
+    let writer_text = if args.references.is_empty() {
+        schema_text.clone()
+    } else {
+        let used = registry
+            .referenced_texts(&args.references)
+            .await
+            .map_err(registry_error)?;
+        shared::references::inline(&schema_text, &used)
+            .map_err(|e| anyhow::anyhow!("{schema_file} with its references: {e}"))?
+    };
+    let schema = parse_schema(&writer_text)
         .map_err(|e| anyhow::anyhow!("{schema_file} is not a valid Avro schema: {e}"))?;
     let input = if source == Path::new("-") {
         let mut text = String::new();
@@ -111,9 +123,8 @@ async fn hand_written(
     if bodies.is_empty() {
         bail!("{} holds no records", source.display());
     }
-    let registry = pipeline::registry::Client::new(&config.registry)?;
     let registered = registry
-        .register(&args.topic.value_subject(), &schema_text)
+        .register_with(&args.topic.value_subject(), &schema_text, &args.references)
         .await
         .map_err(registry_error)?;
     let outgoing: Vec<Outgoing> = bodies

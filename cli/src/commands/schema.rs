@@ -32,11 +32,30 @@ pub(crate) async fn schema_cmd(cmd: SchemaCommand, config: &Config) -> anyhow::R
                 }
             }
         }
-        SchemaCommand::Register { file, topic } => {
-            let (text, subject) = prepare(&file, &topic)?;
+        SchemaCommand::Register {
+            file,
+            topic,
+            references,
+        } => {
             let client = registry::Client::new(&config.registry)?;
+            let (text, subject) = if references.is_empty() {
+                prepare(&file, &topic)?
+            } else {
+                // The schema is checked with the types its references define written out.
+                let text = read_schema_file(&file)?;
+                let used = client
+                    .referenced_texts(&references)
+                    .await
+                    .map_err(registry_error)?;
+                let whole = shared::references::inline(&text, &used)
+                    .map_err(|e| anyhow::anyhow!("{} with its references: {e}", file.display()))?;
+                if let Err(problem) = schema::validate(&whole) {
+                    bail!("{}", explain_problem(file.as_path(), &whole, &problem));
+                }
+                (text, Topic::new(topic)?.value_subject())
+            };
             let registered = client
-                .register(&subject, &text)
+                .register_with(&subject, &text, &references)
                 .await
                 .map_err(registry_error)?;
             println!(

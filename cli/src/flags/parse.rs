@@ -77,3 +77,36 @@ pub(crate) fn parse_level(text: &str) -> Result<CompatLevel, String> {
         format!("not a compatibility level; use one of {}", all.join(", "))
     })
 }
+
+/// Reads `--reference NAME=SUBJECT:VERSION`.
+pub(crate) fn parse_reference(text: &str) -> Result<pipeline::registry::Reference, String> {
+    let wrong = || format!("{text:?} is not NAME=SUBJECT:VERSION (com.example.Geo=geo-value:1)");
+    let (name, rest) = text.split_once('=').ok_or_else(wrong)?;
+    let (subject, version) = rest.rsplit_once(':').ok_or_else(wrong)?;
+    let version = version.trim().parse::<u32>().map_err(|_| wrong())?;
+    if name.trim().is_empty() || subject.trim().is_empty() {
+        return Err(wrong());
+    }
+    Ok(pipeline::registry::Reference {
+        name: name.trim().to_owned(),
+        subject: subject.trim().to_owned(),
+        version,
+    })
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn references_read_as_name_subject_version() {
+        let r = parse_reference("com.example.Geo=geo-value:3").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (r.name.as_str(), r.subject.as_str(), r.version),
+            ("com.example.Geo", "geo-value", 3)
+        );
+        assert!(parse_reference("com.example.Geo=geo-value").is_err());
+        assert!(parse_reference("=s:1").is_err());
+        assert!(parse_reference("n=s:x").is_err());
+    }
+}

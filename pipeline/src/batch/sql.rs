@@ -67,13 +67,35 @@ pub enum ShapeError {
     },
 }
 
-/// The columns of a record schema, in order.
+/// The columns of a record schema, in order. Nested fields (records, arrays, maps, possibly
+/// null) are left out: the job aggregates none of them, and `from_avro` still decodes them.
 pub fn columns(schema_text: &str) -> Result<Vec<Column>, ShapeError> {
     let schema = Schema::parse_str(schema_text).map_err(|e| ShapeError::NotAvro(e.to_string()))?;
     let Schema::Record(record) = schema else {
         return Err(ShapeError::NotARecord);
     };
-    record.fields.iter().map(column).collect()
+    record
+        .fields
+        .iter()
+        .filter(|f| !nested(&f.schema))
+        .map(column)
+        .collect()
+}
+
+/// Whether `schema` is a record, array or map, or a union of null and one of them.
+fn nested(schema: &Schema) -> bool {
+    match schema {
+        Schema::Record(_) | Schema::Array(_) | Schema::Map(_) | Schema::Ref { .. } => true,
+        Schema::Union(u) => {
+            let others: Vec<&Schema> = u
+                .variants()
+                .iter()
+                .filter(|s| !matches!(s, Schema::Null))
+                .collect();
+            matches!(others.as_slice(), [one] if nested(one))
+        }
+        _ => false,
+    }
 }
 
 fn column(field: &RecordField) -> Result<Column, ShapeError> {
@@ -489,11 +511,23 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_types_are_named() {
-        let schema = r#"{"type":"record","name":"r","fields":[{"name":"tags","type":{"type":"array","items":"string"}}]}"#;
+    fn unsupported_types_are_named_and_nested_fields_left_out() {
+        let schema =
+            r#"{"type":"record","name":"r","fields":[{"name":"either","type":["int","string"]}]}"#;
         assert!(matches!(
             columns(schema),
-            Err(ShapeError::Unsupported { field, .. }) if field == "tags"
+            Err(ShapeError::Unsupported { field, .. }) if field == "either"
         ));
+        let nested = r#"{"type":"record","name":"r","fields":[
+            {"name":"id","type":"string"},
+            {"name":"tags","type":{"type":"array","items":"string"}},
+            {"name":"geo","type":["null",{"type":"record","name":"g","fields":[{"name":"c","type":"string"}]}]},
+            {"name":"again","type":"g"}]}"#;
+        let names: Vec<String> = columns(nested)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["id"]);
     }
 }
