@@ -136,6 +136,20 @@ export function screenshots(testName) {
       n += 1;
       await page.screenshot({ path: join(dir, `${String(n).padStart(2, '0')}-${step}.png`), fullPage: true });
     },
+    /**
+     * A picture of the element with test id `testId`, named `name`; with KAFKA_DEMO_DOC_SHOTS=1
+     * it also replaces docs/screenshots/`name`.png, the README's pictures of the steps.
+     */
+    async section(page, testId, name) {
+      const element = page.getByTestId(testId);
+      await element.scrollIntoViewIfNeeded();
+      await element.screenshot({ path: join(dir, `${name}.png`) });
+      if (process.env.KAFKA_DEMO_DOC_SHOTS === '1') {
+        const docs = join(root, 'docs', 'screenshots');
+        mkdirSync(docs, { recursive: true });
+        await element.screenshot({ path: join(docs, `${name}.png`) });
+      }
+    },
   };
 }
 

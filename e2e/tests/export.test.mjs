@@ -80,6 +80,8 @@ test('the tail, the batch report and the charts download as files', async () => 
     assert.match(row, /,[0-9a-f]*$/, row);
   }
   await ui.poisonOnly(false);
+  await ui.inspectFirst('decoded');
+  await shots.section(page, 'section-consume', 'step-3-consume');
 
   // The batch report's aggregates: the minutes add up to the clicks the report counts.
   const report = await ui.runBatch(topic, { top: 5 });
@@ -98,5 +100,6 @@ test('the tail, the batch report and the charts download as files', async () => 
   assert.equal(png.name.endsWith('.png'), true);
   assert.deepEqual([...png.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   await shots.shot(page, 'exported');
+  await shots.section(page, 'section-batch', 'step-4-batch');
   await page.close();
 });

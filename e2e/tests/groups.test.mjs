@@ -70,6 +70,7 @@ test('a consumer group is described and reset from the page', async () => {
   const targets = await plan.locator('tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.dataset.target)));
   assert.deepEqual(targets, [0, 0, 0]);
   await shots.shot(page, 'groups-plan');
+  await shots.section(page, 'groups', 'step-3-groups');
 
   await page.getByTestId('groups-apply').click();
   await page.locator('[data-testid="groups-plan-result"][data-executed="true"]').waitFor({ timeout: 30_000 });

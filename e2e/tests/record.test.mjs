@@ -53,6 +53,8 @@ test('a hand-written record is sent from the page and tailed decoded', async () 
   await page.getByTestId('record-send').click();
   await page.waitForFunction(() => /Sent 1 record/.test(document.querySelector('[data-testid="record-result"]')?.textContent ?? ''));
   await shots.shot(page, 'record-sent');
+  await shots.section(page, 'section-schema', 'step-1-schema');
+  await shots.section(page, 'section-produce', 'step-2-produce');
 
   await ui.startTail(topic, 'beginning');
   await ui.waitReceived(5);

@@ -25,6 +25,7 @@ test('a stream started from the page draws windows while clicks arrive, and stop
   const first = await ui.waitStreamTotal(0);
   await page.waitForSelector('[data-testid="stream-chart"] rect.bar', { timeout: 30_000 });
   await shots.shot(page, 'first-windows');
+  await shots.section(page, 'section-stream', 'step-5-stream');
   const later = await ui.waitStreamTotal(first);
   assert.ok(later > first, `windows keep filling: ${first} → ${later}`);
   assert.ok(Number(await page.getAttribute('[data-testid="stream-chart"]', 'data-windows')) > 0);
