@@ -66,9 +66,12 @@ impl Decoder {
         Ok(match self.writers.get(&id) {
             Some(Writer::Known(schema)) => schema
                 .decode(frame.body)
-                .map(|value| Decoded {
-                    schema_id: id,
-                    value,
+                .map(|mut value| {
+                    exact_decimals(&mut value, schema.schema());
+                    Decoded {
+                        schema_id: id,
+                        value,
+                    }
                 })
                 .map_err(|detail| PoisonReason::Undecodable { id, detail }),
             Some(Writer::Unusable(detail)) => Err(PoisonReason::Undecodable {
@@ -313,5 +316,77 @@ mod tests {
         ];
         assert_eq!(reasons.each_ref().map(|r| r.kind()), PoisonReason::KINDS);
         assert_eq!(reasons[1].to_string(), "magic byte is 0x01, expected 0x00");
+    }
+}
+
+/// Decimals in `value` written as exact decimal strings with their schema's scale (`"12.50"`):
+/// the value alone holds only the unscaled bytes.
+fn exact_decimals(value: &mut Value, schema: &Schema) {
+    match (value, schema) {
+        (value @ Value::Decimal(_), Schema::Decimal(d)) => {
+            if let Value::Decimal(decimal) = &*value {
+                if let Ok(bytes) = <Vec<u8>>::try_from(decimal) {
+                    *value = Value::String(shared::decode::decimal(&bytes, d.scale));
+                }
+            }
+        }
+        (Value::Union(i, inner), Schema::Union(u)) => {
+            if let Some(branch) = u.variants().get(*i as usize) {
+                exact_decimals(inner, branch);
+            }
+        }
+        (Value::Record(fields), Schema::Record(r)) => {
+            for ((_, v), f) in fields.iter_mut().zip(&r.fields) {
+                exact_decimals(v, &f.schema);
+            }
+        }
+        (Value::Array(items), Schema::Array(a)) => {
+            for item in items {
+                exact_decimals(item, &a.items);
+            }
+        }
+        (Value::Map(entries), Schema::Map(m)) => {
+            for v in entries.values_mut() {
+                exact_decimals(v, &m.types);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    use super::*;
+
+    #[test]
+    fn decimals_become_exact_strings_with_their_scale() {
+        let schema = apache_avro::Schema::parse_str(
+            r#"{"type":"record","name":"r","fields":[
+                {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":8,"scale":2}},
+                {"name":"maybe","type":["null",{"type":"bytes","logicalType":"decimal","precision":4,"scale":1}]}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut value = Value::Record(vec![
+            (
+                "price".into(),
+                Value::Decimal(apache_avro::Decimal::from(vec![0x04, 0xe2])),
+            ),
+            (
+                "maybe".into(),
+                Value::Union(
+                    1,
+                    Box::new(Value::Decimal(apache_avro::Decimal::from(vec![0xff]))),
+                ),
+            ),
+        ]);
+        exact_decimals(&mut value, &schema);
+        let Value::Record(fields) = value else {
+            panic!("not a record");
+        };
+        assert_eq!(fields[0].1, Value::String("12.50".into()));
+        assert_eq!(
+            fields[1].1,
+            Value::Union(1, Box::new(Value::String("-0.1".into())))
+        );
     }
 }
