@@ -21,13 +21,12 @@ test('the schema step works end to end by clicking', async () => {
   await ui.waitServicesUp();
   await shots.shot(page, 'loaded');
 
-  // The seed's text: a trailing comma after the last field, noticed at line 18, column 6.
+  // The seed's text: a trailing comma after the last field, reported at the comma itself.
   await ui.load('seed');
   await ui.waitValid(false);
   const error = await ui.schemaError();
-  assert.match(error, /line 18, column 6/);
-  assert.match(error, /trailing comma/);
-  assert.equal(await ui.errorLineNumber(), '18');
+  assert.match(error, /line 17, column 43: trailing comma after the last field/);
+  assert.equal(await ui.errorLineNumber(), '17');
   await shots.shot(page, 'seed-error');
 
   // Fix it the way a person would: remove the comma.
