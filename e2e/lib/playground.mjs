@@ -85,7 +85,7 @@ export class Playground {
         row,
         cell: (box.left - p.left - padLeft) / box.width,
         // The highlighted copy shows the editor's text, lying exactly under it.
-        copiesEditor: pre.textContent === area.value,
+        copiesEditor: [...pre.children].map((line) => line.textContent).join('\n') === area.value,
         aligned: Math.abs(p.left - a.left) < 0.5 && Math.abs(p.top - a.top) < 0.5,
       };
     });

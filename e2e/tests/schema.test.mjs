@@ -157,6 +157,22 @@ test('the editor highlights, marks the error where it is, indents with Tab and f
   await ui.format();
   assert.equal(await ui.formatNote(), 'already formatted');
   await shots.shot(page, 'formatted');
+
+  // A schema of a few hundred lines stays quick to type in: each key re-highlights all of it.
+  const fields = Array.from({ length: 400 }, (_, i) => `    { "name": "f${i}", "type": ["null", "long"], "doc": "field ${i}" }`);
+  const long = `{\n  "type": "record",\n  "name": "wide",\n  "fields": [\n${fields.join(',\n')}\n  ]\n}\n`;
+  await ui.setEditor(long);
+  await ui.waitValid(true);
+  await ui.caretAt(long.indexOf('field 200') + 'field 200'.length);
+  const typing = Date.now();
+  await page.keyboard.type(' and more', { delay: 0 });
+  await page.waitForFunction(() => {
+    const area = document.querySelector('[data-testid="schema-editor"]');
+    const lines = [...document.querySelector('[data-testid="schema-highlight"]').children].map((line) => line.textContent);
+    return area.value.includes('field 200 and more') && lines.join('\n') === area.value;
+  }, null, { timeout: 20_000 });
+  console.log(`typing in a ${long.split('\n').length}-line schema: ${Math.round((Date.now() - typing) / 9)} ms a key, highlighted`);
+  assert.equal((await ui.highlighted('type')).length, 801);
   await page.close();
 });
 

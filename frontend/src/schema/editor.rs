@@ -9,7 +9,7 @@
 
 use super::keys::{self, Edit};
 use super::state::SchemaState;
-use super::syntax::{self, Mark};
+use super::syntax::{self, Changes, Mark};
 use crate::text::json;
 use crate::ws::Bridge;
 use leptos::html;
@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use shared::protocol::{Example, Request, Response};
 use shared::schema::SchemaProblem;
 use wasm_bindgen::JsCast as _;
-use web_sys::{HtmlDocument, HtmlTextAreaElement, KeyboardEvent};
+use web_sys::{Element, HtmlDocument, HtmlTextAreaElement, KeyboardEvent, Node};
 
 /// The examples a button loads: test id, label, which.
 const EXAMPLES: [(&str, &str, Example); 4] = [
@@ -130,6 +130,20 @@ fn Code(area: NodeRef<html::Textarea>) -> impl IntoView {
         let mark = error_mark(state);
         state.text.with(|t| syntax::highlighted(t, mark))
     });
+    // The highlighted lines, redone only where they changed: laying out a few hundred lines of
+    // spans on every keystroke is what would make typing slow.
+    let shown = StoredValue::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        let Some(overlay) = overlay.get() else {
+            return;
+        };
+        html.with(|html| {
+            let lines: Vec<&str> = html
+                .as_deref()
+                .map_or_else(Vec::new, |h| h.split('\n').collect());
+            shown.update_value(|old| show_lines(&overlay, old, &lines));
+        });
+    });
     // Escape, then Tab: the Tab leaves the editor instead of indenting.
     let escaped = StoredValue::new(false);
     let on_key = move |ev: KeyboardEvent| match ev.key().as_str() {
@@ -157,7 +171,6 @@ fn Code(area: NodeRef<html::Textarea>) -> impl IntoView {
                 aria-hidden="true"
                 data-testid="schema-highlight"
                 node_ref=overlay
-                inner_html=move || html.get().unwrap_or_default()
             ></pre>
             <textarea
                 data-testid="schema-editor"
@@ -178,6 +191,40 @@ fn Code(area: NodeRef<html::Textarea>) -> impl IntoView {
             ></textarea>
         </div>
     }
+}
+
+/// Brings the overlay's lines (one `<div>` each) from `old` to `new`, touching only the lines
+/// that changed.
+fn show_lines(overlay: &Element, old: &mut Vec<String>, new: &[&str]) {
+    let lines = overlay.children();
+    match syntax::changes(old, new) {
+        Changes::Lines(changed) => {
+            for i in changed {
+                if let Some(line) = lines.item(i as u32) {
+                    line.set_inner_html(new[i]);
+                }
+            }
+        }
+        Changes::Splice { at, remove, insert } => {
+            for _ in 0..remove {
+                if let Some(line) = lines.item(at as u32) {
+                    line.remove();
+                }
+            }
+            let before: Option<Node> = lines.item(at as u32).map(Into::into);
+            let Some(document) = overlay.owner_document() else {
+                return;
+            };
+            for text in &new[at..at + insert] {
+                let Ok(line) = document.create_element("div") else {
+                    continue;
+                };
+                line.set_inner_html(text);
+                let _ = overlay.insert_before(&line, before.as_ref());
+            }
+        }
+    }
+    *old = new.iter().map(|l| (*l).to_owned()).collect();
 }
 
 /// Where the JSON error is, when the text has one (tracked).

@@ -1,5 +1,6 @@
-//! The editor's colours: a forgiving JSON tokenizer that also knows Avro's type names, and the
-//! HTML of the highlighted text (with the error's mark) laid under the transparent text area.
+//! The editor's colours: a forgiving JSON tokenizer that also knows Avro's type names, the HTML
+//! of the highlighted text (with the error's mark) laid under the transparent text area, one
+//! line at a time, and which lines a keystroke changed, so only those are laid out again.
 //! Pure; tested natively.
 
 /// Above this many bytes the text is shown plain: highlighting a pasted megabyte on every
@@ -244,6 +245,46 @@ pub fn highlighted(text: &str, mark: Option<Mark>) -> Option<String> {
     Some(html)
 }
 
+/// What to redo in the shown lines to go from `old` to `new`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+    /// As many lines as before: these lines differ.
+    Lines(Vec<usize>),
+    /// Lines were added or removed: from line `at`, `remove` shown lines go and the `insert`
+    /// new lines from `at` on take their place.
+    Splice {
+        /// First line that differs.
+        at: usize,
+        /// Shown lines to remove there.
+        remove: usize,
+        /// New lines to insert there.
+        insert: usize,
+    },
+}
+
+/// The change from the shown lines `old` to `new`: typing changes one line, the error's mark
+/// moving changes two, Enter splices one in; common leading and trailing lines are kept.
+pub fn changes(old: &[String], new: &[&str]) -> Changes {
+    if old.len() == new.len() {
+        return Changes::Lines((0..new.len()).filter(|&i| old[i] != new[i]).collect());
+    }
+    let same = |(o, n): (&String, &&str)| o == n;
+    let head = old.iter().zip(new).take_while(|&p| same(p)).count();
+    let room = old.len().min(new.len()) - head;
+    let tail = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(room)
+        .take_while(|&p| same(p))
+        .count();
+    Changes::Splice {
+        at: head,
+        remove: old.len() - head - tail,
+        insert: new.len() - head - tail,
+    }
+}
+
 /// The error's mark around `ch`, or around a blank cell when the error lies past the line's
 /// last character (a space after a line's end moves nothing).
 fn push_mark(mark: Mark, ch: Option<char>, html: &mut String) {
@@ -416,6 +457,63 @@ mod tests {
         // Column 0 of line 1 is the first character.
         let html = highlighted(text, Some(Mark { line: 1, column: 0 })).unwrap_or_default();
         assert_eq!(marked(&html), Some("{"));
+    }
+
+    /// Applies `changes` to `old` the way the view does.
+    fn redo(old: &[String], new: &[&str]) -> Vec<String> {
+        let mut shown = old.to_vec();
+        match changes(old, new) {
+            Changes::Lines(lines) => {
+                for i in lines {
+                    shown[i] = new[i].to_owned();
+                }
+            }
+            Changes::Splice { at, remove, insert } => {
+                let fresh = new[at..at + insert].iter().map(|l| l.to_string());
+                shown.splice(at..at + remove, fresh);
+            }
+        }
+        shown
+    }
+
+    #[test]
+    fn only_changed_lines_are_redone() {
+        let lines = |t: &str| t.split('\n').map(str::to_owned).collect::<Vec<_>>();
+        let old = lines("a\nb\nc\nd");
+        assert_eq!(
+            changes(&old, &["a", "B", "c", "D"]),
+            Changes::Lines(vec![1, 3])
+        );
+        assert_eq!(changes(&old, &["a", "b", "c", "d"]), Changes::Lines(vec![]));
+        let enter = ["a", "b", "", "c", "d"];
+        assert_eq!(
+            changes(&old, &enter),
+            Changes::Splice {
+                at: 2,
+                remove: 0,
+                insert: 1
+            }
+        );
+        // Repeated lines: the kept head and tail never overlap.
+        let old = lines("x\nx\nx");
+        assert_eq!(
+            changes(&old, &["x", "x"]),
+            Changes::Splice {
+                at: 2,
+                remove: 1,
+                insert: 0
+            }
+        );
+        for (from, to) in [
+            ("a\nb\nc\nd", "a\nb\nc\nd\ne"),
+            ("a\nb\nc\nd", "z\na\nd"),
+            ("x\nx\nx", "x\ny\nx\nx\nx"),
+            ("", "a\nb"),
+            ("a\nb", ""),
+        ] {
+            let new: Vec<&str> = to.split('\n').collect();
+            assert_eq!(redo(&lines(from), &new), lines(to), "{from:?} -> {to:?}");
+        }
     }
 
     #[test]
