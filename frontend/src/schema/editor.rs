@@ -54,6 +54,7 @@ pub fn Editor() -> impl IntoView {
                     view! { <button data-testid=testid on:click=move |_| load(example)>{label}</button> }
                 })
                 .collect_view()}
+            <span class="source">{move || source.get().unwrap_or_default()}</span>
             <button
                 data-testid="format-schema"
                 title="Lay the JSON out with two-space indentation, keeping the order of its keys"
@@ -61,7 +62,6 @@ pub fn Editor() -> impl IntoView {
             >
                 "Format"
             </button>
-            <span class="source">{move || source.get().unwrap_or_default()}</span>
         </div>
         {move || load_error.get().map(|e| view! { <p class="error">{e}</p> })}
         {move || {
