@@ -402,6 +402,47 @@ mod tests {
     }
 
     #[test]
+    fn every_json_problem_lies_within_the_text() {
+        // Each one-byte deletion of v1 and each comma inserted into it that breaks the JSON: the
+        // problem's position names a character of the text (or the end of a line), never beyond.
+        // (Texts that stay JSON are left out: they are about Avro, and apache-avro 0.21 panics
+        // on some invalid names.)
+        let broken = (0..V1.len())
+            .filter(|&i| V1.is_char_boundary(i) && V1.is_char_boundary(i + 1))
+            .flat_map(|i| {
+                [
+                    format!("{}{}", &V1[..i], &V1[i + 1..]),
+                    format!("{},{}", &V1[..i], &V1[i..]),
+                ]
+            });
+        let mut checked = 0;
+        let json = |t: &str| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok();
+        for text in broken.filter(|t| !json(t)) {
+            if let Err(SchemaProblem::Json {
+                line,
+                column,
+                message,
+            }) = validate(&text)
+            {
+                let chars = text.split('\n').nth(line - 1).map(|l| l.chars().count());
+                assert!(
+                    chars.is_some_and(|n| column <= n + 1),
+                    "{line}:{column} {message}\n{text}"
+                );
+                if message.starts_with("trailing comma") {
+                    let at = text
+                        .split('\n')
+                        .nth(line - 1)
+                        .and_then(|l| l.chars().nth(column - 1));
+                    assert_eq!(at, Some(','), "{line}:{column}\n{text}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 200, "{checked}");
+    }
+
+    #[test]
     fn a_bad_field_type_names_the_field() {
         let text = V1.replace(r#""type": "float""#, r#""type": "flaot""#);
         match validate(&text) {

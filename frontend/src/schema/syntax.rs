@@ -517,6 +517,27 @@ mod tests {
     }
 
     #[test]
+    fn every_broken_seed_is_shown_whole_with_one_mark() {
+        use shared::schema::{validate, SchemaProblem};
+        let seed = include_str!("../../../schemas/examples/click_seed.avsc");
+        let broken = (0..seed.len()).map(|i| format!("{}{}", &seed[..i], &seed[i + 1..]));
+        for text in broken.filter(|t| serde_json::from_str::<serde_json::Value>(t).is_err()) {
+            let Err(SchemaProblem::Json { line, column, .. }) = validate(&text) else {
+                continue;
+            };
+            let html = highlighted(&text, Some(Mark { line, column })).unwrap_or_default();
+            assert_eq!(
+                html.matches("data-testid=\"error-mark\"").count(),
+                1,
+                "{text}"
+            );
+            let shown = untagged(&html);
+            let blank = marked(&html) == Some(" ") && text.len() + 1 == shown.len();
+            assert!(shown == text || blank, "{line}:{column}\n{shown}\n{text}");
+        }
+    }
+
+    #[test]
     fn huge_texts_are_not_highlighted() {
         let big = format!("[{}1]", "1, ".repeat(MAX_HIGHLIGHTED_BYTES / 3));
         assert!(big.len() > MAX_HIGHLIGHTED_BYTES);
