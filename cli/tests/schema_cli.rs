@@ -12,13 +12,14 @@ fn the_seed_schema_is_rejected_with_line_and_column() {
     );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    // The seed's trailing comma is noticed at the `]` closing the field list: line 18, column 6.
+    // The seed's trailing comma is noticed at the `]` closing the field list and reported at
+    // the comma itself: line 17, column 43.
     assert!(
-        err.contains("click_seed.avsc:18:6: invalid JSON: trailing comma"),
+        err.contains("click_seed.avsc:17:43: invalid JSON: trailing comma after the last field"),
         "{err}"
     );
     assert!(
-        err.contains("     ]\n     ^"),
+        err.contains("\"float\" },\n                                          ^"),
         "the line and a caret are shown: {err}"
     );
 }

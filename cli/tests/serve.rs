@@ -398,7 +398,7 @@ async fn the_schema_step_runs_over_the_websocket_against_the_real_registry() {
         Err(error) => {
             assert_eq!(error.code, ErrorCode::InvalidSchema);
             assert!(
-                error.message.contains("line 18, column 6")
+                error.message.contains("line 17, column 43")
                     && error.message.contains("trailing comma"),
                 "{}",
                 error.message

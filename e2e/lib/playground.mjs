@@ -63,6 +63,59 @@ export class Playground {
     return (await this.page.textContent(id('error-line'))).trim();
   }
 
+  /**
+   * The error's mark in the highlighted text: its line and column, the character it wraps, and
+   * where it sits — `row` is the 1-based line its box lies on, measured against the gutter's
+   * line numbers, `cell` the 0-based character cell, measured from the text's left edge.
+   */
+  async errorMark() {
+    return this.page.$eval(id('error-mark'), (mark) => {
+      const pre = mark.closest('pre');
+      const area = pre.parentElement.querySelector('textarea');
+      const box = mark.getBoundingClientRect();
+      const padLeft = parseFloat(getComputedStyle(pre).paddingLeft);
+      const middle = box.top + box.height / 2;
+      const rows = [...document.querySelectorAll('.gutter .line-no')];
+      const row = rows.findIndex((r) => { const b = r.getBoundingClientRect(); return b.top <= middle && middle < b.bottom; }) + 1;
+      const [p, a] = [pre.getBoundingClientRect(), area.getBoundingClientRect()];
+      return {
+        line: mark.dataset.line,
+        column: mark.dataset.column,
+        text: mark.textContent,
+        row,
+        cell: (box.left - p.left - padLeft) / box.width,
+        // The highlighted copy shows the editor's text, lying exactly under it.
+        copiesEditor: [...pre.children].map((line) => line.textContent).join('\n') === area.value,
+        aligned: Math.abs(p.left - a.left) < 0.5 && Math.abs(p.top - a.top) < 0.5,
+      };
+    });
+  }
+
+  /** The highlighted copy's tokens of `kind` (key, str, type, logical, num, lit, punct, other). */
+  highlighted(kind) {
+    return this.page.$$eval(`${id('schema-highlight')} .tok-${kind}`, (spans) => spans.map((s) => s.textContent));
+  }
+
+  /** Puts the caret at UTF-16 offset `at` of the editor (focused). */
+  async caretAt(at) {
+    await this.page.$eval(id('schema-editor'), (area, at) => { area.focus(); area.setSelectionRange(at, at); }, at);
+  }
+
+  /** The editor's selection and whether it has the focus. */
+  editorSelection() {
+    return this.page.$eval(id('schema-editor'), (area) => ({
+      start: area.selectionStart, end: area.selectionEnd, focused: document.activeElement === area,
+    }));
+  }
+
+  async format() {
+    await this.page.click(id('format-schema'));
+  }
+
+  formatNote() {
+    return this.page.textContent(id('format-note'));
+  }
+
   async fieldNames() {
     return this.page.$$eval(`${id('field-row')} td:first-child`, (cells) => cells.map((c) => c.textContent.trim()));
   }

@@ -7,7 +7,9 @@
 pub mod details;
 pub mod editor;
 pub mod fields;
+pub mod keys;
 pub mod state;
+pub mod syntax;
 
 use crate::registry::RegistryPanel;
 use crate::widgets::Step;
