@@ -95,7 +95,8 @@ impl Input {
                 .with_context(|| format!("cannot read {}", path.display()))?,
             None => DEFAULT_SCHEMA.to_owned(),
         };
-        let schema = Schema::parse_str(&schema_text).context("the schema is not valid Avro")?;
+        let schema = shared::names::parse_schema(&schema_text)
+            .map_err(|e| anyhow::anyhow!("the schema is not valid Avro: {e}"))?;
         let encoder = ClickEncoder::new(&schema)?;
         let options = GeneratorOptions {
             seed: workload.seed,

@@ -12,6 +12,8 @@ pub mod decode;
 pub mod generator;
 pub mod groups;
 pub mod ids;
+#[cfg(feature = "avro")]
+pub mod names;
 pub mod protocol;
 #[cfg(feature = "avro")]
 pub mod record;

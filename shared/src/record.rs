@@ -41,7 +41,7 @@ pub const UNKNOWN_ID: SchemaId = SchemaId(0x7fff_fffe);
 
 /// Parses a writer schema's text, or says why it is not one.
 pub fn parse_schema(text: &str) -> Result<Schema, String> {
-    Schema::parse_str(text).map_err(|e| e.to_string())
+    crate::names::parse_schema(text)
 }
 
 /// Reads records for one writer schema.

@@ -9,8 +9,7 @@ use std::collections::{HashMap, HashSet};
 /// `main` with every named type it takes from `dependencies` written out at its first use, as
 /// schema JSON. `dependencies` are the referenced schemas' texts, in any order.
 pub fn inline(main: &str, dependencies: &[String]) -> Result<String, String> {
-    let (main, deps) = Schema::parse_str_with_list(main, dependencies.iter().map(String::as_str))
-        .map_err(|e| e.to_string())?;
+    let (main, deps) = crate::names::parse_with(main, dependencies)?;
     let all: Vec<&Schema> = deps.iter().chain(std::iter::once(&main)).collect();
     let names: HashMap<Name, Schema> = ResolvedSchema::try_from(all)
         .map_err(|e| e.to_string())?

@@ -76,6 +76,11 @@ pub fn validate(text: &str) -> Result<Described, SchemaProblem> {
         });
     }
     let json: Value = serde_json::from_str(text).map_err(|e| json_problem(text, &e))?;
+    // apache-avro panics on some bad names: they are refused before it sees them.
+    crate::names::check_names(&json).map_err(|message| SchemaProblem::Avro {
+        field: None,
+        message,
+    })?;
     let schema = Schema::parse(&json).map_err(|e| SchemaProblem::Avro {
         field: locate(&json),
         message: e.to_string(),
@@ -315,6 +320,15 @@ mod tests {
             Ok(d) => d,
             Err(e) => panic!("expected a valid schema, got {e}"),
         }
+    }
+
+    #[test]
+    fn a_name_apache_avro_would_panic_on_is_a_problem_not_a_crash() {
+        let problem = validate(r#"{"type":"record","name":"my-click","fields":[]}"#).err();
+        assert!(
+            matches!(&problem, Some(SchemaProblem::Avro { message, .. }) if message.contains("\"my-click\" is not a valid Avro name")),
+            "{problem:?}"
+        );
     }
 
     #[test]

@@ -171,7 +171,7 @@ impl TailState {
 /// The writer a `GetSchemaById` call found: the schema parsed, or why there is none.
 pub(super) fn writer_of(found: Result<(String, Vec<SubjectVersion>), CallError>) -> Writer {
     match found {
-        Ok((text, versions)) => match apache_avro::Schema::parse_str(&text) {
+        Ok((text, versions)) => match shared::names::parse_schema(&text) {
             Ok(parsed) => Writer::Known {
                 schema: Arc::new(parsed),
                 text,

@@ -70,7 +70,7 @@ pub enum ShapeError {
 /// The columns of a record schema, in order. Nested fields (records, arrays, maps, possibly
 /// null) are left out: the job aggregates none of them, and `from_avro` still decodes them.
 pub fn columns(schema_text: &str) -> Result<Vec<Column>, ShapeError> {
-    let schema = Schema::parse_str(schema_text).map_err(|e| ShapeError::NotAvro(e.to_string()))?;
+    let schema = shared::names::parse_schema(schema_text).map_err(ShapeError::NotAvro)?;
     let Schema::Record(record) = schema else {
         return Err(ShapeError::NotARecord);
     };

@@ -89,7 +89,7 @@ impl Decoder {
 
     async fn fetch(&self, id: SchemaId) -> Result<Writer, RegistryError> {
         match self.registry.schema_by_id(id).await {
-            Ok(text) => Ok(match Schema::parse_str(&text) {
+            Ok(text) => Ok(match shared::names::parse_schema(&text) {
                 Ok(schema) => Writer::Known(Box::new(CheckedSchema::new(&schema))),
                 Err(e) => Writer::Unusable(format!("the registry's schema is not Avro: {e}")),
             }),

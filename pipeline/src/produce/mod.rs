@@ -18,7 +18,6 @@ pub use encoder::{ClickEncoder, EncoderError};
 use crate::kafka::{self, KafkaOpError};
 use crate::registry::{self, Registered, RegistryError};
 use crate::settings::{Compression, Config, KeyField, ProduceConfig};
-use apache_avro::Schema;
 use delivery::{Reports, Stats};
 use rate::TokenBucket;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -175,7 +174,7 @@ pub async fn prepare(
     request: &ProduceConfig,
     schema_text: &str,
 ) -> Result<Prepared, ProduceError> {
-    let schema = Schema::parse_str(schema_text).map_err(|e| ProduceError::Schema(e.to_string()))?;
+    let schema = shared::names::parse_schema(schema_text).map_err(ProduceError::Schema)?;
     let encoder = ClickEncoder::new(&schema)?;
     kafka::broker_count(&config.kafka, CONNECT_TIMEOUT).await?;
     let registry = registry::Client::new(&config.registry)?;
@@ -598,7 +597,7 @@ mod tests {
     }
 
     fn source(request: &ProduceConfig) -> Source {
-        let schema = Schema::parse_str(DEFAULT_SCHEMA).unwrap_or_else(|e| panic!("{e}"));
+        let schema = apache_avro::Schema::parse_str(DEFAULT_SCHEMA).unwrap_or_else(|e| panic!("{e}"));
         let encoder = ClickEncoder::new(&schema).unwrap_or_else(|e| panic!("{e}"));
         Source::new(request, encoder, SchemaId(5), SchemaId(99))
     }
@@ -644,7 +643,7 @@ mod tests {
 
     #[test]
     fn the_default_schema_is_click_v1() {
-        let v1 = Schema::parse_str(DEFAULT_SCHEMA).unwrap_or_else(|e| panic!("{e}"));
+        let v1 = apache_avro::Schema::parse_str(DEFAULT_SCHEMA).unwrap_or_else(|e| panic!("{e}"));
         assert!(ClickEncoder::new(&v1).is_ok());
     }
 }

@@ -121,7 +121,7 @@ pub fn schema(subject: &Subject, name: &str) -> StepCheck {
         );
     };
     let version = versions.last().copied().unwrap_or(0);
-    let parsed = match apache_avro::Schema::parse_str(latest) {
+    let parsed = match shared::names::parse_schema(latest) {
         Ok(parsed) => parsed,
         Err(e) => {
             let summary = format!("Version {version} of {name} does not parse as Avro: {e}.");
@@ -412,7 +412,7 @@ fn added_with_default(subject: &Subject) -> Option<String> {
     if versions.len() < 2 {
         return None;
     }
-    let parsed = apache_avro::Schema::parse_str(latest).ok()?;
+    let parsed = shared::names::parse_schema(latest).ok()?;
     let v1 = v1_fields();
     record_fields(&parsed)
         .into_iter()

@@ -95,7 +95,7 @@ async fn judge(client: &registry::Client, value: &[u8]) -> Result<Position, Stri
         }
         Err(e) => return Err(e.to_string()),
     };
-    let schema = match apache_avro::Schema::parse_str(&text) {
+    let schema = match shared::names::parse_schema(&text) {
         Ok(schema) => schema,
         Err(e) => {
             return Ok(undecodable(

@@ -87,8 +87,7 @@ impl<'a> Corpus<'a> {
         let text = next()?.ok_or(CorpusError::Truncated { at: 0 })?;
         let schema_text =
             std::str::from_utf8(text).map_err(|e| CorpusError::Schema(e.to_string()))?;
-        let schema =
-            Schema::parse_str(schema_text).map_err(|e| CorpusError::Schema(e.to_string()))?;
+        let schema = crate::names::parse_schema(schema_text).map_err(CorpusError::Schema)?;
         let mut records = Vec::new();
         while let Some(record) = next()? {
             records.push(record);
