@@ -13,9 +13,22 @@ const NEW_TOPIC_PARTITIONS: i32 = 3;
 const MAX_HEADERS: usize = 64;
 /// Most bytes of key and headers together.
 const MAX_KEY_AND_HEADERS: usize = 64 * 1024;
+/// Most bytes one request may send in all its copies.
+const MAX_TOTAL_BYTES: usize = 64 << 20;
+/// Most copies an attendee may send at once in workshop mode, where one tab is one person of
+/// many on a shared broker.
+const WORKSHOP_MAX_COPIES: u32 = 1_000;
 
 pub(crate) async fn send(spec: SendSpec, state: &AppState) -> Result<Response, ErrorInfo> {
     check(&spec)?;
+    if state.inner.workshop && spec.copies > WORKSHOP_MAX_COPIES {
+        return Err(ErrorInfo {
+            code: ErrorCode::BadRequest,
+            message: format!(
+                "in the workshop at most {WORKSHOP_MAX_COPIES} copies can be sent at once"
+            ),
+        });
+    }
     let outgoing = Outgoing {
         key: spec.key.map(String::into_bytes),
         headers: spec
@@ -79,6 +92,16 @@ fn check(spec: &SendSpec) -> Result<(), ErrorInfo> {
         return refuse(format!(
             "the value holds {} bytes; at most {MAX_SENT_VALUE} can be sent",
             spec.value.len()
+        ));
+    }
+    let total = (spec.value.len() + spec.key.as_ref().map_or(0, String::len))
+        .saturating_mul(spec.copies as usize);
+    if total > MAX_TOTAL_BYTES {
+        return refuse(format!(
+            "{} copies of {} bytes are more than {} MiB at once; send fewer copies",
+            spec.copies,
+            spec.value.len(),
+            MAX_TOTAL_BYTES >> 20
         ));
     }
     if spec.headers.len() > MAX_HEADERS {

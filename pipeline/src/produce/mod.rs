@@ -597,7 +597,8 @@ mod tests {
     }
 
     fn source(request: &ProduceConfig) -> Source {
-        let schema = apache_avro::Schema::parse_str(DEFAULT_SCHEMA).unwrap_or_else(|e| panic!("{e}"));
+        let schema =
+            apache_avro::Schema::parse_str(DEFAULT_SCHEMA).unwrap_or_else(|e| panic!("{e}"));
         let encoder = ClickEncoder::new(&schema).unwrap_or_else(|e| panic!("{e}"));
         Source::new(request, encoder, SchemaId(5), SchemaId(99))
     }
