@@ -329,8 +329,9 @@ fn missing(path: &str) -> FieldError {
     }
 }
 
-/// The underlying Avro type of `schema`, as a union names it.
-fn type_name(schema: &Schema) -> &'static str {
+/// The underlying Avro type of `schema`, as a union names it: a logical type reads as the type
+/// it annotates (`long` for a timestamp-millis).
+pub fn type_name(schema: &Schema) -> &'static str {
     match schema {
         Schema::Null => "null",
         Schema::Boolean => "boolean",
@@ -432,9 +433,8 @@ fn wrap(schema: &Schema, value: Json) -> Json {
     }
     let takes = |branch: &Schema| match (&value, branch) {
         (Json::String(_), Schema::String | Schema::Uuid | Schema::Bytes | Schema::Enum(_)) => true,
-        (Json::Number(n), Schema::Int | Schema::Long) => n.is_i64(),
         (Json::Number(_), Schema::Float | Schema::Double) => true,
-        (Json::Number(n), s) if type_name(s) == "long" || type_name(s) == "int" => n.is_i64(),
+        (Json::Number(n), s) if matches!(type_name(s), "int" | "long") => n.is_i64(),
         (Json::Bool(_), Schema::Boolean) => true,
         (Json::Array(_), Schema::Array(_)) => true,
         (Json::Object(_), Schema::Map(_) | Schema::Record(_)) => true,

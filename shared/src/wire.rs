@@ -63,6 +63,17 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// Two lowercase hex digits per byte, nothing between them (`00ff1a`).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

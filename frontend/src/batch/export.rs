@@ -2,12 +2,12 @@
 //! minute), then the key, clicks and cost. Minutes are ISO-8601 UTC.
 
 use crate::export::csv::line;
+use crate::text::count::money;
 use shared::batch::BatchReport;
 use shared::decode::instant;
 
 /// The report's aggregates, one line per group.
 pub fn csv(report: &BatchReport) -> String {
-    let cost = |cents: u64| format!("{}.{:02}", cents / 100, cents % 100);
     let mut out = line(["table", "key", "clicks", "cost"]);
     for (table, groups) in [
         ("creative", &report.per_creative),
@@ -18,7 +18,7 @@ pub fn csv(report: &BatchReport) -> String {
                 table.to_owned(),
                 g.key.clone(),
                 g.clicks.to_string(),
-                cost(g.cost_cents),
+                money(g.cost_cents),
             ]));
         }
     }
@@ -27,7 +27,7 @@ pub fn csv(report: &BatchReport) -> String {
             "minute".to_owned(),
             instant(m.minute_ms, 1_000, "Z"),
             m.clicks.to_string(),
-            cost(m.cost_cents),
+            money(m.cost_cents),
         ]));
     }
     out

@@ -3,7 +3,7 @@
 
 use super::chart::{bars, ticks};
 use crate::export::{download, file_part, ChartExport};
-use crate::text::count::thousands;
+use crate::text::count::{money, thousands};
 use crate::text::place::kept_by_bridge;
 use crate::widgets::GridLines;
 use crate::workshop::answer::UseAsAnswer;
@@ -18,11 +18,6 @@ const PLOT: (f64, f64) = (640.0, 160.0);
 const AXIS: f64 = 44.0;
 /// Poison pills listed in the page (the Parquet table holds them all).
 const PILLS_SHOWN: usize = 100;
-
-/// Cents as money.
-fn money(cents: u64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
 
 /// An instant as `HH:MM` UTC, or a date-time when `long`.
 pub(crate) fn clock(ms: i64, long: bool) -> String {

@@ -60,23 +60,8 @@ pub fn type_name(schema: &Schema) -> String {
 /// Names of the types that need no recursion, with logical types shown as what they annotate.
 fn primitive_name(schema: &Schema) -> &'static str {
     match schema {
-        Schema::Null => "null",
-        Schema::Boolean => "boolean",
-        Schema::Int | Schema::Date | Schema::TimeMillis => "int",
-        Schema::Long
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => "long",
-        Schema::Float => "float",
-        Schema::Double => "double",
-        Schema::Bytes | Schema::BigDecimal => "bytes",
-        Schema::String | Schema::Uuid => "string",
         Schema::Duration => "fixed[12]",
-        _ => "?",
+        other => shared::record::type_name(other),
     }
 }
 

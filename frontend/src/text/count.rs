@@ -19,6 +19,11 @@ pub fn signed(n: i64) -> String {
     format!("{sign}{}", thousands(n.unsigned_abs()))
 }
 
+/// Cents as an amount with two decimals: "12.05".
+pub fn money(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

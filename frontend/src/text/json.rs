@@ -201,8 +201,7 @@ pub fn from_avro(value: &Avro) -> Node {
 
 /// `0x` and two lowercase hex digits per byte.
 fn hex_string(bytes: &[u8]) -> String {
-    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("0x{digits}")
+    format!("0x{}", shared::wire::hex(bytes))
 }
 
 #[cfg(test)]

@@ -112,11 +112,21 @@ fn line(out: &mut Vec<u8>, place: [String; 3], cells: impl Iterator<Item = Strin
 
 /// A value as table text: dates and times as people read them (ISO-8601), the rest as JSON.
 fn cell(value: &Value) -> String {
-    use shared::decode::{date, instant, time_of_day};
+    if let Some(text) = time_text(value) {
+        return text;
+    }
     match value {
         Value::Union(_, inner) => cell(inner),
         Value::String(s) | Value::Enum(_, s) => s.clone(),
         Value::Null => "null".into(),
+        other => serde_json::to_string(&Json(other, false)).unwrap_or_default(),
+    }
+}
+
+/// A date or time logical type as people read it (ISO-8601); `None` for any other value.
+fn time_text(value: &Value) -> Option<String> {
+    use shared::decode::{date, instant, time_of_day};
+    Some(match value {
         Value::TimestampMillis(n) => instant(*n, 1_000, "Z"),
         Value::TimestampMicros(n) => instant(*n, 1_000_000, "Z"),
         Value::TimestampNanos(n) => instant(*n, 1_000_000_000, "Z"),
@@ -126,8 +136,8 @@ fn cell(value: &Value) -> String {
         Value::Date(days) => date(i64::from(*days)),
         Value::TimeMillis(ms) => time_of_day(i64::from(*ms), 1_000),
         Value::TimeMicros(us) => time_of_day(*us, 1_000_000),
-        other => serde_json::to_string(&Json(other, false)).unwrap_or_default(),
-    }
+        _ => return None,
+    })
 }
 
 fn cut(text: &str) -> String {
@@ -157,8 +167,10 @@ struct Json<'a>(&'a Value, bool);
 impl Serialize for Json<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let readable = self.1;
-        if readable && is_time(self.0) {
-            return s.serialize_str(&cell(self.0));
+        if readable {
+            if let Some(text) = time_text(self.0) {
+                return s.serialize_str(&text);
+            }
         }
         match self.0 {
             Value::Null => s.serialize_unit(),
@@ -175,7 +187,9 @@ impl Serialize for Json<'_> {
             Value::Float(f) => s.serialize_f32(*f),
             Value::Double(f) => s.serialize_f64(*f),
             Value::String(text) | Value::Enum(_, text) => s.serialize_str(text),
-            Value::Bytes(bytes) | Value::Fixed(_, bytes) => s.serialize_str(&hex(bytes)),
+            Value::Bytes(bytes) | Value::Fixed(_, bytes) => {
+                s.serialize_str(&shared::wire::hex(bytes))
+            }
             Value::Union(_, inner) => Json(inner, readable).serialize(s),
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
@@ -202,30 +216,6 @@ impl Serialize for Json<'_> {
             other => s.serialize_str(&format!("{other:?}")),
         }
     }
-}
-
-/// Whether `value` is a date or time logical type.
-fn is_time(value: &Value) -> bool {
-    matches!(
-        value,
-        Value::TimestampMillis(_)
-            | Value::TimestampMicros(_)
-            | Value::TimestampNanos(_)
-            | Value::LocalTimestampMillis(_)
-            | Value::LocalTimestampMicros(_)
-            | Value::LocalTimestampNanos(_)
-            | Value::Date(_)
-            | Value::TimeMillis(_)
-            | Value::TimeMicros(_)
-    )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(text, "{b:02x}");
-    }
-    text
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use super::{Cell, Decoder, Row};
 use apache_avro::schema::{DecimalSchema, Schema};
 use apache_avro::types::Value;
 use serde_json::{Map, Number, Value as Json};
-use std::fmt::Write as _;
 
 impl Decoder {
     /// Column `column` of `row` as text; `body` is the body the row was decoded from. Empty
@@ -39,12 +38,7 @@ impl Decoder {
             Cell::Float(x) => x.to_string(),
             Cell::Double(x) => x.to_string(),
             Cell::Str(span) => span.str(body).unwrap_or_default().to_owned(),
-            Cell::Bytes(span) | Cell::Fixed(span) => {
-                span.of(body).iter().fold(String::new(), |mut out, b| {
-                    let _ = write!(out, "{b:02x}");
-                    out
-                })
-            }
+            Cell::Bytes(span) | Cell::Fixed(span) => crate::wire::hex(span.of(body)),
             Cell::Enum(i) => self.symbol(column, i).unwrap_or_default().to_owned(),
             Cell::Value(i) => {
                 let Some(value) = row.value(i) else {
