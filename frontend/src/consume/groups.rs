@@ -4,6 +4,7 @@
 //! has members).
 
 use crate::text::count::signed;
+use crate::widgets::TextField;
 use crate::ws::Bridge;
 use leptos::prelude::*;
 use shared::decode::instant;
@@ -122,14 +123,7 @@ pub fn Groups() -> impl IntoView {
                     disabled=move || busy() || !bridge.online().get()
                     on:click=move |_| { listing.dispatch_local(()); }
                 >"List groups"</button>
-                <label class="field">
-                    <span>"group"</span>
-                    <input
-                        data-testid="groups-name"
-                        prop:value=move || group.get()
-                        on:input:target=move |ev| group.set(ev.target().value())
-                    />
-                </label>
+                <TextField label="group" testid="groups-name" value=group/>
                 <button
                     data-testid="groups-describe"
                     disabled=move || busy() || group.with(|g| g.trim().is_empty())
@@ -141,14 +135,7 @@ pub fn Groups() -> impl IntoView {
             {move || described.get().map(|d| view! { <Described group=d/> })}
             {move || described.with(Option::is_some).then(|| view! {
                 <div class="row controls reset" data-testid="groups-reset">
-                    <label class="field">
-                        <span>"topic"</span>
-                        <input
-                            data-testid="groups-reset-topic"
-                            prop:value=move || topic.get()
-                            on:input:target=move |ev| topic.set(ev.target().value())
-                        />
-                    </label>
+                    <TextField label="topic" testid="groups-reset-topic" value=topic/>
                     <label class="field">
                         <span>"reset to"</span>
                         <select

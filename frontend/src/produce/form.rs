@@ -2,8 +2,9 @@
 //! The parsing is plain functions, tested natively; the bridge checks everything again.
 
 use crate::widgets::TextField;
+use crate::ws::Bridge;
 use leptos::prelude::*;
-use shared::protocol::ProduceSpec;
+use shared::protocol::{Example, ProduceSpec, Request, Response};
 use shared::Topic;
 
 /// Which writer schema a run uses.
@@ -18,13 +19,40 @@ pub enum WriterChoice {
 }
 
 impl WriterChoice {
-    fn from_value(value: &str) -> Self {
+    /// The choice an `<option value>` names.
+    pub fn from_value(value: &str) -> Self {
         match value {
             "v2" => Self::V2,
             "editor" => Self::Editor,
             _ => Self::V1,
         }
     }
+}
+
+/// The writer schema's text for the choice made.
+pub async fn writer_text(
+    bridge: Bridge,
+    choice: WriterChoice,
+    editor: String,
+) -> Result<String, String> {
+    let example = match choice {
+        WriterChoice::Editor if editor.trim().is_empty() => {
+            return Err(
+                "The schema editor is empty: write a schema in step 1 or pick a shipped one."
+                    .into(),
+            )
+        }
+        WriterChoice::Editor => return Ok(editor),
+        WriterChoice::V1 => Example::ClickV1,
+        WriterChoice::V2 => Example::ClickV2,
+    };
+    bridge
+        .call(Request::Example { example }, |reply| match reply {
+            Response::Example { text, .. } => Some(text),
+            _ => None,
+        })
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The settings as typed.

@@ -13,10 +13,10 @@ use crate::schema::state::SchemaState;
 use crate::widgets::Step;
 use crate::ws::session::{CutOff, Latest, SessionJob};
 use crate::ws::{call, Bridge};
-use form::{Form, WriterChoice};
+use form::{writer_text, Form, WriterChoice};
 use leptos::prelude::*;
 use shared::protocol::{
-    Example, JobId, ProduceSpec, ProduceUpdate, Push, RegisteredSchema, Request, Response,
+    JobId, ProduceSpec, ProduceUpdate, Push, RegisteredSchema, Request, Response,
 };
 use std::rc::Rc;
 
@@ -154,32 +154,6 @@ pub fn ProduceSection() -> impl IntoView {
             </div>
         </Step>
     }
-}
-
-/// The writer schema's text for the choice made.
-async fn writer_text(
-    bridge: Bridge,
-    choice: WriterChoice,
-    editor: String,
-) -> Result<String, String> {
-    let example = match choice {
-        WriterChoice::Editor if editor.trim().is_empty() => {
-            return Err(
-                "The schema editor is empty: write a schema in step 1 or pick a shipped one."
-                    .into(),
-            )
-        }
-        WriterChoice::Editor => return Ok(editor),
-        WriterChoice::V1 => Example::ClickV1,
-        WriterChoice::V2 => Example::ClickV2,
-    };
-    bridge
-        .call(Request::Example { example }, |reply| match reply {
-            Response::Example { text, .. } => Some(text),
-            _ => None,
-        })
-        .await
-        .map_err(|e| e.to_string())
 }
 
 /// Progress and outcome of one run.

@@ -4,32 +4,29 @@
 //! same panel sends poison pills on purpose (wrong magic byte, unknown schema id, truncated
 //! body). The bridge only forwards the bytes.
 
-use super::form::Form;
+use super::form::{writer_text, Form, WriterChoice};
 use crate::schema::state::SchemaState;
 use crate::text::count::thousands;
+use crate::widgets::TextField;
 use crate::ws::Bridge;
 use leptos::prelude::*;
-use shared::protocol::{
-    Example, RegisteredSchema, Request, Response, SendSpec, VersionRef, MAX_COPIES,
-};
+use shared::protocol::{RegisteredSchema, Request, Response, SendSpec, VersionRef, MAX_COPIES};
 use shared::record::{fill, parse_schema, Pill, RecordReader};
 use shared::{Click, Subject, Topic};
 
-/// Where the writer schema comes from.
+/// Where the writer schema comes from: one the generator's settings offer too, or a
+/// registered subject version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
-    Shipped(Example),
-    Editor,
+    Choice(WriterChoice),
     Registered,
 }
 
 impl Source {
     fn from_value(value: &str) -> Self {
         match value {
-            "v2" => Self::Shipped(Example::ClickV2),
-            "editor" => Self::Editor,
             "registered" => Self::Registered,
-            _ => Self::Shipped(Example::ClickV1),
+            other => Self::Choice(WriterChoice::from_value(other)),
         }
     }
 }
@@ -66,7 +63,7 @@ pub fn RecordEditor(
     let bridge = expect_context::<Bridge>();
     let schema_state = expect_context::<SchemaState>();
     let draft = Draft {
-        source: RwSignal::new(Source::Shipped(Example::ClickV1)),
+        source: RwSignal::new(Source::Choice(WriterChoice::V1)),
         subject: RwSignal::new(String::new()),
         version: RwSignal::new("latest".to_owned()),
         json: RwSignal::new(String::new()),
@@ -154,19 +151,11 @@ pub fn RecordEditor(
                     </select>
                 </label>
                 {move || (draft.source.get() == Source::Registered).then(|| view! {
-                    <label class="field"><span>"subject"</span>
-                        <input data-testid="record-subject" placeholder="clicks-avro-value" prop:value=move || draft.subject.get() on:input:target=move |ev| draft.subject.set(ev.target().value())/>
-                    </label>
-                    <label class="field"><span>"version"</span>
-                        <input data-testid="record-version" prop:value=move || draft.version.get() on:input:target=move |ev| draft.version.set(ev.target().value())/>
-                    </label>
+                    <TextField label="subject" testid="record-subject" value=draft.subject hint="clicks-avro-value"/>
+                    <TextField label="version" testid="record-version" value=draft.version/>
                 })}
-                <label class="field"><span>"key"</span>
-                    <input data-testid="record-key" placeholder="none" prop:value=move || draft.key.get() on:input:target=move |ev| draft.key.set(ev.target().value())/>
-                </label>
-                <label class="field"><span>"copies"</span>
-                    <input data-testid="record-copies" prop:value=move || draft.copies.get() on:input:target=move |ev| draft.copies.set(ev.target().value())/>
-                </label>
+                <TextField label="key" testid="record-key" value=draft.key hint="none"/>
+                <TextField label="copies" testid="record-copies" value=draft.copies/>
                 <label class="field">
                     <span>"send"</span>
                     <select data-testid="record-kind" on:change:target=move |ev| draft.pill.set(pill_from_value(&ev.target().value()))>
@@ -224,20 +213,7 @@ async fn resolve(
                 .await
                 .map_err(|e| e.to_string());
         }
-        Source::Editor if editor.trim().is_empty() => {
-            return Err(
-                "The schema editor is empty: write a schema in step 1 or pick a shipped one."
-                    .into(),
-            )
-        }
-        Source::Editor => editor,
-        Source::Shipped(example) => bridge
-            .call(Request::Example { example }, |reply| match reply {
-                Response::Example { text, .. } => Some(text),
-                _ => None,
-            })
-            .await
-            .map_err(|e| e.to_string())?,
+        Source::Choice(choice) => writer_text(bridge, choice, editor).await?,
     };
     let topic = Topic::new(topic).map_err(|e| format!("Topic: {e}"))?;
     bridge
@@ -332,7 +308,7 @@ mod tests {
     #[test]
     fn choices_read_from_option_values() {
         assert_eq!(Source::from_value("registered"), Source::Registered);
-        assert_eq!(Source::from_value("v2"), Source::Shipped(Example::ClickV2));
+        assert_eq!(Source::from_value("v2"), Source::Choice(WriterChoice::V2));
         assert_eq!(pill_from_value("truncated"), Some(Pill::Truncated));
         assert_eq!(pill_from_value("record"), None);
     }
