@@ -33,17 +33,16 @@ pub(crate) async fn reset(
     execute: bool,
     state: &AppState,
 ) -> Result<Response, ErrorInfo> {
-    let kafka = &state.inner.config.kafka;
-    let plan = groups::plan_reset(kafka, group, topic.as_str(), to, TIMEOUT)
-        .await
-        .map_err(failure)?;
-    let plan = if execute {
-        groups::execute_reset(kafka, plan, TIMEOUT)
-            .await
-            .map_err(failure)?
-    } else {
-        plan
-    };
+    let plan = groups::reset(
+        &state.inner.config.kafka,
+        group,
+        topic.as_str(),
+        to,
+        execute,
+        TIMEOUT,
+    )
+    .await
+    .map_err(failure)?;
     Ok(Response::GroupReset(plan))
 }
 

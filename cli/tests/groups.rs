@@ -100,6 +100,17 @@ fn rows(doc: &Value, topic: &str) -> Vec<(i64, Option<i64>, i64, Option<i64>)> {
         .collect()
 }
 
+/// The plan `group reset --format json` prints for `group` on `topic` to `to`, executed or not.
+fn reset_plan(group: &str, topic: &str, to: &str, execute: bool) -> Value {
+    let mut args = vec![
+        "group", "reset", group, "--topic", topic, "--to", to, "--format", "json",
+    ];
+    if execute {
+        args.push("--execute");
+    }
+    json(&SHARED.run(&args), &format!("group reset --to {to}"))
+}
+
 fn targets(plan: &Value) -> Vec<i64> {
     plan["rows"]
         .as_array()
@@ -147,12 +158,7 @@ async fn groups_are_described_and_reset_as_a_second_reader_sees_them() {
     assert_eq!(listed["topics"], serde_json::json!([topic]));
 
     // A dry run plans and commits nothing.
-    let plan = json(
-        &SHARED.run(&[
-            "group", "reset", &group, "--topic", &topic, "--to", "earliest", "--format", "json",
-        ]),
-        "reset dry run",
-    );
+    let plan = reset_plan(&group, &topic, "earliest", false);
     assert_eq!(targets(&plan), vec![0, 0, 0]);
     assert_eq!(plan["executed"], false);
     assert_eq!(
@@ -161,21 +167,7 @@ async fn groups_are_described_and_reset_as_a_second_reader_sees_them() {
     );
 
     // An offset is held within each partition; the witness reads what was committed.
-    let plan = json(
-        &SHARED.run(&[
-            "group",
-            "reset",
-            &group,
-            "--topic",
-            &topic,
-            "--to",
-            "150",
-            "--execute",
-            "--format",
-            "json",
-        ]),
-        "reset to an offset",
-    );
+    let plan = reset_plan(&group, &topic, "150", true);
     assert_eq!(plan["executed"], true);
     assert_eq!(targets(&plan), vec![100, 150, 150]);
     assert!(plan["rows"][0]["note"].is_string(), "{plan}");
@@ -186,37 +178,9 @@ async fn groups_are_described_and_reset_as_a_second_reader_sees_them() {
 
     // A time: the first record stamped at or after it (record i is stamped BASE + i s);
     // partition 0 has no record that late and moves to its end.
-    let plan = json(
-        &SHARED.run(&[
-            "group",
-            "reset",
-            &group,
-            "--topic",
-            &topic,
-            "--to",
-            "2024-01-01T00:02:30Z",
-            "--execute",
-            "--format",
-            "json",
-        ]),
-        "reset to a time",
-    );
+    let plan = reset_plan(&group, &topic, "2024-01-01T00:02:30Z", true);
     assert_eq!(targets(&plan), vec![100, 150, 150]);
-    let plan = json(
-        &SHARED.run(&[
-            "group",
-            "reset",
-            &group,
-            "--topic",
-            &topic,
-            "--to",
-            "2024-01-01T00:00:30.5Z",
-            "--execute",
-            "--format",
-            "json",
-        ]),
-        "reset to a time",
-    );
+    let plan = reset_plan(&group, &topic, "2024-01-01T00:00:30.5Z", true);
     assert_eq!(targets(&plan), vec![31, 31, 31]);
     assert_eq!(
         committed(&witness, &topic),

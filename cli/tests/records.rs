@@ -47,22 +47,10 @@ async fn hand_written_records_are_sent_and_read_back_as_written() {
         stdout(&out)
     );
 
-    let read = SHARED.run(&[
-        "consume",
-        "--topic",
-        &topic,
-        "--from-beginning",
-        "--max",
-        "3",
-        "--timeout",
-        "30s",
-    ]);
-    assert_ok(&read, "consume");
-    let mut seen: Vec<Value> = stdout(&read)
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}"))["value"].clone()
-        })
+    let mut seen: Vec<Value> = SHARED
+        .consumed(&topic, 3)
+        .into_iter()
+        .map(|record| record["value"].clone())
         .collect();
     seen.sort_by_key(|v| v["id"].as_str().unwrap_or_default().to_owned());
     assert_eq!(seen.len(), 3);

@@ -89,21 +89,7 @@ async fn a_schema_using_another_subjects_type_is_registered_produced_consumed_an
     assert_ok(&out, "produce with a reference");
     assert!(stdout(&out).contains("sent 3 records"), "{}", stdout(&out));
 
-    let out = SHARED.run(&[
-        "consume",
-        "--topic",
-        &topic,
-        "--from-beginning",
-        "--max",
-        "3",
-        "--timeout",
-        "30s",
-    ]);
-    assert_ok(&out, "consume");
-    let read: Vec<Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let read = SHARED.consumed(&topic, 3);
     assert_eq!(read.len(), 3);
     for r in &read {
         assert_eq!(r["value"]["geo"]["country"], "NL", "{r}");

@@ -124,6 +124,22 @@ struct VersionResponse {
     references: Vec<Reference>,
 }
 
+impl VersionResponse {
+    /// The version as [`Registered`], with `schema` as its text; `subject` when the registry
+    /// does not name it.
+    fn registered(self, subject: &Subject, schema: String) -> Registered {
+        Registered {
+            subject: self
+                .subject
+                .and_then(|s| Subject::new(s).ok())
+                .unwrap_or_else(|| subject.clone()),
+            version: self.version,
+            id: SchemaId(self.id),
+            schema,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct CompatibilityResponse {
     is_compatible: bool,
@@ -252,29 +268,35 @@ impl Client {
         .await
     }
 
-    /// One version of `subject` ("latest" or a number).
+    /// One version of `subject` ("latest" or a number), self-contained (see
+    /// [`Self::schema_by_id`]).
     pub async fn version(
         &self,
         subject: &Subject,
         version: &str,
     ) -> Result<Registered, RegistryError> {
-        let url = self.url_for(&["subjects", subject.as_str(), "versions", version]);
-        let v: VersionResponse = self
-            .send(
-                self.http.get(url),
+        let v = self
+            .stored_version(
+                subject,
+                version,
                 format!("reading version {version} of {subject}"),
             )
             .await?;
-        let schema = self.self_contained(v.schema, &v.references, 0).await?;
-        Ok(Registered {
-            subject: v
-                .subject
-                .and_then(|s| Subject::new(s).ok())
-                .unwrap_or_else(|| subject.clone()),
-            version: v.version,
-            id: SchemaId(v.id),
-            schema,
-        })
+        let schema = self
+            .self_contained(v.schema.clone(), &v.references, 0)
+            .await?;
+        Ok(v.registered(subject, schema))
+    }
+
+    /// One version of `subject` as the registry stores it, references unresolved.
+    async fn stored_version(
+        &self,
+        subject: &Subject,
+        version: &str,
+        action: String,
+    ) -> Result<VersionResponse, RegistryError> {
+        let url = self.url_for(&["subjects", subject.as_str(), "versions", version]);
+        self.send(self.http.get(url), action).await
     }
 
     /// `schema` with the types its `references` name written out (see
@@ -288,6 +310,17 @@ impl Client {
         if references.is_empty() {
             return Ok(schema);
         }
+        let dependencies = self.referenced(references, depth).await?;
+        shared::references::inline(&schema, &dependencies).map_err(RegistryError::References)
+    }
+
+    /// The self-contained texts of the versions `references` name, `depth` references down
+    /// from the schema that uses them.
+    async fn referenced(
+        &self,
+        references: &[Reference],
+        depth: usize,
+    ) -> Result<Vec<String>, RegistryError> {
         if depth >= MAX_REFERENCE_DEPTH {
             return Err(RegistryError::References(format!(
                 "references nest more than {MAX_REFERENCE_DEPTH} deep"
@@ -297,15 +330,10 @@ impl Client {
         for r in references {
             let subject = Subject::new(r.subject.clone())
                 .map_err(|e| RegistryError::References(format!("{}: {e}", r.subject)))?;
-            let url = self.url_for(&[
-                "subjects",
-                subject.as_str(),
-                "versions",
-                &r.version.to_string(),
-            ]);
-            let v: VersionResponse = self
-                .send(
-                    self.http.get(url),
+            let v = self
+                .stored_version(
+                    &subject,
+                    &r.version.to_string(),
                     format!(
                         "reading version {} of {subject}, which {} refers to",
                         r.version, r.name
@@ -315,7 +343,7 @@ impl Client {
             let text = Box::pin(self.self_contained(v.schema, &v.references, depth + 1)).await?;
             dependencies.push(text);
         }
-        shared::references::inline(&schema, &dependencies).map_err(RegistryError::References)
+        Ok(dependencies)
     }
 
     /// Registers an Avro schema under `subject`; registering the same schema again returns the
@@ -381,12 +409,22 @@ impl Client {
             Err(e) if e.code() == Some(SUBJECT_NOT_FOUND) => return Ok(None),
             Err(e) => return Err(e),
         };
+        // Compared as stored: a version that uses references is never the same as a text
+        // registered without them, so nothing needs resolving here.
         for version in versions.iter().rev().take(SAME_VERSIONS_LOOKED_AT) {
-            let registered = self.version(subject, &version.to_string()).await?;
-            let same = serde_json::from_str::<serde_json::Value>(&registered.schema)
-                .is_ok_and(|text| text == wanted);
+            let v = self
+                .stored_version(
+                    subject,
+                    &version.to_string(),
+                    format!("reading version {version} of {subject}"),
+                )
+                .await?;
+            let same = v.references.is_empty()
+                && serde_json::from_str::<serde_json::Value>(&v.schema)
+                    .is_ok_and(|text| text == wanted);
             if same {
-                return Ok(Some(registered));
+                let schema = v.schema.clone();
+                return Ok(Some(v.registered(subject, schema)));
             }
         }
         Ok(None)
@@ -547,13 +585,7 @@ impl Client {
         &self,
         references: &[Reference],
     ) -> Result<Vec<String>, RegistryError> {
-        let mut texts = Vec::with_capacity(references.len());
-        for r in references {
-            let subject = Subject::new(r.subject.clone())
-                .map_err(|e| RegistryError::References(format!("{}: {e}", r.subject)))?;
-            texts.push(self.version(&subject, &r.version.to_string()).await?.schema);
-        }
-        Ok(texts)
+        self.referenced(references, 0).await
     }
 
     /// The subject versions registered with schema `id`.

@@ -42,20 +42,13 @@ pub(crate) async fn group(cmd: GroupCommand, config: &Config) -> anyhow::Result<
             execute,
             format,
         } => {
-            let plan = match groups::plan_reset(kafka, &group, &topic, to, TIMEOUT).await {
+            let plan = match groups::reset(kafka, &group, &topic, to, execute, TIMEOUT).await {
                 Ok(plan) => plan,
                 Err(refused @ GroupError::Active { .. }) => {
                     say(&format!("kafka-demo: {refused}"));
                     return Ok(ExitCode::from(NO));
                 }
                 Err(e) => return Err(error(e)),
-            };
-            let plan = if execute {
-                groups::execute_reset(kafka, plan, TIMEOUT)
-                    .await
-                    .map_err(error)?
-            } else {
-                plan
             };
             match format {
                 GroupFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),

@@ -247,6 +247,29 @@ pub async fn copy_records(
     assert!(copied.is_ok(), "copying {from} to {to} did not finish");
 }
 
+impl TestStack {
+    /// The first `count` records of `topic` as `kafka-demo consume` prints them, one JSON object
+    /// each (a reader of the topic other than whatever wrote it).
+    pub fn consumed(&self, topic: &str, count: usize) -> Vec<serde_json::Value> {
+        let count = count.to_string();
+        let out = self.run(&[
+            "consume",
+            "--topic",
+            topic,
+            "--from-beginning",
+            "--max",
+            &count,
+            "--timeout",
+            "30s",
+        ]);
+        assert_ok(&out, "consume");
+        stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
 /// A path as a command-line argument.
 pub fn path_arg(path: &std::path::Path) -> String {
     path.display().to_string()

@@ -348,11 +348,15 @@ impl TailBook {
 
     /// A decoded row as pretty JSON, for the inspector.
     pub fn json(&self, row: &Row) -> Option<String> {
+        serde_json::to_string_pretty(&self.value(row)?).ok()
+    }
+
+    /// A decoded row as Avro JSON: field name to value.
+    pub fn value(&self, row: &Row) -> Option<serde_json::Value> {
         let Outcome::Decoded { id, cells } = &row.outcome else {
             return None;
         };
-        let json = self.decoder(*id)?.to_json(cells, row.body());
-        serde_json::to_string_pretty(&json).ok()
+        Some(self.decoder(*id)?.to_json(cells, row.body()))
     }
 
     fn decoder(&self, id: SchemaId) -> Option<&Decoder> {

@@ -6,7 +6,7 @@ use super::book::{Outcome, Row, TailBook};
 use crate::export::csv::line;
 use serde_json::{json, Value as Json};
 use shared::decode::instant;
-use std::fmt::Write as _;
+use shared::wire::hex;
 
 /// One JSON object per row and line.
 pub fn jsonl(book: &TailBook, rows: &[usize]) -> String {
@@ -21,10 +21,7 @@ pub fn jsonl(book: &TailBook, rows: &[usize]) -> String {
         match &row.outcome {
             Outcome::Decoded { id, .. } => {
                 object["schema_id"] = json!(id.0);
-                let value = book
-                    .json(row)
-                    .and_then(|text| serde_json::from_str::<Json>(&text).ok());
-                object["value"] = value.unwrap_or(Json::Null);
+                object["value"] = book.value(row).unwrap_or(Json::Null);
             }
             Outcome::Poison(p) => {
                 object["poison"] = json!(p.describe());
@@ -86,15 +83,6 @@ fn key(row: &Row) -> Option<String> {
         .key
         .as_deref()
         .map(|k| String::from_utf8_lossy(k).into_owned())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }
 
 #[cfg(test)]

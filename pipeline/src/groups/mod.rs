@@ -169,6 +169,24 @@ pub async fn describe(
     .await
 }
 
+/// Resets `group` on `topic` to `to`: the plan, committed and read back when `execute` is set
+/// (see [`plan_reset`] and [`execute_reset`]).
+pub async fn reset(
+    kafka: &KafkaConfig,
+    group: &str,
+    topic: &str,
+    to: ResetTo,
+    execute: bool,
+    timeout: Duration,
+) -> Result<ResetPlan, GroupError> {
+    let plan = plan_reset(kafka, group, topic, to, timeout).await?;
+    if execute {
+        execute_reset(kafka, plan, timeout).await
+    } else {
+        Ok(plan)
+    }
+}
+
 /// What resetting `group` on `topic` to `to` would commit, partition by partition. Refused
 /// while the group has members.
 pub async fn plan_reset(
