@@ -21,6 +21,9 @@ pub(crate) enum Outgoing {
     Message(ServerMessage),
     /// A tail frame, sent as is.
     Binary(Vec<u8>),
+    /// A text frame in a shape other than the current protocol's, sent as is: the refusal of an
+    /// older page's greeting, written the way that page reads.
+    Text(String),
 }
 
 /// Outgoing frames.

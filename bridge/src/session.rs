@@ -13,6 +13,7 @@ use crate::{dispatch, guide, scope};
 use futures_util::{SinkExt as _, Stream, StreamExt as _};
 use shared::protocol::{
     ClientMessage, ErrorCode, ErrorInfo, JobId, Push, Request, RequestId, Response, ServerMessage,
+    PROTOCOL_VERSION,
 };
 use std::pin::Pin;
 use std::time::Duration;
@@ -68,7 +69,7 @@ pub async fn run(
             frame = stream.next() => match frame {
                 None => break,
                 Some(frame) => match accept(frame, in_flight.len())
-                    .and_then(|m| standing.gate(m, attendees.as_ref()))
+                    .and_then(|m| standing.gate(m, attendees.as_ref()).map_err(|r| Box::new(Outgoing::Message(*r))))
                 {
                     Ok(message) => {
                         let (state, replies, jobs) = (state.clone(), replies.clone(), jobs.clone());
@@ -88,7 +89,7 @@ pub async fn run(
                         }.in_current_span());
                         continue;
                     }
-                    Err(refusal) => Outgoing::Message(*refusal),
+                    Err(refusal) => *refusal,
                 },
             },
             Some(outgoing) = outbox.recv() => outgoing,
@@ -161,11 +162,12 @@ fn scoped_reply(reply: ServerMessage, who: &shared::workshop::AttendeeName) -> S
 }
 
 /// Parses a frame, or builds the refusal to send back.
-fn accept(frame: Incoming, in_flight: usize) -> Result<ClientMessage, Box<ServerMessage>> {
+fn accept(frame: Incoming, in_flight: usize) -> Result<ClientMessage, Box<Outgoing>> {
+    let refuse = |message: ServerMessage| Box::new(Outgoing::Message(message));
     let text = match frame {
         Incoming::Text(text) => text,
         Incoming::Binary => {
-            return Err(Box::new(failed(
+            return Err(refuse(failed(
                 RequestId(0),
                 ErrorCode::BadRequest,
                 "the bridge takes requests as JSON in text frames; a binary frame was refused"
@@ -175,18 +177,42 @@ fn accept(frame: Incoming, in_flight: usize) -> Result<ClientMessage, Box<Server
     };
     let text = text.as_str();
     match serde_json::from_str::<ClientMessage>(text) {
-        Ok(message) if in_flight >= MAX_IN_FLIGHT => Err(Box::new(failed(
+        Ok(message) if in_flight >= MAX_IN_FLIGHT => Err(refuse(failed(
             message.id,
             ErrorCode::BadRequest,
             format!("too many requests at once (limit {MAX_IN_FLIGHT}); wait for answers first"),
         ))),
         Ok(message) => Ok(message),
-        Err(e) => Err(Box::new(failed(
-            request_id_of(text),
-            ErrorCode::BadRequest,
-            format!("the bridge could not understand a message: {e}"),
-        ))),
+        Err(e) => Err(match older_greeting(text) {
+            Some(refusal) => Box::new(Outgoing::Text(refusal)),
+            None => refuse(failed(
+                request_id_of(text),
+                ErrorCode::BadRequest,
+                format!("the bridge could not understand a message: {e}"),
+            )),
+        }),
     }
+}
+
+/// The refusal of a greeting from a page of protocol 6 or older (adjacently tagged messages,
+/// `{"type": "hello", "data": {"protocol": 6}}`, a page cached from an older bridge), in the
+/// shape that page reads, so it tells its user to reload rather than failing to understand.
+fn older_greeting(text: &str) -> Option<String> {
+    let frame: serde_json::Value = serde_json::from_str(text).ok()?;
+    let id = frame.get("id")?.as_u64()?;
+    let request = frame.get("request")?;
+    if request.get("type")?.as_str()? != "hello" {
+        return None;
+    }
+    let protocol = request.get("data")?.get("protocol")?.as_u64()?;
+    let reply = serde_json::json!({
+        "type": "failed",
+        "data": {"id": id, "error": {
+            "code": "protocol_mismatch",
+            "message": format!("this page speaks protocol {protocol} but the bridge speaks {PROTOCOL_VERSION}: reload the page"),
+        }},
+    });
+    Some(reply.to_string())
 }
 
 /// The id of a frame that did not parse as a whole, so the page can still match the refusal.
@@ -211,6 +237,7 @@ async fn send(sink: &mut FrameSink, outgoing: Outgoing) -> Result<(), ()> {
                 .map_err(|e| tracing::error!(error = %e, "unserialisable reply"))?,
         ),
         Outgoing::Binary(bytes) => WsFrame::Binary(bytes),
+        Outgoing::Text(text) => WsFrame::Text(text),
     };
     match tokio::time::timeout(WRITE_TIMEOUT, sink.send(frame)).await {
         Ok(sent) => sent.map_err(|e| tracing::debug!(error = %e, "peer gone")),
@@ -457,6 +484,32 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn an_older_pages_greeting_is_refused_in_the_shape_it_reads() {
+        let old = r#"{"id": 3, "request": {"type": "hello", "data": {"protocol": 6}}}"#;
+        let refusal = older_greeting(old).unwrap_or_default();
+        let read: serde_json::Value = serde_json::from_str(&refusal).unwrap_or_default();
+        assert_eq!(read["type"], "failed", "{refusal}");
+        assert_eq!(read["data"]["id"], 3, "{refusal}");
+        assert_eq!(
+            read["data"]["error"]["code"], "protocol_mismatch",
+            "{refusal}"
+        );
+        let message = read["data"]["error"]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            message.contains("protocol 6") && message.contains("reload"),
+            "{message}"
+        );
+        // Anything else that does not parse is refused as before.
+        assert_eq!(
+            older_greeting(r#"{"id": 3, "request": {"type": "stack_status"}}"#),
+            None
+        );
+        assert_eq!(older_greeting("not json"), None);
+    }
+
     #[tokio::test]
     async fn garbage_gets_a_plain_refusal_and_the_session_goes_on() {
         let (_tx, rx) = watch::channel(view(true));
@@ -464,7 +517,7 @@ mod tests {
         next(&mut out).await;
         let _ = input
             .send(Incoming::Text(
-                r#"{"id": 7, "request": {"type": "launch_rockets"}}"#.to_owned(),
+                r#"{"id": 7, "request": "launch_rockets"}"#.to_owned(),
             ))
             .await;
         match next(&mut out).await {

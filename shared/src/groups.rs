@@ -84,7 +84,7 @@ impl GroupDescription {
 
 /// Where an offset reset moves a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ResetTo {
     /// Each partition's oldest record still kept.
     Earliest,

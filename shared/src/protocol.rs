@@ -1,5 +1,6 @@
 //! The WebSocket protocol between the browser and the bridge: one enum per direction, JSON text
-//! frames, adjacently tagged (`{"type": …, "data": …}`).
+//! frames, externally tagged (`{"variant": data}`, a variant without data as `"variant"`) —
+//! the shape that serde builds with the least code in the page's WebAssembly.
 //!
 //! Every request carries a [`RequestId`] chosen by the browser; the bridge answers each with
 //! exactly one [`ServerMessage::Reply`] or [`ServerMessage::Failed`] carrying the same id.
@@ -13,7 +14,7 @@ use crate::workshop::{AttendeeName, AttendeeView, Limits, Progress, ResetReport,
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape; the bridge refuses a browser speaking another.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// Names a running job of a session (a produce run or a tail), chosen by the bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -36,7 +37,7 @@ pub struct ClientMessage {
 
 /// What the browser can ask.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Request {
     /// First message of a session: the protocol version the page speaks.
     Hello {
@@ -245,7 +246,7 @@ pub struct SendSpec {
 
 /// When a streaming query runs a micro-batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StreamTrigger {
     /// Every so many milliseconds.
     ProcessingTime(u64),
@@ -435,7 +436,7 @@ impl CompatLevel {
 
 /// A frame from the bridge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ServerMessage {
     /// The answer to request `id`.
     Reply {
@@ -457,7 +458,7 @@ pub enum ServerMessage {
 
 /// Answers, one variant per kind of request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Response {
     /// Answer to requests that only need doing (stop, pause).
     Done,
@@ -644,7 +645,7 @@ pub struct ServiceView {
 
 /// News the bridge sends unasked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Push {
     /// The stack's state changed (sent on connect and on every change).
     Stack(StackView),
@@ -714,7 +715,7 @@ pub enum Push {
 
 /// How a batch job ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum BatchOutcome {
     /// It ran to the end.
     Finished(Box<BatchReport>),
@@ -1198,11 +1199,14 @@ mod tests {
     fn a_request_kind_is_its_tag_on_the_wire() {
         for request in every_request() {
             let wire = serde_json::to_value(&request).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(
-                wire.get("type").and_then(serde_json::Value::as_str),
-                Some(request.kind()),
-                "{request:?}"
-            );
+            let tag = match &wire {
+                serde_json::Value::String(unit) => Some(unit.as_str()),
+                serde_json::Value::Object(one) if one.len() == 1 => {
+                    one.keys().next().map(String::as_str)
+                }
+                _ => None,
+            };
+            assert_eq!(tag, Some(request.kind()), "{request:?}");
         }
     }
 
@@ -1218,8 +1222,8 @@ mod tests {
         // Integers past 2^53 in an f64 field: written back in shortest form, they used to parse
         // one unit in the last place away.
         for text in [
-            r#"{"id":1,"request":{"type":"start_produce","data":{"topic":"t","schema":"{}","count":null,"rate":null,"seed":7,"poison":0.0,"duplicates":0.0,"late":18395032993953903000,"partitions":1}}}"#,
-            r#"{"id":1,"request":{"type":"start_produce","data":{"topic":"t","schema":"{}","count":null,"rate":9571941712364319000,"seed":7,"poison":0.0,"duplicates":0.0,"late":0.1,"partitions":1}}}"#,
+            r#"{"id":1,"request":{"start_produce":{"topic":"t","schema":"{}","count":null,"rate":null,"seed":7,"poison":0.0,"duplicates":0.0,"late":18395032993953903000,"partitions":1}}}"#,
+            r#"{"id":1,"request":{"start_produce":{"topic":"t","schema":"{}","count":null,"rate":9571941712364319000,"seed":7,"poison":0.0,"duplicates":0.0,"late":0.1,"partitions":1}}}"#,
         ] {
             let message: ClientMessage =
                 serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
@@ -1252,7 +1256,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&message).ok(),
             Some(
-                json!({"id": 4, "request": {"type": "register", "data": {"topic": "clicks-avro", "schema": "{}"}}})
+                json!({"id": 4, "request": {"register": {"topic": "clicks-avro", "schema": "{}"}}})
             )
         );
         let unit = ClientMessage {
@@ -1261,7 +1265,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_value(&unit).ok(),
-            Some(json!({"id": 5, "request": {"type": "stack_status"}}))
+            Some(json!({"id": 5, "request": "stack_status"}))
         );
     }
 
@@ -1277,7 +1281,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&reply).ok(),
             Some(
-                json!({"type": "reply", "data": {"id": 4, "response": {"type": "level", "data": {"subject": "clicks-avro-value", "level": "FULL"}}}})
+                json!({"reply": {"id": 4, "response": {"level": {"subject": "clicks-avro-value", "level": "FULL"}}}})
             )
         );
         let failed = ServerMessage::Failed {
@@ -1290,7 +1294,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&failed).ok(),
             Some(
-                json!({"type": "failed", "data": {"id": 4, "error": {"code": "invalid_schema", "message": "bad"}}})
+                json!({"failed": {"id": 4, "error": {"code": "invalid_schema", "message": "bad"}}})
             )
         );
     }
@@ -1303,7 +1307,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_value(&join).ok(),
-            Some(json!({"id": 1, "request": {"type": "join", "data": {"name": "ada"}}}))
+            Some(json!({"id": 1, "request": {"join": {"name": "ada"}}}))
         );
         let joined = ServerMessage::Reply {
             id: RequestId(1),
@@ -1322,13 +1326,11 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_value(&joined).ok(),
-            Some(
-                json!({"type": "reply", "data": {"id": 1, "response": {"type": "joined", "data": {
-                    "name": "ada", "prefix": "ada.",
-                    "limits": {"produce_rate": 500.0, "tail_rate": 2000, "spark_jobs": 1},
-                    "progress": {"steps": [{"step": "schema", "done": false, "state": "not_started", "started_at_ms": 0, "passed_at_ms": 0, "summary": "not checked yet", "missing": [], "checked_at_ms": 0}]}
-                }}}})
-            )
+            Some(json!({"reply": {"id": 1, "response": {"joined": {
+                "name": "ada", "prefix": "ada.",
+                "limits": {"produce_rate": 500.0, "tail_rate": 2000, "spark_jobs": 1},
+                "progress": {"steps": [{"step": "schema", "done": false, "state": "not_started", "started_at_ms": 0, "passed_at_ms": 0, "summary": "not checked yet", "missing": [], "checked_at_ms": 0}]}
+            }}}}))
         );
         let check = ClientMessage {
             id: RequestId(2),
@@ -1340,7 +1342,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&check).ok(),
             Some(
-                json!({"id": 2, "request": {"type": "check_step", "data": {"step": "consume", "answer": "0:17"}}})
+                json!({"id": 2, "request": {"check_step": {"step": "consume", "answer": "0:17"}}})
             )
         );
         assert_eq!(
@@ -1355,13 +1357,13 @@ mod tests {
 
     #[test]
     fn an_invalid_attendee_name_in_a_reply_is_refused() {
-        let text = r#"{"type":"reply","data":{"id":1,"response":{"type":"joined","data":{"name":"A.b","prefix":"A.b."}}}}"#;
+        let text = r#"{"reply":{"id":1,"response":{"joined":{"name":"A.b","prefix":"A.b."}}}}"#;
         assert!(serde_json::from_str::<ServerMessage>(text).is_err());
     }
 
     #[test]
     fn an_invalid_topic_in_a_request_is_refused() {
-        let text = r#"{"id":1,"request":{"type":"register","data":{"topic":"a b","schema":"{}"}}}"#;
+        let text = r#"{"id":1,"request":{"register":{"topic":"a b","schema":"{}"}}}"#;
         assert!(serde_json::from_str::<ClientMessage>(text).is_err());
     }
 }

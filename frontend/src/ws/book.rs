@@ -158,7 +158,7 @@ mod tests {
         assert_ne!(sent_id(&first), sent_id(&second));
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&second).ok(),
-            Some(serde_json::json!({"id": sent_id(&second), "request": {"type": "list_subjects"}}))
+            Some(serde_json::json!({"id": sent_id(&second), "request": "list_subjects"}))
         );
         assert_eq!(book.waiting(), 2);
     }
@@ -171,11 +171,11 @@ mod tests {
             example: Example::ClickV1,
         });
         let failed = format!(
-            r#"{{"type":"failed","data":{{"id":{},"error":{{"code":"not_found","message":"nope"}}}}}}"#,
+            r#"{{"failed":{{"id":{},"error":{{"code":"not_found","message":"nope"}}}}}}"#,
             sent_id(&f2)
         );
         let reply = format!(
-            r#"{{"type":"reply","data":{{"id":{},"response":{{"type":"subjects","data":[]}}}}}}"#,
+            r#"{{"reply":{{"id":{},"response":{{"subjects":[]}}}}}}"#,
             sent_id(&f1)
         );
         assert_eq!(book.settle(&failed).ok(), Some(None));
@@ -211,8 +211,7 @@ mod tests {
         let push = serde_json::to_string(&ServerMessage::Push(Push::Stack(view.clone())))
             .unwrap_or_default();
         assert_eq!(book.settle(&push).ok(), Some(Some(Push::Stack(view))));
-        let stranger =
-            r#"{"type":"reply","data":{"id":99,"response":{"type":"subjects","data":[]}}}"#;
+        let stranger = r#"{"reply":{"id":99,"response":{"subjects":[]}}}"#;
         assert_eq!(book.settle(stranger).ok(), Some(None));
         assert!(book.settle("not json").is_err());
     }
@@ -244,7 +243,7 @@ mod tests {
             "the other request still waits"
         );
         let reply = format!(
-            r#"{{"type":"reply","data":{{"id":{},"response":{{"type":"subjects","data":[]}}}}}}"#,
+            r#"{{"reply":{{"id":{},"response":{{"subjects":[]}}}}}}"#,
             sent_id(&sent)
         );
         assert_eq!(book.settle(&reply).ok(), Some(None));
