@@ -62,7 +62,7 @@ async fn respond(
         Request::RestartSchemaStep => guide::restart_schema_step(attendee, state).await,
         Request::ResetAttendees { attendee } => guide::reset_attendees(attendee, state).await,
         Request::Broadcast { message } => guide::broadcast(message, state),
-        Request::ListSubjects => schemas::list_subjects(schemas::client(state)?, attendee).await,
+        Request::ListSubjects => schemas::list_subjects(state, attendee).await,
         Request::GetSchema { subject, version } => {
             schemas::get_schema(schemas::client(state)?, &subject, version).await
         }

@@ -12,6 +12,7 @@ mod groups;
 mod guide;
 mod hosts;
 mod jobs;
+mod joined;
 mod outbox;
 mod records;
 mod room;

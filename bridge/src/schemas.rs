@@ -25,11 +25,32 @@ pub(crate) fn client(state: &AppState) -> Result<&registry::Client, ErrorInfo> {
 
 /// Every subject with its versions; an attendee's list holds only their own subjects.
 pub(crate) async fn list_subjects(
-    client: &registry::Client,
+    state: &AppState,
     attendee: Option<&AttendeeName>,
 ) -> Result<Response, ErrorInfo> {
+    let client = client(state)?;
     let registry_failure = |e: RegistryError| registry_error(e, client);
-    let mut subjects = client.subjects().await.map_err(registry_failure)?;
+    // Tabs asking at once share one call of the subject list (see `joined`).
+    let lister = client.clone();
+    let mut subjects = state
+        .inner
+        .subject_names
+        .call(move || {
+            let client = lister.clone();
+            async move {
+                client
+                    .subjects()
+                    .await
+                    .map_err(|e| registry_error(e, &client))
+            }
+        })
+        .await
+        .unwrap_or_else(|| {
+            Err(ErrorInfo {
+                code: ErrorCode::Internal,
+                message: "the bridge's subject list ended without an answer".into(),
+            })
+        })?;
     // An attendee sees only their own subjects: leave the others out before asking for
     // their versions, so a list costs the same however many attendees there are.
     if let Some(who) = attendee {

@@ -1,11 +1,12 @@
 //! What every request handler and WebSocket session of one server shares.
 
 use crate::hosts::AllowedHosts;
+use crate::joined::Joined;
 use crate::room;
 use crate::secret::InstructorKey;
 use crate::settings::ServeConfig;
 use pipeline::settings::Config;
-use shared::protocol::StackView;
+use shared::protocol::{ErrorInfo, StackView};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -23,6 +24,8 @@ pub(crate) struct Inner {
     pub(crate) hosts: AllowedHosts,
     pub(crate) config: Config,
     pub(crate) registry: Option<pipeline::registry::Client>,
+    /// The registry's subject list, one call shared by the tabs asking at once.
+    pub(crate) subject_names: Joined<Result<Vec<shared::Subject>, ErrorInfo>>,
     pub(crate) token: Option<String>,
     pub(crate) dist: PathBuf,
     pub(crate) status: watch::Receiver<StackView>,
@@ -56,6 +59,7 @@ impl AppState {
                 hosts: AllowedHosts::new(serve.host, &serve.allowed_hosts),
                 config,
                 registry,
+                subject_names: Joined::default(),
                 token: serve.token.clone(),
                 dist: serve.dist.clone(),
                 status,
