@@ -38,18 +38,24 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+# The two tools below are built from crates.io once per machine. Their own release profiles
+# optimise the whole program at once (trunk: fat LTO, one codegen unit), which takes most of their
+# build time on 2 cores and buys nothing here: they only drive cargo, wasm-bindgen and wasm-opt.
+quick_build=(env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+             CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false)
+
 # trunk must find wasm-bindgen at exactly the version in Cargo.lock, or it would try to download it.
 want_wb=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ -n "$want_wb" ] && ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $want_wb"; then
   echo "setup: installing wasm-bindgen-cli $want_wb (a few minutes, once)"
   # Without default features: no TLS stack to build, since nothing is downloaded.
-  cargo install --quiet --no-default-features wasm-bindgen-cli --version "$want_wb"
+  "${quick_build[@]}" cargo install --quiet --no-default-features wasm-bindgen-cli --version "$want_wb"
 fi
 # trunk 0.22 needs a newer rustc than this toolchain; 0.21 builds here.
 if ! trunk --version 2>/dev/null | grep -q "^trunk 0\.21\."; then
   echo "setup: installing trunk 0.21 (about 7 minutes on 2 cores, once)"
   # Without default features: no update check and no TLS stack (trunk runs offline here).
-  cargo install --quiet --locked --no-default-features trunk --version '~0.21'
+  "${quick_build[@]}" cargo install --quiet --locked --no-default-features trunk --version '~0.21'
 fi
 
 # wasm-opt shrinks the page's WebAssembly; binaryen from npm, at the version tools/package-lock.json
