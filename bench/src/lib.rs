@@ -5,6 +5,8 @@
 //! - `encode`: the planned [`ClickEncoder`] against `apache-avro`'s `Value` + `to_avro_datum`.
 //! - `produce`: producing clicks encoded on the fly against producing the same bytes encoded
 //!   beforehand, with the producer settings of `kafka-demo produce`, to fresh topics.
+//! - `produce-vs-java`: `kafka-demo produce` against Apache Kafka's own `ProducerPerformance`
+//!   tool, default and tuned, on the same broker ([`java`]).
 //! - `decode`: the planned decoder of `shared::decode` against `from_avro_datum` over the same
 //!   framed records, optionally written to a corpus file for the browser to decode the same bytes.
 //! - `batch`: the Spark batch job against a plain Spark `count()` ([`batch`]).
@@ -14,6 +16,8 @@
 pub mod batch;
 mod decode;
 mod encode;
+pub mod figure;
+mod java;
 mod produce;
 pub mod room;
 pub mod stream;
@@ -45,6 +49,8 @@ pub enum BenchCommand {
     Encode(Workload),
     /// Produce throughput with on-the-fly encoding vs pre-encoded bytes (needs a broker)
     Produce(ProduceBenchArgs),
+    /// kafka-demo produce against Kafka's ProducerPerformance (default and tuned): rates, p99s
+    ProduceVsJava(ProduceBenchArgs),
     /// Records/s of the planned decoder and of apache-avro's from_avro_datum
     Decode(DecodeBenchArgs),
     /// Time the batch job against a plain Spark count over the same Kafka records
@@ -67,6 +73,12 @@ pub async fn run(cli: BenchCli) -> anyhow::Result<ExitCode> {
             let config = cli.global.config_from_env()?;
             let input = Input::load(&args.workload)?;
             let report = produce::run(&config, &args, &input).await?;
+            print(&args.workload, &report.to_string(), &report.json());
+        }
+        BenchCommand::ProduceVsJava(args) => {
+            let config = cli.global.config_from_env()?;
+            let input = Input::load(&args.workload)?;
+            let report = java::run(&config, &args, &input).await?;
             print(&args.workload, &report.to_string(), &report.json());
         }
         BenchCommand::Decode(args) => {

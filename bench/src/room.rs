@@ -33,7 +33,7 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone, Args)]
 pub struct BenchWorkshopArgs {
     /// Attendees connected at once
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub attendees: u32,
     /// How long the load runs
     #[arg(long, default_value = "30s", value_parser = kafka_demo::flags::parse_duration)]
@@ -66,6 +66,9 @@ pub async fn bench(
     ));
     let report = run(&bin, config, args).await?;
     println!("{report}");
+    for figure in report.figures() {
+        println!("{figure}");
+    }
     Ok(std::process::ExitCode::SUCCESS)
 }
 
@@ -264,6 +267,36 @@ fn ms(d: Option<Duration>) -> f64 {
 
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
+}
+
+impl LoadReport {
+    /// The figures issue 17 sets targets for: the light requests' p99 with this many attendees,
+    /// and the bridge's memory.
+    pub fn figures(&self) -> Vec<String> {
+        use crate::figure::{line, Verdict};
+        let p99 = ms(percentile(&self.latencies(None), 99.0));
+        vec![
+            line(
+                &format!(
+                    "workshop light-request p99, {} attendees",
+                    self.attendees.len()
+                ),
+                &format!("{p99:.1} ms"),
+                &format!("<= {} ms, all answered", P99_TARGET.as_millis()),
+                Verdict::of(self.passed()),
+            ),
+            line(
+                &format!("workshop bridge memory, {} attendees", self.attendees.len()),
+                &format!(
+                    "{:.1} MiB at start, peak {:.1} MiB",
+                    mib(self.memory_start.rss_kib),
+                    mib(self.memory_end.peak_kib)
+                ),
+                "-",
+                Verdict::Reported,
+            ),
+        ]
+    }
 }
 
 impl fmt::Display for LoadReport {

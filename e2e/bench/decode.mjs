@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchBrowser, root, startBridge } from '../lib/harness.mjs';
+import { figure } from '../lib/figure.mjs';
 
 const TARGET = 0.8;
 const CORPUS_URL_PATH = '/__bench/decode-corpus.bin';
@@ -131,4 +132,5 @@ if (opts.json) {
   console.log(`  ratios per pair (planned)   ${result.ratios.map((r) => r.toFixed(3)).join(' ')}`);
   console.log(`  best rounds ratio (planned) ${bestRatio.toFixed(3)}`);
   console.log(`  ratio wasm/native (planned) ${ratio.toFixed(3)} (target >= ${TARGET}): ${result.verdict}`);
+  figure('decode, WASM vs native', `${ratio.toFixed(3)} (best rounds ${bestRatio.toFixed(3)})`, `>= ${TARGET}`, ratio >= TARGET);
 }

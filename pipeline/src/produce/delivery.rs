@@ -9,7 +9,7 @@ use super::latency::Histogram;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
 use std::ops::RangeInclusive;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -30,6 +30,10 @@ pub struct Stats {
     lost: Mutex<Vec<u64>>,
     /// Signalled on every delivery report: the queue has room again.
     pub room: Notify,
+    /// Whether the idempotent producer holds its producer id, as its statistics last said.
+    ready: AtomicBool,
+    /// Signalled when `ready` turns true.
+    became_ready: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -90,6 +94,32 @@ impl Stats {
             first_error: OnceLock::new(),
             lost: Mutex::new(Vec::new()),
             room: Notify::new(),
+            ready: AtomicBool::new(false),
+            became_ready: Notify::new(),
+        }
+    }
+
+    /// Waits until the idempotent producer holds its producer id, or `limit` passes: until then
+    /// librdkafka sends nothing, and a record handed over meanwhile waits in its queue. Whether
+    /// it became ready is returned; not being ready only costs the first records some latency.
+    pub async fn ready(&self, limit: Duration) -> bool {
+        let waiting = async {
+            loop {
+                let signalled = self.became_ready.notified();
+                if self.ready.load(Ordering::Acquire) {
+                    return;
+                }
+                signalled.await;
+            }
+        };
+        tokio::time::timeout(limit, waiting).await.is_ok()
+    }
+
+    /// Reads a statistics report of librdkafka (JSON) for the idempotent producer's state.
+    fn statistics(&self, json: &[u8]) {
+        if !self.ready.load(Ordering::Relaxed) && holds_producer_id(json) {
+            self.ready.store(true, Ordering::Release);
+            self.became_ready.notify_waiters();
         }
     }
 
@@ -183,7 +213,26 @@ impl Stats {
 #[derive(Debug, Clone)]
 pub struct Reports(pub std::sync::Arc<Stats>);
 
-impl ClientContext for Reports {}
+impl ClientContext for Reports {
+    fn stats_raw(&self, statistics: &[u8]) {
+        self.0.statistics(statistics);
+    }
+}
+
+/// Whether a statistics report says the idempotent producer has been assigned its id
+/// (`"eos": {"idemp_state": "Assigned", …}`).
+fn holds_producer_id(json: &[u8]) -> bool {
+    const KEY: &[u8] = br#""idemp_state""#;
+    let Some(at) = json.windows(KEY.len()).position(|w| w == KEY) else {
+        return false;
+    };
+    let value = json.get(at + KEY.len()..).unwrap_or_default();
+    let value = value
+        .trim_ascii_start()
+        .strip_prefix(b":")
+        .unwrap_or_default();
+    value.trim_ascii_start().starts_with(br#""Assigned""#)
+}
 
 impl ProducerContext for Reports {
     type DeliveryOpaque = usize;
@@ -200,6 +249,18 @@ impl ProducerContext for Reports {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn ready_once_the_statistics_show_a_producer_id() {
+        let stats = Stats::new();
+        // librdkafka writes `"idemp_state": "…"` with a space.
+        stats.statistics(br#"{"eos": { "idemp_state": "WaitTransport", "producer_id": -1}}"#);
+        assert!(!stats.ready(Duration::from_millis(20)).await);
+        stats.statistics(br#"{"eos": { "idemp_state": "Assigned", "producer_id": 4}}"#);
+        assert!(stats.ready(Duration::from_secs(5)).await);
+        assert!(holds_producer_id(br#"{"idemp_state":"Assigned"}"#));
+        assert!(!holds_producer_id(br#"{"idemp_state": "DrainBump"}"#));
+    }
 
     #[test]
     fn counts_and_first_error_are_kept() {

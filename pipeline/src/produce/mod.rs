@@ -195,11 +195,16 @@ pub async fn prepare(
     )
     .await?;
     let stats = Arc::new(Stats::new());
-    let settings = producer_settings(request.compression, request.delivery_timeout);
+    let mut settings = producer_settings(request.compression, request.delivery_timeout).to_vec();
+    settings.push((READY_STATISTICS.0, READY_STATISTICS.1.into()));
     let client = kafka::client_config_with(&config.kafka, &settings);
     let producer = client
         .create_with_context(Reports(Arc::clone(&stats)))
         .map_err(ProduceError::Producer)?;
+    // Records handed over before the producer has its id would wait for it in the queue.
+    if !stats.ready(READY_WAIT).await {
+        tracing::debug!("the producer has no producer id yet; records will wait for it");
+    }
     Ok(Prepared {
         request: request.clone(),
         schema: registered,
@@ -277,7 +282,7 @@ impl Prepared {
 pub fn producer_settings(
     compression: Compression,
     delivery_timeout: Duration,
-) -> [(&'static str, String); 5] {
+) -> [(&'static str, String); 6] {
     [
         ("enable.idempotence", "true".into()),
         ("acks", "all".into()),
@@ -287,8 +292,23 @@ pub fn producer_settings(
             "message.timeout.ms",
             delivery_timeout.as_millis().max(1).to_string(),
         ),
+        ("queue.buffering.max.messages", QUEUED_RECORDS.to_string()),
     ]
 }
+
+/// The setting that has librdkafka report its statistics, through which [`Stats::ready`] learns
+/// that a producer with the [`Reports`] context holds its producer id.
+pub const READY_STATISTICS: (&str, &str) = ("statistics.interval.ms", "100");
+
+/// Records librdkafka may hold unacknowledged. A record's delivery latency is mostly its wait in
+/// this queue (queue ÷ throughput): at ~400k records/s, 10,000 records are ~25 ms of sending —
+/// enough to keep a full batch in flight on every partition, where librdkafka's default of
+/// 100,000 let latency reach half a second at full speed without sending any faster (measured
+/// by `kafka-demo-bench produce-vs-java`, docs/benchmarks.md).
+pub const QUEUED_RECORDS: usize = 10_000;
+
+/// How long a producer may take to get its producer id from the brokers before records flow.
+pub const READY_WAIT: Duration = Duration::from_secs(3);
 
 /// How long to wait for a flush: past the point where librdkafka gives up on every record.
 pub fn flush_limit(message_timeout_ms: Option<&str>) -> Duration {
@@ -489,8 +509,11 @@ pub async fn offer(
     value: &[u8],
     stop: &CancellationToken,
 ) -> Result<bool, KafkaError> {
+    // Stamped once: a record's latency runs from the moment it was offered, its wait for room
+    // in a full queue included.
+    let stamp = stats.stamp();
     loop {
-        let mut record = BaseRecord::with_opaque_to(topic, stats.stamp()).payload(value);
+        let mut record = BaseRecord::with_opaque_to(topic, stamp).payload(value);
         if let Some(key) = key {
             record = record.key(key);
         }

@@ -148,6 +148,38 @@ async fn kafka_jars(
     Ok(libs)
 }
 
+/// Kafka's own command-line tools (`org.apache.kafka:kafka-tools`, the broker's version) with
+/// their runtime dependencies: a classpath folder for `java -cp 'libs/*' org.apache.kafka.tools.…`,
+/// such as `ProducerPerformance`, which the benchmarks compare `kafka-demo produce` with.
+pub(crate) async fn kafka_tools_jars(
+    config: &StackConfig,
+    progress: Progress<'_>,
+) -> Result<PathBuf, StackError> {
+    let cache = &config.cache_dir;
+    std::fs::create_dir_all(cache)
+        .map_err(|e| StackError::io("create the cache folder", cache, e))?;
+    let _lock = lock_cache(cache, progress).await?;
+    let version = config.versions.kafka.as_str();
+    let dir = cache.join(format!("kafka-tools-{version}"));
+    let libs = dir.join("libs");
+    if libs.is_dir() {
+        return Ok(libs);
+    }
+    require_mvn().await?;
+    let deps = [
+        ("org.apache.kafka", "kafka-tools", version),
+        (
+            "org.apache.logging.log4j",
+            "log4j-slf4j-impl",
+            LOG4J_VERSION,
+        ),
+    ];
+    let what = format!("Apache Kafka {version} tools from Maven Central");
+    let partial = copy_dependencies(&dir, &deps, &what, progress).await?;
+    rename_into_place(&partial, &libs)?;
+    Ok(libs)
+}
+
 /// The registry's Quarkus application, as published (a `tar.gz` classified `all`).
 async fn registry_app(
     cache: &Path,

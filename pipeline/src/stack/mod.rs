@@ -48,6 +48,15 @@ pub struct Started {
 /// Something to say while working; the CLI prints it.
 pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
 
+/// The folder of Kafka's own tools' jars (`kafka-tools` at the stack's Kafka version and its
+/// dependencies), fetched into the cache on first use.
+pub async fn kafka_tools(
+    config: &StackConfig,
+    progress: Progress<'_>,
+) -> Result<PathBuf, StackError> {
+    artifacts::kafka_tools_jars(config, progress).await
+}
+
 /// The local stack described by a [`StackConfig`].
 #[derive(Debug, Clone)]
 pub struct Stack {
