@@ -224,6 +224,15 @@ impl<P> Store<P> {
                 (self.cells.push(&[]), Kind::Poison)
             }
         };
+        if self.entries.len() == self.entries.capacity() {
+            // Grows by doubling, as a VecDeque would, but never past the rows kept.
+            let more = self
+                .entries
+                .len()
+                .max(64)
+                .min(self.capacity - self.entries.len());
+            self.entries.reserve_exact(more);
+        }
         self.entries.push_back(Entry {
             partition: record.partition,
             offset: record.offset,
