@@ -99,7 +99,10 @@ impl<'a> Matcher<'a> {
             return false;
         };
         if !self.field.is_empty() {
-            return column.is_some_and(|c| self.cell_passes(id, decoder, row, c, None));
+            // A field alone keeps the rows whose writer has it.
+            return column.is_some_and(|c| {
+                self.text.is_empty() || self.cell_passes(id, decoder, row, c, None)
+            });
         }
         // A string cell's bytes lie in the body: when the body lacks the text, none holds it.
         let in_body = self.finder.find(row.body).is_some();
