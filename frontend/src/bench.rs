@@ -1,7 +1,8 @@
-//! A benchmark hook for headless Chromium: `bench_decode` decodes a corpus written by
+//! Benchmark hooks for headless Chromium: `bench_decode` decodes a corpus written by
 //! `kafka-demo-bench decode --write-corpus` with the same loops the native bench times, and
 //! returns records per second. The page never calls it; `e2e/bench/decode.mjs` does, through the
-//! bindings trunk exposes as `window.wasmBindings`.
+//! bindings trunk exposes as `window.wasmBindings`. `wasm_memory_bytes` tells `e2e/bench/tail.mjs`
+//! how much memory the page holds.
 
 use shared::decode::corpus::Corpus;
 use shared::decode::Row;
@@ -37,4 +38,20 @@ pub fn bench_decode(corpus: &[u8], rounds: u32, path: &str) -> Result<Vec<f64>, 
         rates.push(n as f64 / (ms.max(1e-3) / 1000.0));
     }
     Ok(rates)
+}
+
+/// Bytes of the page's WebAssembly memory (which only grows), for the tail bench's memory per
+/// kept row.
+#[wasm_bindgen]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0.0, |memory| {
+            f64::from(
+                memory
+                    .buffer()
+                    .unchecked_into::<js_sys::ArrayBuffer>()
+                    .byte_length(),
+            )
+        })
 }

@@ -128,8 +128,73 @@ pub fn is_tail_frame(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
+/// One record of a frame, borrowed from the frame's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset in the partition.
+    pub offset: i64,
+    /// Its timestamp, milliseconds since the epoch.
+    pub timestamp_ms: i64,
+    /// Its key, if any.
+    pub key: Option<&'a [u8]>,
+    /// Its value, if any.
+    pub value: Option<&'a [u8]>,
+}
+
+impl RecordRef<'_> {
+    /// The record with its own copies of the key and value.
+    pub fn to_owned(&self) -> RawRecord {
+        RawRecord {
+            partition: self.partition,
+            offset: self.offset,
+            timestamp_ms: self.timestamp_ms,
+            key: self.key.map(<[u8]>::to_vec),
+            value: self.value.map(<[u8]>::to_vec),
+        }
+    }
+}
+
+impl RawRecord {
+    /// The record, borrowed.
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            partition: self.partition,
+            offset: self.offset,
+            timestamp_ms: self.timestamp_ms,
+            key: self.key.as_deref(),
+            value: self.value.as_deref(),
+        }
+    }
+}
+
+/// A frame read in place: its tail and its records, which borrow the frame's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameRef<'a> {
+    /// The tail the records belong to.
+    pub tail: JobId,
+    /// The records, in the order read.
+    pub records: Vec<RecordRef<'a>>,
+}
+
+impl FrameRef<'_> {
+    /// The frame with its own copies of every record.
+    pub fn to_owned(&self) -> TailFrame {
+        TailFrame {
+            tail: self.tail,
+            records: self.records.iter().map(RecordRef::to_owned).collect(),
+        }
+    }
+}
+
 /// Reads a whole frame.
 pub fn read(bytes: &[u8]) -> Result<TailFrame, TailFrameError> {
+    read_in_place(bytes).map(|frame| frame.to_owned())
+}
+
+/// Reads a whole frame without copying a key or value: the records point into `bytes`.
+pub fn read_in_place(bytes: &[u8]) -> Result<FrameRef<'_>, TailFrameError> {
     if !is_tail_frame(bytes) {
         return Err(TailFrameError::NotATailFrame);
     }
@@ -139,7 +204,7 @@ pub fn read(bytes: &[u8]) -> Result<TailFrame, TailFrameError> {
     // Each record takes at least 28 bytes: a lying count cannot make us reserve much.
     let mut records = Vec::with_capacity((count as usize).min(bytes.len() / 28));
     for _ in 0..count {
-        records.push(RawRecord {
+        records.push(RecordRef {
             partition: i32::from_le_bytes(cursor.array()?),
             offset: i64::from_le_bytes(cursor.array()?),
             timestamp_ms: i64::from_le_bytes(cursor.array()?),
@@ -150,7 +215,7 @@ pub fn read(bytes: &[u8]) -> Result<TailFrame, TailFrameError> {
     if cursor.at != bytes.len() {
         return Err(TailFrameError::TrailingBytes);
     }
-    Ok(TailFrame { tail, records })
+    Ok(FrameRef { tail, records })
 }
 
 struct Cursor<'a> {
@@ -158,8 +223,8 @@ struct Cursor<'a> {
     at: usize,
 }
 
-impl Cursor<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], TailFrameError> {
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], TailFrameError> {
         let end = self.at.checked_add(n).ok_or(TailFrameError::Truncated)?;
         let taken = self
             .bytes
@@ -175,10 +240,10 @@ impl Cursor<'_> {
         Ok(out)
     }
 
-    fn blob(&mut self) -> Result<Option<Vec<u8>>, TailFrameError> {
+    fn blob(&mut self) -> Result<Option<&'a [u8]>, TailFrameError> {
         match u32::from_le_bytes(self.array()?) {
             NULL => Ok(None),
-            len => Ok(Some(self.take(len as usize)?.to_vec())),
+            len => Ok(Some(self.take(len as usize)?)),
         }
     }
 }
@@ -238,6 +303,16 @@ mod tests {
                 records: records()
             })
         );
+    }
+
+    #[test]
+    fn a_frame_read_in_place_borrows_what_read_copies() {
+        let frame = write(JobId(4), &records());
+        let in_place = read_in_place(&frame).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(in_place.to_owned().records, records());
+        assert_eq!(in_place.records[0].key, Some(&b"imp-1"[..]));
+        assert_eq!(in_place.records[1].value, None);
+        assert_eq!(in_place.records[2].value, Some(&[][..]));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The tail's memory, socket-free: raw records decoded in the page with the writer schema their
 //! header names (the planned decoder of `shared::decode`: cells point into the record's bytes,
 //! nothing is copied), kept in a bounded ring, counted, and classified as poison pills when they
-//! do not decode. Pure; tested natively.
+//! do not decode. The rows are kept by column in a [`Store`] (bytes and cells in arenas, no
+//! object per row); a [`Row`] is made from the store for the few rows a view shows. Pure; tested
+//! natively.
 //!
 //! A record whose schema id has not been seen waits — with every record after it, so order is
 //! kept — until the page has asked the bridge for that schema once; each schema is asked for
@@ -12,17 +14,18 @@
 //! beginning), and is skipped and counted apart, never shown twice. Within one tail a
 //! partition's offsets only grow, so nothing else is ever skipped.
 
+use super::store::{self, Store, Stored, StoredOutcome};
 use apache_avro::Schema;
 use shared::decode::{Decoder, PoisonReason, Row as Cells, Writers};
 use shared::protocol::SubjectVersion;
-use shared::tail::RawRecord;
+use shared::tail::{RawRecord, RecordRef};
 use shared::wire::{Frame, HEADER_LEN};
 use shared::SchemaId;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-/// Rows kept for the table and the inspector; older ones make room.
-pub const KEEP: usize = 5_000;
+/// Rows kept for the table, the filter and the inspector; older ones make room.
+pub const KEEP: usize = 100_000;
 
 /// Why a record is a poison pill.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +61,8 @@ impl Poison {
     }
 }
 
-/// A record as the table shows it.
+/// A kept record made whole (its own copy of its bytes and cells), for a row on screen, the
+/// inspector or an export.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// Arrival order, from 1.
@@ -137,9 +141,9 @@ impl Counts {
 }
 
 /// The tail's state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TailBook {
-    rows: VecDeque<Row>,
+    rows: Store<Poison>,
     writers: HashMap<SchemaId, Writer>,
     decoders: Writers,
     waiting: VecDeque<RawRecord>,
@@ -147,15 +151,37 @@ pub struct TailBook {
     /// Writer schemas whose fields are already among the columns.
     columned: Vec<SchemaId>,
     counts: Counts,
-    next_seq: u64,
     /// Per partition, the offset after the last record taken.
     next_offsets: HashMap<i32, i64>,
+    /// The row records are decoded into before the store copies it; reused.
+    scratch: Cells,
+}
+
+impl Default for TailBook {
+    fn default() -> Self {
+        Self::keeping(KEEP)
+    }
 }
 
 impl TailBook {
-    /// An empty book.
+    /// An empty book that keeps [`KEEP`] rows.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty book that keeps `rows` rows.
+    pub fn keeping(rows: usize) -> Self {
+        Self {
+            rows: Store::new(rows),
+            writers: HashMap::new(),
+            decoders: Writers::default(),
+            waiting: VecDeque::new(),
+            columns: Vec::new(),
+            columned: Vec::new(),
+            counts: Counts::default(),
+            next_offsets: HashMap::new(),
+            scratch: Cells::new(),
+        }
     }
 
     /// Takes records in arrival order; returns the schema ids the page should fetch now (each
@@ -163,27 +189,44 @@ impl TailBook {
     pub fn feed(&mut self, records: impl IntoIterator<Item = RawRecord>) -> Vec<SchemaId> {
         let mut fetch = Vec::new();
         for record in records {
-            if !self.first_time(&record) {
-                self.counts.skipped += 1;
-                continue;
-            }
-            self.counts.received += 1;
-            self.counts.bytes += record.value.as_ref().map_or(0, |v| v.len() as u64);
-            if let Some(id) = self.unknown_id(&record) {
-                self.writers.insert(id, Writer::Fetching);
-                fetch.push(id);
-            }
-            if self.waiting.is_empty() && self.ready(&record) {
-                self.settle(record);
-            } else {
-                self.waiting.push_back(record);
-            }
+            self.take(record.as_ref(), &mut fetch);
         }
         fetch
     }
 
+    /// [`TailBook::feed`] for records that borrow a frame's bytes: nothing is copied but into
+    /// the store (or, for a record that must wait for its schema, into the waiting queue).
+    pub fn feed_in_place<'a>(
+        &mut self,
+        records: impl IntoIterator<Item = RecordRef<'a>>,
+    ) -> Vec<SchemaId> {
+        let mut fetch = Vec::new();
+        for record in records {
+            self.take(record, &mut fetch);
+        }
+        fetch
+    }
+
+    fn take(&mut self, record: RecordRef<'_>, fetch: &mut Vec<SchemaId>) {
+        if !self.first_time(&record) {
+            self.counts.skipped += 1;
+            return;
+        }
+        self.counts.received += 1;
+        self.counts.bytes += record.value.map_or(0, |v| v.len() as u64);
+        if let Some(id) = self.unknown_id(&record) {
+            self.writers.insert(id, Writer::Fetching);
+            fetch.push(id);
+        }
+        if self.waiting.is_empty() && self.ready(&record) {
+            self.settle(&record);
+        } else {
+            self.waiting.push_back(record.to_owned());
+        }
+    }
+
     /// Whether `record` is news (notes its offset if so); `false` for one the book holds.
-    fn first_time(&mut self, record: &RawRecord) -> bool {
+    fn first_time(&mut self, record: &RecordRef<'_>) -> bool {
         let next = self
             .next_offsets
             .entry(record.partition)
@@ -202,81 +245,128 @@ impl TailBook {
         }
         self.writers.insert(id, writer);
         while let Some(front) = self.waiting.front() {
-            if !self.ready(front) {
+            if !self.ready(&front.as_ref()) {
                 break;
             }
             if let Some(record) = self.waiting.pop_front() {
-                self.settle(record);
+                self.settle(&record.as_ref());
             }
         }
     }
 
     /// The header's schema id when the book has never met it.
-    fn unknown_id(&self, record: &RawRecord) -> Option<SchemaId> {
-        let frame = Frame::parse(record.value.as_deref().unwrap_or_default()).ok()?;
+    fn unknown_id(&self, record: &RecordRef<'_>) -> Option<SchemaId> {
+        let frame = Frame::parse(record.value.unwrap_or_default()).ok()?;
         (!self.writers.contains_key(&frame.schema_id)).then_some(frame.schema_id)
     }
 
     /// Whether the record can be settled now (its schema, if it needs one, is not being fetched).
-    fn ready(&self, record: &RawRecord) -> bool {
-        match Frame::parse(record.value.as_deref().unwrap_or_default()) {
+    fn ready(&self, record: &RecordRef<'_>) -> bool {
+        match Frame::parse(record.value.unwrap_or_default()) {
             Ok(frame) => !matches!(self.writers.get(&frame.schema_id), Some(Writer::Fetching)),
             Err(_) => true,
         }
     }
 
-    fn settle(&mut self, record: RawRecord) {
-        let outcome = self.decode(record.value.as_deref().unwrap_or_default());
-        match &outcome {
-            Outcome::Decoded { id, .. } => {
+    fn settle(&mut self, record: &RecordRef<'_>) {
+        let mut cells = std::mem::take(&mut self.scratch);
+        match self.decode(record.value.unwrap_or_default(), &mut cells) {
+            Ok(id) => {
                 self.counts.decoded += 1;
-                if !self.columned.contains(id) {
-                    self.columned.push(*id);
-                    let names = self
-                        .decoders
-                        .get(*id)
-                        .map(|d| d.columns().map(str::to_owned).collect::<Vec<_>>());
-                    for name in names.unwrap_or_default() {
-                        if !self.columns.contains(&name) {
-                            self.columns.push(name);
-                        }
-                    }
-                }
+                self.add_columns(id);
+                let outcome = store::Outcome::Decoded {
+                    id,
+                    cells: cells.cells(),
+                    values: cells.values(),
+                };
+                self.rows.push(record, outcome);
             }
-            Outcome::Poison(p) => *self.counts.poison.entry(p.kind()).or_default() += 1,
+            Err(p) => {
+                *self.counts.poison.entry(p.kind()).or_default() += 1;
+                self.rows.push(record, store::Outcome::Poison(p));
+            }
         }
-        self.next_seq += 1;
-        if self.rows.len() == KEEP {
-            self.rows.pop_front();
-        }
-        self.rows.push_back(Row {
-            seq: self.next_seq,
-            record: Arc::new(record),
-            outcome,
-        });
+        self.scratch = cells;
     }
 
-    fn decode(&self, value: &[u8]) -> Outcome {
-        let mut cells = Cells::new();
-        match self.decoders.decode(value, &mut cells) {
-            Ok(framed) => Outcome::Decoded {
-                id: framed.schema_id,
-                cells,
-            },
+    /// Adds the fields of writer `id` to the columns, the first time a record of it decodes.
+    fn add_columns(&mut self, id: SchemaId) {
+        if self.columned.contains(&id) {
+            return;
+        }
+        self.columned.push(id);
+        let names = self
+            .decoders
+            .get(id)
+            .map(|d| d.columns().map(str::to_owned).collect::<Vec<_>>());
+        for name in names.unwrap_or_default() {
+            if !self.columns.contains(&name) {
+                self.columns.push(name);
+            }
+        }
+    }
+
+    /// Decodes a record value into `cells`; its writer's id, or why it is a poison pill.
+    fn decode(&self, value: &[u8], cells: &mut Cells) -> Result<SchemaId, Poison> {
+        match self.decoders.decode(value, cells) {
+            Ok(framed) => Ok(framed.schema_id),
             Err(PoisonReason::UnknownSchemaId { id }) => match self.writers.get(&id) {
-                Some(Writer::Failed(why)) => Outcome::Poison(Poison::SchemaUnavailable {
+                Some(Writer::Failed(why)) => Err(Poison::SchemaUnavailable {
                     id,
                     why: why.clone(),
                 }),
-                _ => Outcome::Poison(Poison::Invalid(PoisonReason::UnknownSchemaId { id })),
+                _ => Err(Poison::Invalid(PoisonReason::UnknownSchemaId { id })),
             },
-            Err(reason) => Outcome::Poison(Poison::Invalid(reason)),
+            Err(reason) => Err(Poison::Invalid(reason)),
         }
     }
 
-    /// The rows kept, oldest first.
-    pub fn rows(&self) -> &VecDeque<Row> {
-        &self.rows
+    /// Rows kept.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no row is kept.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The arrival number of the oldest kept row.
+    pub fn first_seq(&self) -> u64 {
+        self.rows.first_seq()
+    }
+
+    /// The kept row at position `index` (oldest first), as the store holds it.
+    pub fn stored(&self, index: usize) -> Option<Stored<'_, Poison>> {
+        self.rows.get(index)
+    }
+
+    /// The kept row at position `index` (oldest first), made whole.
+    pub fn row(&self, index: usize) -> Option<Row> {
+        let stored = self.rows.get(index)?;
+        let outcome = match stored.outcome {
+            StoredOutcome::Decoded { id, cells, values } => Outcome::Decoded {
+                id,
+                cells: Cells::from_parts(cells, values),
+            },
+            StoredOutcome::Poison(p) => Outcome::Poison(p.clone()),
+        };
+        Some(Row {
+            seq: stored.seq,
+            record: Arc::new(RawRecord {
+                partition: stored.partition,
+                offset: stored.offset,
+                timestamp_ms: stored.timestamp_ms,
+                key: stored.key.map(<[u8]>::to_vec),
+                value: stored.value.map(<[u8]>::to_vec),
+            }),
+            outcome,
+        })
+    }
+
+    /// Bytes the kept rows take in memory.
+    pub fn footprint(&self) -> usize {
+        self.rows.footprint()
     }
 
     /// Every field name met, in order of first appearance (v2's new fields come last).
@@ -359,7 +449,8 @@ impl TailBook {
         Some(self.decoder(*id)?.to_json(cells, row.body()))
     }
 
-    fn decoder(&self, id: SchemaId) -> Option<&Decoder> {
+    /// The decoder of writer schema `id`, when it is known.
+    pub fn decoder(&self, id: SchemaId) -> Option<&Decoder> {
         self.decoders.get(id)
     }
 }
@@ -408,8 +499,12 @@ mod tests {
         }
     }
 
+    fn rows(book: &TailBook) -> Vec<Row> {
+        (0..book.len()).filter_map(|i| book.row(i)).collect()
+    }
+
     fn kinds(book: &TailBook) -> Vec<&'static str> {
-        book.rows()
+        rows(book)
             .iter()
             .map(|r| match &r.outcome {
                 Outcome::Decoded { .. } => "decoded",
@@ -427,7 +522,7 @@ mod tests {
             record(2, Some(framed(V1, 1))),
         ]);
         assert_eq!(fetch, vec![SchemaId(1)]);
-        assert_eq!((book.rows().len(), book.waiting()), (0, 3));
+        assert_eq!((book.len(), book.waiting()), (0, 3));
         assert!(book.feed([record(3, Some(framed(V1, 1)))]).is_empty());
         book.schema_arrived(SchemaId(1), known(V1));
         assert_eq!(book.waiting(), 0);
@@ -435,7 +530,7 @@ mod tests {
             kinds(&book),
             vec!["decoded", "wrong_magic", "decoded", "decoded"]
         );
-        let offsets: Vec<i64> = book.rows().iter().map(|r| r.record.offset).collect();
+        let offsets: Vec<i64> = rows(&book).iter().map(|r| r.record.offset).collect();
         assert_eq!(offsets, vec![0, 1, 2, 3]);
     }
 
@@ -487,7 +582,7 @@ mod tests {
         );
         assert_eq!(book.counts().poison_total(), 7);
         assert_eq!(book.counts().received, 7);
-        for row in book.rows() {
+        for row in rows(&book) {
             if let Outcome::Poison(p) = &row.outcome {
                 assert!(!p.describe().is_empty());
             }
@@ -506,8 +601,7 @@ mod tests {
         book.feed([on(1, 0), on(0, 0), on(1, 1), on(0, 1), on(0, 2), on(2, 0)]);
         assert_eq!(book.counts().received, 6);
         assert_eq!(book.counts().skipped, 3);
-        let places: Vec<(i32, i64)> = book
-            .rows()
+        let places: Vec<(i32, i64)> = rows(&book)
             .iter()
             .map(|r| (r.record.partition, r.record.offset))
             .collect();
@@ -518,10 +612,12 @@ mod tests {
     fn the_ring_keeps_the_newest_rows_and_counts_everything() {
         let mut book = TailBook::new();
         book.feed((0..(KEEP as i64 + 10)).map(|o| record(o, Some(vec![9; 6]))));
-        assert_eq!(book.rows().len(), KEEP);
-        assert_eq!(book.rows().front().map(|r| r.record.offset), Some(10));
+        assert_eq!(book.len(), KEEP);
+        assert_eq!(book.row(0).map(|r| r.record.offset), Some(10));
         assert_eq!(book.counts().received, KEEP as u64 + 10);
-        assert_eq!(book.rows().back().map(|r| r.seq), Some(KEEP as u64 + 10));
+        assert_eq!(book.row(KEEP - 1).map(|r| r.seq), Some(KEEP as u64 + 10));
+        assert_eq!(book.first_seq(), 11);
+        assert!(book.row(KEEP).is_none());
     }
 
     #[test]
@@ -529,11 +625,7 @@ mod tests {
         let mut book = TailBook::new();
         book.schema_arrived(SchemaId(1), known(V1));
         book.feed([record(0, Some(framed(V1, 1)))]);
-        let row = book
-            .rows()
-            .front()
-            .cloned()
-            .unwrap_or_else(|| panic!("no row"));
+        let row = book.row(0).unwrap_or_else(|| panic!("no row"));
         let fields = book.fields(&row);
         assert_eq!(fields.len(), 9);
         let id = book.cell(&row, "id").unwrap_or_else(|| panic!("no id"));

@@ -11,17 +11,17 @@ use shared::wire::hex;
 /// One JSON object per row and line.
 pub fn jsonl(book: &TailBook, rows: &[usize]) -> String {
     let mut out = String::new();
-    for row in rows.iter().filter_map(|i| book.rows().get(*i)) {
+    for row in rows.iter().filter_map(|i| book.row(*i)) {
         let mut object = json!({
             "partition": row.record.partition,
             "offset": row.record.offset,
             "timestamp": row.record.timestamp_ms,
-            "key": key(row),
+            "key": key(&row),
         });
         match &row.outcome {
             Outcome::Decoded { id, .. } => {
                 object["schema_id"] = json!(id.0);
-                object["value"] = book.value(row).unwrap_or(Json::Null);
+                object["value"] = book.value(&row).unwrap_or(Json::Null);
             }
             Outcome::Poison(p) => {
                 object["poison"] = json!(p.describe());
@@ -44,16 +44,16 @@ pub fn csv(book: &TailBook, rows: &[usize]) -> String {
             .chain(fields.iter().cloned())
             .chain(["poison".to_owned(), "hex".to_owned()]),
     );
-    for row in rows.iter().filter_map(|i| book.rows().get(*i)) {
+    for row in rows.iter().filter_map(|i| book.row(*i)) {
         let place = [
             row.record.partition.to_string(),
             row.record.offset.to_string(),
             instant(row.record.timestamp_ms, 1_000, "Z"),
-            key(row).unwrap_or_default(),
+            key(&row).unwrap_or_default(),
         ];
         let rest: Vec<String> = match &row.outcome {
             Outcome::Decoded { id, .. } => {
-                let values = book.fields(row);
+                let values = book.fields(&row);
                 std::iter::once(id.to_string())
                     .chain(fields.iter().map(|f| {
                         values

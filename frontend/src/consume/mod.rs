@@ -12,6 +12,7 @@ pub mod export;
 pub mod filter;
 pub mod groups;
 pub mod inspector;
+pub mod store;
 pub mod table;
 pub mod tail;
 

@@ -1,7 +1,7 @@
 //! The tail's table: only the rows in view are drawn, so it stays smooth however fast records
 //! arrive; newest first; filtered by a field's value.
 
-use super::book::{Outcome, Row};
+use super::book::{Outcome, Row, TailBook};
 use super::export;
 use super::filter::filtered;
 use super::tail::TailState;
@@ -110,12 +110,19 @@ pub fn VirtualTable() -> impl IntoView {
             })
             .unwrap_or_default()
     });
-    // Positions of the matching rows; recomputed when records arrive or the filter changes.
+    // How many rows match: brought up to date when the view catches up with the records that
+    // arrived (only those are filtered) or the filter changes (every kept row is).
     let matching = Memo::new(move |_| {
         let (field, text) = (state.filter_field.get(), state.filter_text.get());
         let poison_only = state.poison_only.get();
         state
-            .with_book(|b| filtered(b, &field, &text, poison_only))
+            .with_book(|b| {
+                state.matching.try_update_value(|m| {
+                    m.update(b, &field, &text, poison_only);
+                    m.len()
+                })
+            })
+            .flatten()
             .unwrap_or_default()
     });
     let first = move || ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
@@ -123,20 +130,21 @@ pub fn VirtualTable() -> impl IntoView {
     let visible = move || {
         let first = first();
         let count = (VIEW_HEIGHT / ROW_HEIGHT) as usize + 2 * OVERSCAN;
-        let positions: Vec<usize> =
-            matching.with(|m| m.iter().skip(first).take(count).copied().collect());
+        // Reading the count brings the matching rows up to date first.
+        let count = count.min(matching.get().saturating_sub(first));
         let columns = columns.get();
         state
             .with_book(|b| {
+                let positions = state.matching.with_value(|m| m.newest(b, first, count));
                 positions
                     .iter()
-                    .filter_map(|i| b.rows().get(*i))
+                    .filter_map(|i| b.row(*i))
                     .map(|row| {
                         let cells = columns
                             .iter()
-                            .map(|c| b.cell(row, c).unwrap_or_default())
+                            .map(|c| b.cell(&row, c).unwrap_or_default())
                             .collect();
-                        (row.clone(), cells)
+                        (row, cells)
                     })
                     .collect::<Vec<(Row, Vec<String>)>>()
             })
@@ -155,18 +163,30 @@ pub fn VirtualTable() -> impl IntoView {
                 style=format!("height: {VIEW_HEIGHT}px")
                 on:scroll:target=move |ev| scroll_top.set(f64::from(ev.target().scroll_top()))
             >
-                <div class="vt-space" style=move || format!("height: {}px", matching.with(Vec::len) as f64 * ROW_HEIGHT)>
+                <div class="vt-space" style=move || format!("height: {}px", matching.get() as f64 * ROW_HEIGHT)>
                     <div class="vt-rows" style=move || format!("top: {}px", first() as f64 * ROW_HEIGHT)>
                         {move || visible().into_iter().map(|(row, cells)| view! { <RowView row=row cells=cells/> }).collect_view()}
                     </div>
                 </div>
             </div>
-            <p class="hint" data-testid="consume-shown">
-                {move || format!(
-                    "{} rows match; the newest {} records are kept",
-                    thousands(matching.with(Vec::len) as u64),
-                    thousands(super::book::KEEP as u64)
-                )}
+            <p
+                class="hint"
+                data-testid="consume-shown"
+                data-kept=move || state.with_book(TailBook::len).unwrap_or_default()
+                data-kept-bytes=move || state.with_book(TailBook::footprint).unwrap_or_default()
+            >
+                {move || {
+                    let (kept, bytes) = state
+                        .with_book(|b| (b.len(), b.footprint()))
+                        .unwrap_or_default();
+                    format!(
+                        "{} rows match; the newest {} records are kept ({} now, {:.1} MB)",
+                        thousands(matching.get() as u64),
+                        thousands(super::book::KEEP as u64),
+                        thousands(kept as u64),
+                        bytes as f64 / 1e6
+                    )
+                }}
             </p>
         </div>
     }

@@ -7,11 +7,12 @@
 //! with a tail that a bridge restart cut off.
 
 use super::book::{Row, TailBook, Writer};
+use super::filter::Matching;
 use crate::ws::session::SessionJob;
 use crate::ws::CallError;
 use leptos::prelude::*;
 use shared::protocol::{ErrorCode, SubjectVersion, TailLag};
-use shared::tail::TailFrame;
+use shared::tail::{RecordRef, TailFrame};
 use shared::{SchemaId, Topic};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,8 @@ pub struct TailState {
     pub(super) filter_text: RwSignal<String>,
     /// Show poison pills only.
     pub(super) poison_only: RwSignal<bool>,
+    /// The rows the filter keeps, brought up to date as the view catches up.
+    pub(super) matching: StoredValue<Matching, LocalStorage>,
     /// Records per second, as last measured.
     pub(super) rate: RwSignal<f64>,
     last_count: StoredValue<(f64, u64), LocalStorage>,
@@ -65,6 +68,7 @@ impl TailState {
             filter_field: RwSignal::new(String::new()),
             filter_text: RwSignal::new(String::new()),
             poison_only: RwSignal::new(false),
+            matching: StoredValue::new_local(Matching::default()),
             rate: RwSignal::new(0.0),
             last_count: StoredValue::new_local((now_ms(), 0)),
         }
@@ -106,7 +110,7 @@ impl TailState {
     /// Takes a binary tail frame the bridge sent in `session`; returns the writer schema ids to
     /// fetch.
     pub(super) fn take_frame(self, session: u32, bytes: &[u8]) -> Vec<SchemaId> {
-        let Ok(frame) = shared::tail::read(bytes) else {
+        let Ok(frame) = shared::tail::read_in_place(bytes) else {
             leptos::logging::warn!("ignored a tail frame that does not read");
             return Vec::new();
         };
@@ -117,18 +121,19 @@ impl TailState {
         if !owned {
             self.early.update_value(|early| {
                 if let Some(early) = early {
-                    early.push((session, frame));
+                    early.push((session, frame.to_owned()));
                 }
             });
             return Vec::new();
         }
-        self.feed(frame)
+        self.feed(&frame.records)
     }
 
-    fn feed(self, frame: TailFrame) -> Vec<SchemaId> {
+    /// Feeds records that borrow a frame's bytes.
+    fn feed(self, records: &[RecordRef<'_>]) -> Vec<SchemaId> {
         let fetch = self
             .book
-            .try_update_value(|b| b.feed(frame.records))
+            .try_update_value(|b| b.feed_in_place(records.iter().copied()))
             .unwrap_or_default();
         self.refresh();
         fetch
@@ -153,13 +158,18 @@ impl TailState {
         early
             .into_iter()
             .filter(|(session, f)| tail.owns(*session, f.tail))
-            .flat_map(|(_, frame)| self.feed(frame))
+            .flat_map(|(_, frame): (u32, TailFrame)| {
+                let records: Vec<RecordRef<'_>> =
+                    frame.records.iter().map(|r| r.as_ref()).collect();
+                self.feed(&records)
+            })
             .collect()
     }
 
     /// Forgets everything shown (a new tail starts clean).
     pub(super) fn reset(self) {
         self.book.set_value(TailBook::new());
+        self.matching.set_value(Matching::default());
         self.lag.set(None);
         self.selected.set(None);
         self.rate.set(0.0);

@@ -9,47 +9,71 @@ use super::{Cell, Decoder, Row};
 use apache_avro::schema::{DecimalSchema, Schema};
 use apache_avro::types::Value;
 use serde_json::{Map, Number, Value as Json};
+use std::fmt::{self, Write as _};
 
 impl Decoder {
     /// Column `column` of `row` as text; `body` is the body the row was decoded from. Empty
     /// when the column does not exist.
     pub fn text(&self, row: &Row, body: &[u8], column: usize) -> String {
-        let Some(cell) = row.cells.get(column) else {
-            return String::new();
+        let mut out = String::new();
+        self.write_text(&row.cells, &row.values, body, column, &mut out);
+        out
+    }
+
+    /// Appends column `column` of a row to `out` as [`Decoder::text`] reads it, for callers
+    /// that keep rows in their own storage (`cells` and `values` as a [`Row`] holds them) and
+    /// reuse one buffer for many cells: only the `apache-avro` values allocate.
+    pub fn write_text(
+        &self,
+        cells: &[Cell],
+        values: &[Value],
+        body: &[u8],
+        column: usize,
+        out: &mut String,
+    ) {
+        let Some(cell) = cells.get(column) else {
+            return;
         };
-        match *cell {
-            Cell::Null => "null".into(),
-            Cell::Bool(b) => b.to_string(),
+        // Writing into a String cannot fail.
+        let _ = match *cell {
+            Cell::Null => out.write_str("null"),
+            Cell::Bool(b) => write!(out, "{b}"),
             Cell::Int(n) => match self.int_kind(column) {
-                Some(IntKind::Date) => date(i64::from(n)),
-                Some(IntKind::TimeMillis) => time_of_day(i64::from(n), 1_000),
-                Some(IntKind::Int) | None => n.to_string(),
+                Some(IntKind::Date) => write_date(out, i64::from(n)),
+                Some(IntKind::TimeMillis) => write_time_of_day(out, i64::from(n), 1_000),
+                Some(IntKind::Int) | None => write!(out, "{n}"),
             },
             Cell::Long(n) => match self.long_kind(column) {
-                Some(LongKind::TimestampMillis) => instant(n, 1_000, "Z"),
-                Some(LongKind::TimestampMicros) => instant(n, 1_000_000, "Z"),
-                Some(LongKind::TimestampNanos) => instant(n, 1_000_000_000, "Z"),
-                Some(LongKind::LocalTimestampMillis) => instant(n, 1_000, ""),
-                Some(LongKind::LocalTimestampMicros) => instant(n, 1_000_000, ""),
-                Some(LongKind::LocalTimestampNanos) => instant(n, 1_000_000_000, ""),
-                Some(LongKind::TimeMicros) => time_of_day(n, 1_000_000),
-                Some(LongKind::Long) | None => n.to_string(),
+                Some(LongKind::TimestampMillis) => write_instant(out, n, 1_000, "Z"),
+                Some(LongKind::TimestampMicros) => write_instant(out, n, 1_000_000, "Z"),
+                Some(LongKind::TimestampNanos) => write_instant(out, n, 1_000_000_000, "Z"),
+                Some(LongKind::LocalTimestampMillis) => write_instant(out, n, 1_000, ""),
+                Some(LongKind::LocalTimestampMicros) => write_instant(out, n, 1_000_000, ""),
+                Some(LongKind::LocalTimestampNanos) => write_instant(out, n, 1_000_000_000, ""),
+                Some(LongKind::TimeMicros) => write_time_of_day(out, n, 1_000_000),
+                Some(LongKind::Long) | None => write!(out, "{n}"),
             },
-            Cell::Float(x) => x.to_string(),
-            Cell::Double(x) => x.to_string(),
-            Cell::Str(span) => span.str(body).unwrap_or_default().to_owned(),
-            Cell::Bytes(span) | Cell::Fixed(span) => crate::wire::hex(span.of(body)),
-            Cell::Enum(i) => self.symbol(column, i).unwrap_or_default().to_owned(),
-            Cell::Value(i) => {
-                let Some(value) = row.value(i) else {
-                    return String::new();
-                };
-                if let Some(text) = self.schema_of(column).and_then(|s| readable(value, s)) {
-                    return text;
-                }
-                Json::try_from(value.clone()).map_or_else(|_| String::new(), |j| j.to_string())
+            Cell::Float(x) => write!(out, "{x}"),
+            Cell::Double(x) => write!(out, "{x}"),
+            Cell::Str(span) => out.write_str(span.str(body).unwrap_or_default()),
+            Cell::Bytes(span) | Cell::Fixed(span) => {
+                out.write_str(&crate::wire::hex(span.of(body)))
             }
+            Cell::Enum(i) => out.write_str(self.symbol(column, i).unwrap_or_default()),
+            Cell::Value(i) => match values.get(i as usize) {
+                Some(value) => out.write_str(&self.value_text(column, value)),
+                None => Ok(()),
+            },
+        };
+    }
+
+    /// A value `apache-avro` decoded, as text: a logical type as people read it, otherwise its
+    /// JSON.
+    fn value_text(&self, column: usize, value: &Value) -> String {
+        if let Some(text) = self.schema_of(column).and_then(|s| readable(value, s)) {
+            return text;
         }
+        Json::try_from(value.clone()).map_or_else(|_| String::new(), |j| j.to_string())
     }
 
     /// The schema of a column `apache-avro` decodes.
@@ -199,13 +223,26 @@ fn symbols(prim: &Prim) -> Option<&[String]> {
 /// `count` units of `1 / per_second` s since the Unix epoch as ISO-8601 with as many fraction
 /// digits as the unit has (`2024-01-01T00:00:00.040Z`), `zone` after it.
 pub fn instant(count: i64, per_second: i64, zone: &str) -> String {
+    let mut out = String::new();
+    let _ = write_instant(&mut out, count, per_second, zone);
+    out
+}
+
+/// [`instant`], written to `out`.
+fn write_instant(
+    out: &mut impl fmt::Write,
+    count: i64,
+    per_second: i64,
+    zone: &str,
+) -> fmt::Result {
     let seconds = count.div_euclid(per_second);
     let fraction = count.rem_euclid(per_second);
     let days = seconds.div_euclid(86_400);
     let (year, month, day) = civil(days);
     let of_day = seconds.rem_euclid(86_400);
     let digits = fraction_digits(per_second);
-    format!(
+    write!(
+        out,
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{fraction:0digits$}{zone}",
         of_day / 3_600,
         of_day / 60 % 60,
@@ -215,16 +252,29 @@ pub fn instant(count: i64, per_second: i64, zone: &str) -> String {
 
 /// Days since the Unix epoch as an ISO-8601 date.
 pub fn date(days: i64) -> String {
+    let mut out = String::new();
+    let _ = write_date(&mut out, days);
+    out
+}
+
+fn write_date(out: &mut impl fmt::Write, days: i64) -> fmt::Result {
     let (year, month, day) = civil(days);
-    format!("{year:04}-{month:02}-{day:02}")
+    write!(out, "{year:04}-{month:02}-{day:02}")
 }
 
 /// `count` units of `1 / per_second` s since midnight as `HH:MM:SS.fff`.
 pub fn time_of_day(count: i64, per_second: i64) -> String {
+    let mut out = String::new();
+    let _ = write_time_of_day(&mut out, count, per_second);
+    out
+}
+
+fn write_time_of_day(out: &mut impl fmt::Write, count: i64, per_second: i64) -> fmt::Result {
     let seconds = count.div_euclid(per_second);
     let fraction = count.rem_euclid(per_second);
     let digits = fraction_digits(per_second);
-    format!(
+    write!(
+        out,
         "{:02}:{:02}:{:02}.{fraction:0digits$}",
         seconds / 3_600,
         seconds / 60 % 60,

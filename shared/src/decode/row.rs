@@ -94,6 +94,20 @@ impl Row {
         &self.cells
     }
 
+    /// A row made of cells and `apache-avro` values kept elsewhere (as [`Row::cells`] and
+    /// [`Row::values`] gave them).
+    pub fn from_parts(cells: &[Cell], values: &[Value]) -> Self {
+        Self {
+            cells: cells.to_vec(),
+            values: values.to_vec(),
+        }
+    }
+
+    /// The `apache-avro` values its [`Cell::Value`]s point to.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
     /// The value a [`Cell::Value`] points to.
     pub fn value(&self, index: u32) -> Option<&Value> {
         self.values.get(index as usize)
