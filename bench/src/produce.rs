@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use pipeline::kafka;
 use pipeline::produce::delivery::{Reports, Stats};
 use pipeline::produce::{flush, flush_limit, offer, producer_settings};
-use pipeline::settings::{Config, KafkaConfig, DEFAULT_DELIVERY_TIMEOUT};
+use pipeline::settings::{Config, KafkaConfig, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_LINGER};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{Producer as _, ThreadedProducer};
@@ -111,7 +111,11 @@ async fn round_of(
     let stats = Arc::new(Stats::new());
     let client = kafka::client_config_with(
         &config.kafka,
-        &producer_settings(args.compression.into(), DEFAULT_DELIVERY_TIMEOUT),
+        &producer_settings(
+            args.compression.into(),
+            DEFAULT_DELIVERY_TIMEOUT,
+            DEFAULT_LINGER,
+        ),
     );
     let producer: Arc<ThreadedProducer<Reports>> = Arc::new(
         client

@@ -52,6 +52,9 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let (replies, mut outbox) = mpsc::channel::<Outgoing>(OUTBOX);
+    // Replies that may overtake what the tab's jobs queued (see `overtakes`): a status or a
+    // subject list does not wait behind a busy tail's frames.
+    let (answers, mut answered) = mpsc::channel::<Outgoing>(OUTBOX);
     let mut jobs = Jobs::new(shutdown.child_token(), replies.clone(), state.inner.limits);
     let mut status = state.inner.status.clone();
     // Each request's task yields the tail it stopped, if any (tails end without a push).
@@ -64,15 +67,26 @@ pub async fn run(
         return;
     }
     loop {
+        // Polled in this order: the bulk of a busy tab's traffic (its jobs' frames, last) cannot
+        // hold up replies, finished requests or the page's next frames.
         let mut outgoing = tokio::select! {
+            biased;
             _ = shutdown.cancelled() => break,
+            Some(answer) = answered.recv() => answer,
+            Some(joined) = in_flight.join_next() => {
+                if let Ok(Some(tail)) = joined {
+                    standing.job_ended(tail);
+                }
+                continue;
+            }
             frame = stream.next() => match frame {
                 None => break,
                 Some(frame) => match accept(frame, in_flight.len())
                     .and_then(|m| standing.gate(m, attendees.as_ref()).map_err(|r| Box::new(Outgoing::Message(*r))))
                 {
                     Ok(message) => {
-                        let (state, replies, jobs) = (state.clone(), replies.clone(), jobs.clone());
+                        let lane = if overtakes(&message.request) { &answers } else { &replies };
+                        let (state, replies, jobs) = (state.clone(), lane.clone(), jobs.clone());
                         let attendee = standing.attendee().cloned();
                         if let Some(who) = &attendee {
                             tracing::Span::current().record("attendee", who.as_str());
@@ -92,7 +106,6 @@ pub async fn run(
                     Err(refusal) => *refusal,
                 },
             },
-            Some(outgoing) = outbox.recv() => outgoing,
             Ok(()) = status.changed() => Outgoing::Message(ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()))),
             event = standing.next_event() => match event {
                 TabEvent::Push(push) => Outgoing::Message(ServerMessage::Push(push)),
@@ -112,12 +125,7 @@ pub async fn run(
                     continue;
                 }
             },
-            Some(joined) = in_flight.join_next() => {
-                if let Ok(Some(tail)) = joined {
-                    standing.job_ended(tail);
-                }
-                continue;
-            }
+            Some(outgoing) = outbox.recv() => outgoing,
         };
         if let Outgoing::Message(message) = &mut outgoing {
             standing.hear(message, attendees.as_ref());
@@ -134,6 +142,29 @@ pub async fn run(
     standing.leave(&jobs);
     // A page that stopped reading cannot take the close frame either: it gets a bounded try.
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+}
+
+/// Whether a request's reply may overtake the frames and pushes the tab's jobs have queued:
+/// those of requests that read or write the registry, the status or the groups, which no job's
+/// output refers to. The replies of requests that start, pause or stop a job, and of the room's
+/// requests, keep their place among the jobs' frames and pushes.
+fn overtakes(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::Hello { .. }
+            | Request::StackStatus
+            | Request::Example { .. }
+            | Request::ListSubjects
+            | Request::GetSchema { .. }
+            | Request::GetSchemaById { .. }
+            | Request::Register { .. }
+            | Request::CheckCompatibility { .. }
+            | Request::GetCompatibility { .. }
+            | Request::SetCompatibility { .. }
+            | Request::SampleClick { .. }
+            | Request::ListGroups
+            | Request::DescribeGroup { .. }
+    )
 }
 
 /// Answers a request that passed the gate; an attendee's replies are cut down to their namespace.

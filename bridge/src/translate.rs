@@ -3,7 +3,9 @@
 
 use pipeline::batch::range::parse_time;
 use pipeline::batch::{run_name, BatchRequest, Bound, POISON_LISTED};
-use pipeline::settings::{Compression, KeyField, ProduceConfig, DEFAULT_DELIVERY_TIMEOUT};
+use pipeline::settings::{
+    Compression, KeyField, ProduceConfig, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_LINGER,
+};
 use pipeline::stream::{StreamRequest, Trigger};
 use shared::generator::{FaultOptions, GeneratorConfig, GeneratorOptions, PAGE_EVENTS_PER_SECOND};
 use shared::protocol::{BatchSpec, ProduceSpec, StreamSpec, StreamTrigger};
@@ -67,6 +69,7 @@ pub(crate) fn produce(spec: &ProduceSpec, start_ms: Option<i64>) -> Result<Produ
         partitions: spec.partitions,
         replication_factor: 1,
         delivery_timeout: DEFAULT_DELIVERY_TIMEOUT,
+        linger: DEFAULT_LINGER,
     })
 }
 

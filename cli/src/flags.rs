@@ -382,6 +382,10 @@ pub struct ProduceArgs {
     /// delivered; a broker back within it loses nothing (librdkafka's message.timeout.ms)
     #[arg(long, default_value = "120s", value_parser = parse_duration)]
     pub delivery_timeout: Duration,
+    /// How long the producer waits for more records before sending a batch that is not full
+    /// (librdkafka's linger.ms): longer sends fewer, larger requests at a low rate
+    #[arg(long, default_value = "5ms", value_parser = parse_duration)]
+    pub linger: Duration,
     /// Faults to inject.
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -558,6 +562,7 @@ impl ProduceArgs {
             partitions: self.partitions,
             replication_factor: self.replication_factor,
             delivery_timeout: self.delivery_timeout,
+            linger: self.linger,
         })
     }
 }

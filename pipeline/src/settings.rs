@@ -167,7 +167,14 @@ pub struct ProduceConfig {
     /// How long a record may wait for the brokers' acknowledgement, retries included, before it
     /// counts as failed.
     pub delivery_timeout: Duration,
+    /// How long the producer waits for more records before sending a batch that is not full
+    /// (librdkafka's linger.ms).
+    pub linger: Duration,
 }
+
+/// How long a producer waits to fill a batch unless told otherwise: a few milliseconds, which
+/// costs little latency and lets a fast run send full batches.
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(5);
 
 /// The producer's delivery timeout unless told otherwise: like the Java client's
 /// `delivery.timeout.ms`, long enough for a broker to restart without a record being lost.

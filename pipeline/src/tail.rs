@@ -121,6 +121,8 @@ pub async fn open(
             ("enable.auto.offset.store", "false"),
             ("queued.min.messages", queued.as_str()),
             ("queued.max.messages.kbytes", kbytes),
+            ("fetch.wait.max.ms", FETCH_WAIT_MS),
+            ("fetch.min.bytes", FETCH_MIN_BYTES),
         ],
     )
     .create()
@@ -149,6 +151,14 @@ pub async fn open(
         pace: Pace::new(limit),
     })
 }
+
+/// How long the broker may hold a tail's fetch for more records, and how many bytes let it
+/// answer sooner. Frames leave every [`FRAME_WAIT`] anyway, so waiting costs the page nothing
+/// visible, while a slow topic is fetched twenty times a second instead of once per produce
+/// request: a room of fifty tails at 1,000 records/s each made the broker answer ten thousand
+/// fetches a second otherwise. A fast tail's fetches fill up long before the wait.
+const FETCH_WAIT_MS: &str = "50";
+const FETCH_MIN_BYTES: &str = "262144";
 
 /// How much librdkafka fetches ahead of the tail: plenty for an unlimited tail, which drains it
 /// fast, but only a few seconds' worth for a limited one, whose backlog would otherwise sit in

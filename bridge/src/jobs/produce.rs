@@ -15,6 +15,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
+/// How long an attendee's producer waits to fill a batch. A room's producers each send at most
+/// their limit (1,000 records/s by default): at the usual 5 ms, fifty of them make ten thousand
+/// small requests a second, which on a small machine leaves no time to answer anyone; at 50 ms
+/// they make a tenth of that (docs/benchmarks.md, workshop load).
+const ROOM_LINGER: Duration = Duration::from_millis(50);
+
 /// Checks and starts a produce run; answers once the first record can be sent.
 pub(crate) async fn start_produce(
     spec: ProduceSpec,
@@ -38,6 +44,9 @@ pub(crate) async fn start_produce(
     if let Some(limit) = held {
         tracing::info!(asked = ?spec.rate, limit, topic = %spec.topic, "produce run held to the workshop limit");
         request.rate = Some(limit);
+    }
+    if jobs.limits.is_some() {
+        request.linger = ROOM_LINGER;
     }
     let prepared = produce::prepare(&state.inner.config, &request, &spec.schema)
         .await

@@ -195,7 +195,12 @@ pub async fn prepare(
     )
     .await?;
     let stats = Arc::new(Stats::new());
-    let mut settings = producer_settings(request.compression, request.delivery_timeout).to_vec();
+    let mut settings = producer_settings(
+        request.compression,
+        request.delivery_timeout,
+        request.linger,
+    )
+    .to_vec();
     settings.push((READY_STATISTICS.0, READY_STATISTICS.1.into()));
     let client = kafka::client_config_with(&config.kafka, &settings);
     let producer = client
@@ -282,12 +287,13 @@ impl Prepared {
 pub fn producer_settings(
     compression: Compression,
     delivery_timeout: Duration,
+    linger: Duration,
 ) -> [(&'static str, String); 6] {
     [
         ("enable.idempotence", "true".into()),
         ("acks", "all".into()),
         ("compression.type", compression.as_str().into()),
-        ("linger.ms", "5".into()),
+        ("linger.ms", linger.as_millis().to_string()),
         (
             "message.timeout.ms",
             delivery_timeout.as_millis().max(1).to_string(),
@@ -616,6 +622,7 @@ mod tests {
             partitions: 1,
             replication_factor: 1,
             delivery_timeout: crate::settings::DEFAULT_DELIVERY_TIMEOUT,
+            linger: crate::settings::DEFAULT_LINGER,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::{producer_settings, ProduceError, CONNECT_TIMEOUT};
 use crate::kafka;
-use crate::settings::{Compression, KafkaConfig, DEFAULT_DELIVERY_TIMEOUT};
+use crate::settings::{Compression, KafkaConfig, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_LINGER};
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -56,7 +56,7 @@ pub async fn send(
         CONNECT_TIMEOUT,
     )
     .await?;
-    let settings = producer_settings(Compression::None, DEFAULT_DELIVERY_TIMEOUT);
+    let settings = producer_settings(Compression::None, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_LINGER);
     let producer: FutureProducer = kafka::client_config_with(kafka_config, &settings)
         .create()
         .map_err(ProduceError::Producer)?;
