@@ -30,6 +30,10 @@ pub struct BenchStreamArgs {
     /// Records produced and processed before measuring (the first micro-batches plan the query)
     #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub warmup: u64,
+    /// Then how long to produce at --rate, unmeasured, before measuring: the JVM compiles the
+    /// queries' hot code in the first seconds, which a job running for hours pays once
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub warm_for: Duration,
     /// Seed of the generated records
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -64,9 +68,12 @@ pub async fn bench(args: &BenchStreamArgs, config: &Config) -> anyhow::Result<Ex
     let samples = collector.await.unwrap_or_default();
     result.map_err(stream_error)?;
     let produced = driven?;
-    let first = args.warmup;
-    let appended = append_times(config, &topic, first, first + produced).await?;
-    let mut latencies = stream::latency::per_record(&samples, &appended, first);
+    let appended = append_times(config, &topic, args.warmup, args.warmup + produced).await?;
+    let warm = warming(&appended, args.warm_for);
+    let first = args.warmup + warm as u64;
+    let produced = produced - warm as u64;
+    let measured = appended.get(warm..).unwrap_or_default();
+    let mut latencies = stream::latency::per_record(&samples, measured, first);
     let seen = latencies.len();
     let p = |latencies: &mut Vec<i64>, q| stream::latency::percentile(latencies, q).unwrap_or(-1);
     let (p50, p90, p99) = (
@@ -75,7 +82,10 @@ pub async fn bench(args: &BenchStreamArgs, config: &Config) -> anyhow::Result<Ex
         p(&mut latencies, 99.0),
     );
     let max = latencies.iter().max().copied().unwrap_or(-1);
-    println!("records measured  {seen} of {produced} (after {first} warm-up records)");
+    println!(
+        "records measured  {seen} of {produced} (after {first} warm-up records, the last {:?} of them at the rate)",
+        args.warm_for
+    );
     println!(
         "rate              {:.0} records/s for {:.0} s, trigger every {:?}",
         args.rate,
@@ -91,9 +101,8 @@ pub async fn bench(args: &BenchStreamArgs, config: &Config) -> anyhow::Result<Ex
     );
     Ok(ExitCode::SUCCESS)
 }
-
-/// Waits for the warm-up records, produces the measured ones, waits until the windows hold
-/// them all, then stops the run; how many were produced.
+/// Waits for the warm-up records, produces at the rate for `--warm-for` and then `--duration`,
+/// waits until the windows hold them all, then stops the run; how many were produced at the rate.
 async fn drive(
     config: &Config,
     topic: &shared::Topic,
@@ -109,16 +118,19 @@ async fn drive(
         .map_err(|_| anyhow::anyhow!("the warm-up records did not reach the windows in {wait:?}"))?
         .map_err(|_| anyhow::anyhow!("the streaming run ended during the warm-up"))?;
     say(&format!(
-        "measuring: {} records/s for {:?}…",
-        args.rate, args.duration
+        "producing {} records/s for {:?}, measuring after the first {:?}…",
+        args.rate,
+        args.warm_for + args.duration,
+        args.warm_for
     ));
-    let seconds = format!("{}ms", args.duration.as_millis());
+    // One run: a second would start the generator's event time over, behind the watermark.
+    let millis = format!("{}ms", (args.warm_for + args.duration).as_millis());
     let rate = args.rate.to_string();
     let produced = produce_into(
         config,
         topic,
         args,
-        &["--duration", &seconds, "--rate", &rate],
+        &["--duration", &millis, "--rate", &rate],
     )
     .await?;
     let target = warmup + produced;
@@ -128,6 +140,16 @@ async fn drive(
         .map_err(|_| anyhow::anyhow!("the windows did not reach {target} clicks in {wait:?}"))?
         .map_err(|_| anyhow::anyhow!("the streaming run ended early"))?;
     Ok(produced)
+}
+
+/// How many of the records appended at `times` (ms, in offset order) came within `warm` of the
+/// first of them.
+fn warming(times: &[i64], warm: Duration) -> usize {
+    let Some(&start) = times.first() else {
+        return 0;
+    };
+    let until = start.saturating_add(i64::try_from(warm.as_millis()).unwrap_or(i64::MAX));
+    times.partition_point(|&t| t < until)
 }
 
 /// Follows the windows' total click count; `(ms since the epoch, total)` each time it grows.
@@ -210,4 +232,18 @@ async fn append_times(
         Ok(times)
     })
     .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warm_records_are_those_appended_within_the_warm_time_of_the_first() {
+        let times = [1_000, 1_400, 1_999, 2_000, 2_500];
+        assert_eq!(warming(&times, Duration::from_secs(1)), 3);
+        assert_eq!(warming(&times, Duration::ZERO), 0);
+        assert_eq!(warming(&times, Duration::from_secs(60)), 5);
+        assert_eq!(warming(&[], Duration::from_secs(1)), 0);
+    }
 }
