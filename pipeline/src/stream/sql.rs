@@ -100,7 +100,7 @@ mod tests {
         assert!(sql.contains("AS `c_creative_id`"), "{sql}");
         assert!(!sql.contains("AS `c_ip`"), "{sql}");
         assert!(sql.contains(&format!("FROM {SOURCE}")), "{sql}");
-        assert!(sql.contains("WHEN schema_id = 3"), "{sql}");
+        assert!(sql.contains("WHEN id_bytes = X'00000003'"), "{sql}");
     }
 
     #[test]
