@@ -370,3 +370,37 @@ async fn short_and_missing_values_are_too_short_pills() {
     assert_eq!(offsets, [100, 101, 102], "{report}");
     assert!(pills[1].1.starts_with("3 bytes long"), "{pills:?}");
 }
+
+/// `-X` options go to Spark's Kafka source as the Java client names them: a run with options
+/// translated (renamed, re-cased) and options only librdkafka reads still reconciles, and an
+/// option without a Java equivalent stops the job with its name before Spark is asked.
+#[tokio::test]
+async fn kafka_options_reach_spark_or_are_refused_by_name() {
+    SHARED.ensure_up().await;
+    let topic = unique("batch-options");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = dir.path().join("m.json");
+    produce(&topic, &manifest, &["--count", "500", "--seed", "23"]);
+    #[rustfmt::skip]
+    let out = SHARED.run(&[
+        "-X", "security.protocol=plaintext", "-X", "fetch.wait.max.ms=100",
+        "-X", "client.id=kafka-demo-batch-test", "-X", "socket.nagle.disable=true",
+        "batch", "--topic", &topic, "--verify", &path_arg(&manifest), "--no-write",
+        "--format", "json",
+    ]);
+    assert_ok(&out, "batch with translated options");
+    let doc = json(&out);
+    assert!(checks(&doc).iter().all(|(_, ok)| *ok), "{doc}");
+    #[rustfmt::skip]
+    let out = SHARED.run(&[
+        "-X", "enable.ssl.certificate.verification=false", "batch", "--topic", &topic,
+        "--no-write",
+    ]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("enable.ssl.certificate.verification")
+            && err.contains("cannot be given to Spark's Kafka client"),
+        "{err}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod consume;
 pub mod error;
 pub mod groups;
 pub mod health;
+pub mod java_options;
 pub mod kafka;
 pub mod produce;
 pub mod registry;

@@ -34,6 +34,9 @@ pub enum SparkOpError {
     /// The client library failed internally.
     #[error("the Spark Connect client failed internally: {0}")]
     Client(String),
+    /// A Kafka option cannot be handed to Spark's Kafka client.
+    #[error(transparent)]
+    KafkaOption(#[from] crate::java_options::JavaOptionError),
 }
 
 /// Keeps the client library's panics off the terminal: they are caught by [`guarded`] and
@@ -139,13 +142,13 @@ pub async fn ping(spark: &SparkConfig, timeout: Duration) -> Result<(), SparkOpE
 /// source as one batch.
 pub(crate) fn whole_topic(
     session: &SparkSession,
-    bootstrap: &str,
+    kafka: &[(String, String)],
     topic: &str,
 ) -> Result<spark_connect_rs::DataFrame, SparkOpError> {
-    session
-        .read()
-        .format("kafka")
-        .option("kafka.bootstrap.servers", bootstrap)
+    let reader = session.read().format("kafka");
+    kafka
+        .iter()
+        .fold(reader, |r, (key, value)| r.option(key, value))
         .option("subscribe", topic)
         .option("startingOffsets", "earliest")
         .option("endingOffsets", "latest")
@@ -161,11 +164,11 @@ pub async fn kafka_record_count(
     topic: &Topic,
     timeout: Duration,
 ) -> Result<i64, SparkOpError> {
+    let options = kafka_options(kafka)?;
     let session = connect(spark, timeout).await?;
-    let bootstrap = kafka.bootstrap_servers.clone();
     let topic = topic.to_string();
     guarded(timeout, async move {
-        let batch = whole_topic(&session, &bootstrap, &topic)?
+        let batch = whole_topic(&session, &options, &topic)?
             .select_expr(["count(*) AS n"])
             .collect()
             .await
@@ -184,6 +187,17 @@ pub async fn kafka_record_count(
         }
     })
     .await
+}
+
+/// The options of Spark's Kafka source and sink that reach `kafka` as librdkafka does: the Java
+/// client's options (see [`crate::java_options`]), each with the `kafka.` prefix Spark wants.
+pub(crate) fn kafka_options(
+    kafka: &KafkaConfig,
+) -> Result<Vec<(String, String)>, crate::java_options::JavaOptionError> {
+    Ok(crate::java_options::java_options(kafka)?
+        .into_iter()
+        .map(|(key, value)| (format!("kafka.{key}"), value))
+        .collect())
 }
 
 pub(crate) fn spark_error(error: spark_connect_rs::errors::SparkError) -> SparkOpError {

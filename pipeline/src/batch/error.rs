@@ -39,6 +39,9 @@ pub enum BatchError {
     /// The registry could not be asked.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// A Kafka option cannot be handed to Spark's Kafka client.
+    #[error(transparent)]
+    KafkaOption(#[from] crate::java_options::JavaOptionError),
     /// No schema to read the records with, or one the job cannot use.
     #[error("reader schema for {subject}: {detail}")]
     Reader {
@@ -93,6 +96,7 @@ impl BatchError {
                 message: plain(&message),
             },
             E::Shape(detail) => Self::Shape { step, detail },
+            E::KafkaOption(e) => Self::KafkaOption(e),
             E::Timeout(t) => Self::Spark {
                 step,
                 message: format!("no answer within {t:?}"),

@@ -139,15 +139,15 @@ impl Job<'_> {
     /// The Kafka source over exactly the resolved offsets, as a temporary view.
     async fn load_raw(&self, ranges: &[PartitionRange]) -> Result<(), BatchError> {
         let session = self.session.clone();
-        let bootstrap = self.config.kafka.bootstrap_servers.clone();
+        let kafka = spark::kafka_options(&self.config.kafka)?;
         let topic = self.request.topic.clone();
         let starting = range::spark_offsets(&topic, ranges, false);
         let ending = range::spark_offsets(&topic, ranges, true);
         guarded(self.request.step_timeout, async move {
-            session
-                .read()
-                .format("kafka")
-                .option("kafka.bootstrap.servers", &bootstrap)
+            let reader = session.read().format("kafka");
+            kafka
+                .iter()
+                .fold(reader, |r, (key, value)| r.option(key, value))
                 .option("subscribe", topic.as_str())
                 .option("startingOffsets", &starting)
                 .option("endingOffsets", &ending)

@@ -18,7 +18,8 @@ use std::time::Duration;
 /// Everything a start of the queries needs.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
-    pub(crate) bootstrap: String,
+    /// Spark's `kafka.` options (see [`crate::spark::kafka_options`]).
+    pub(crate) kafka: Vec<(String, String)>,
     pub(crate) topic: String,
     pub(crate) starting_offsets: &'static str,
     pub(crate) reader: Vec<Column>,
@@ -71,10 +72,10 @@ async fn views(session: &SparkSession, plan: &Plan) -> Result<(), SparkOpError> 
         .set("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
         .await
         .map_err(spark_error)?;
-    session
-        .read_stream()
-        .format("kafka")
-        .option("kafka.bootstrap.servers", &plan.bootstrap)
+    let reader = session.read_stream().format("kafka");
+    plan.kafka
+        .iter()
+        .fold(reader, |r, (key, value)| r.option(key, value))
         .option("subscribe", &plan.topic)
         .option("startingOffsets", plan.starting_offsets)
         .load(None)
@@ -107,7 +108,7 @@ async fn start_one(
 ) -> Result<StreamingQuery, StreamError> {
     let session = session.clone();
     let checkpoint = plan.checkpoint.join(name).display().to_string();
-    let (bootstrap, results) = (plan.bootstrap.clone(), plan.results_topic.clone());
+    let (kafka, results) = (plan.kafka.clone(), plan.results_topic.clone());
     let trigger = match plan.trigger {
         Trigger::AvailableNow => SparkTrigger::AvailableNow(true),
         // The record counts are a side table: a slower trigger leaves the cores to the windows,
@@ -119,13 +120,15 @@ async fn start_one(
     };
     tracing::debug!(%query, name, "starting streaming query");
     guarded(plan.timeout, async move {
-        session
+        let writer = session
             .sql(&query)
             .await
             .map_err(spark_error)?
             .write_stream()
-            .format("kafka")
-            .option("kafka.bootstrap.servers", &bootstrap)
+            .format("kafka");
+        kafka
+            .iter()
+            .fold(writer, |w, (key, value)| w.option(key, value))
             .option("topic", &results)
             .option("checkpointLocation", &checkpoint)
             // Update mode: every micro-batch emits the windows it changed with their new
@@ -217,10 +220,10 @@ pub(crate) async fn ids_in_topic(
     session: &SparkSession,
     plan: &Plan,
 ) -> Result<Vec<u32>, StreamError> {
-    let (session, bootstrap, topic) = (session.clone(), plan.bootstrap.clone(), plan.topic.clone());
+    let (session, kafka, topic) = (session.clone(), plan.kafka.clone(), plan.topic.clone());
     let step = "listing the schema ids in the topic";
     let batch = guarded(plan.timeout, async move {
-        crate::spark::whole_topic(&session, &bootstrap, &topic)?
+        crate::spark::whole_topic(&session, &kafka, &topic)?
             .create_or_replace_temp_view(crate::batch::sql::RAW)
             .await
             .map_err(spark_error)?;

@@ -94,7 +94,7 @@ pub async fn run(
     )
     .await?;
     let mut plan = Plan {
-        bootstrap: kafka.bootstrap_servers.clone(),
+        kafka: crate::spark::kafka_options(kafka).map_err(BatchError::from)?,
         topic: request.topic.to_string(),
         starting_offsets: match request.start_at {
             StartAt::Earliest => "earliest",
