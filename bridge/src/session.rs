@@ -332,6 +332,7 @@ mod tests {
             registry_user: None,
             registry_password: None,
             spark_url: None,
+            spark_token: None,
         })
         .unwrap_or_else(|e| panic!("{e}"));
         let serve = crate::settings::ServeConfig {

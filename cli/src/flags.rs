@@ -78,9 +78,25 @@ pub struct GlobalArgs {
     )]
     pub registry_password: Option<String>,
 
-    /// Spark Connect URL, sc://host:port [default: the local stack's server]
-    #[arg(long, env = "KAFKA_DEMO_SPARK_URL", global = true, help_heading = CONNECTION)]
+    /// Spark Connect URL, sc://host:port[/;token=TOKEN] [default: the local stack's server]
+    #[arg(
+        long,
+        env = "KAFKA_DEMO_SPARK_URL",
+        global = true,
+        help_heading = CONNECTION,
+        hide_env_values = true
+    )]
     pub spark_url: Option<String>,
+    /// Spark Connect token: `stack up` has the local server require it, and it is sent to a
+    /// --spark-url that names none
+    #[arg(
+        long,
+        env = "KAFKA_DEMO_SPARK_TOKEN",
+        global = true,
+        help_heading = CONNECTION,
+        hide_env_values = true
+    )]
+    pub spark_token: Option<String>,
 
     /// Folder holding the local stack's state (topics, schemas, logs) [default: ~/.kafka-demo]
     #[arg(long, env = "KAFKA_DEMO_DATA_DIR", global = true, help_heading = LOCAL_STACK)]
@@ -630,6 +646,7 @@ impl GlobalArgs {
             registry_user: self.registry_user.clone(),
             registry_password: self.registry_password.clone(),
             spark_url: self.spark_url.clone(),
+            spark_token: self.spark_token.clone(),
         })?)
     }
 
@@ -722,7 +739,8 @@ mod tests {
             config.spark.url,
             settings::SparkUrl {
                 host: "spark.example".into(),
-                port: 15002
+                port: 15002,
+                token: None,
             }
         );
         Ok(())

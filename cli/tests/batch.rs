@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_ok, copy_records, path_arg, stderr, stdout, unique, SHARED};
+use common::{assert_ok, copy_records, path_arg, stderr, stdout, unique, SHARED, SPARK_TOKEN};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
@@ -403,4 +403,65 @@ async fn kafka_options_reach_spark_or_are_refused_by_name() {
             && err.contains("cannot be given to Spark's Kafka client"),
         "{err}"
     );
+}
+
+/// The test stack's Spark Connect server requires its token: a client that sends none, or the
+/// wrong one, is refused within seconds with a line naming the setting; the right one reads.
+#[tokio::test]
+async fn spark_connect_refuses_a_missing_or_wrong_token() {
+    SHARED.ensure_up().await;
+    let topic = unique("batch-token");
+    assert_ok(&SHARED.run(&["topic", "create", &topic]), "topic create");
+    let flags: Vec<String> = SHARED.flags();
+    let mut without = Vec::new();
+    let mut given = flags.iter();
+    while let Some(flag) = given.next() {
+        if flag == "--spark-token" {
+            given.next();
+        } else {
+            without.push(flag.clone());
+        }
+    }
+    let port = SHARED.port_base() + 2;
+    for (flags, url, why) in [
+        (
+            &without,
+            format!("sc://127.0.0.1:{port}"),
+            "no token was sent",
+        ),
+        (
+            &flags,
+            format!("sc://127.0.0.1:{port}/;token=wrong"),
+            "the token is wrong",
+        ),
+        (
+            &flags,
+            format!("sc://127.0.0.1:{port}/;token={SPARK_TOKEN}"),
+            "",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let out = common::run_binary(flags, &["--spark-url", &url, "batch", "--topic", &topic]);
+        let err = stderr(&out);
+        if why.is_empty() {
+            assert_ok(&out, "batch with the token");
+            continue;
+        }
+        assert!(!out.status.success(), "{}", stdout(&out));
+        assert!(
+            err.contains("Spark Connect refused this client")
+                && err.contains(why)
+                && err.contains(";token="),
+            "{err}"
+        );
+        assert!(
+            !err.contains("token=wrong") && !err.contains(SPARK_TOKEN),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "refused after {:?}",
+            started.elapsed()
+        );
+    }
 }

@@ -38,6 +38,8 @@ function testTmp() {
 export function stackFlags() {
   const cache = process.env.KAFKA_DEMO_CACHE_DIR ?? join(homedir(), '.kafka-demo', 'cache');
   return [
+    // The test stack's Spark Connect server requires this token (cli/tests/common SPARK_TOKEN).
+    '--spark-token', 'kafka-demo-test-token',
     '--data-dir', join(testTmp(), 'kafka-demo-test-stack-shared'),
     '--cache-dir', cache,
     '--kafka-port', String(portBase + 92),

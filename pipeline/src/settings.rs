@@ -286,6 +286,8 @@ pub struct StackConfig {
     pub ports: Ports,
     /// What to fetch.
     pub versions: Versions,
+    /// The token the local Spark Connect server requires of its clients, when one is set.
+    pub spark_token: Option<SparkToken>,
 }
 
 impl StackConfig {
@@ -304,6 +306,7 @@ impl StackConfig {
         SparkUrl {
             host: "127.0.0.1".into(),
             port: self.ports.spark,
+            token: self.spark_token.clone(),
         }
     }
 }
@@ -333,13 +336,35 @@ pub struct SparkUrl {
     pub host: String,
     /// gRPC port.
     pub port: u16,
+    /// The server's pre-shared token (`;token=…`), sent as a bearer token.
+    pub token: Option<SparkToken>,
+}
+
+/// A Spark Connect token: never printed, in errors or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SparkToken(String);
+
+impl SparkToken {
+    /// The token itself, for the connection only.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SparkToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SparkToken(…)")
+    }
 }
 
 impl SparkUrl {
-    /// Parses `sc://host:port` (a trailing `/` and `;key=value` parameters are ignored).
+    /// Parses `sc://host:port[/][;key=value…]`: `token` is kept, `use_ssl=true` is refused
+    /// (this build speaks plaintext gRPC only), other parameters are ignored.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        // The URL may hold the token: errors show it without its parameters.
+        let shown = text.split(';').next().unwrap_or_default().to_owned();
         let fail = |reason: &str| ConfigError::SparkUrl {
-            url: text.into(),
+            url: shown.clone(),
             reason: reason.into(),
         };
         let rest = text
@@ -359,9 +384,26 @@ impl SparkUrl {
         if port == 0 {
             return Err(fail("the port is not a number from 1 to 65535"));
         }
+        let mut token = None;
+        for parameter in rest.split(';').skip(1) {
+            match parameter.split_once('=') {
+                Some(("token", value)) if !value.is_empty() => {
+                    token = Some(SparkToken(value.to_owned()));
+                }
+                Some(("token", _)) => return Err(fail("the token is empty")),
+                Some(("use_ssl", value)) if value.eq_ignore_ascii_case("true") => {
+                    return Err(fail(
+                        "use_ssl=true: this build reaches Spark Connect over plaintext gRPC \
+                         only; use a TLS tunnel to the server",
+                    ))
+                }
+                _ => {}
+            }
+        }
         Ok(Self {
             host: host.into(),
             port,
+            token,
         })
     }
 }
@@ -406,6 +448,9 @@ pub struct Locations {
     pub registry_password: Option<String>,
     /// Spark Connect, `sc://host:port` [default: the local server].
     pub spark_url: Option<String>,
+    /// Spark Connect's token: the local server requires it, and it is sent to a `spark_url`
+    /// that names none.
+    pub spark_token: Option<String>,
 }
 
 impl Config {
@@ -422,6 +467,15 @@ impl Config {
             data_dir,
             ports: given.ports,
             versions: given.versions,
+            spark_token: match given.spark_token {
+                Some(t) if t.is_empty() => {
+                    return Err(ConfigError::SparkUrl {
+                        url: "--spark-token".into(),
+                        reason: "the token is empty".into(),
+                    })
+                }
+                t => t.map(SparkToken),
+            },
         };
         let kafka = KafkaConfig {
             bootstrap_servers: given
@@ -444,7 +498,11 @@ impl Config {
         };
         let spark = SparkConfig {
             url: match &given.spark_url {
-                Some(url) => SparkUrl::parse(url)?,
+                Some(url) => {
+                    let mut url = SparkUrl::parse(url)?;
+                    url.token = url.token.or_else(|| stack.spark_token.clone());
+                    url
+                }
                 None => stack.spark_url(),
             },
         };
@@ -501,5 +559,41 @@ pub fn ephemeral_ports() -> std::ops::RangeInclusive<u16> {
     match bounds[..] {
         [low, high] if low <= high => low..=high,
         _ => 32768..=60999,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spark_urls_keep_their_token_out_of_sight() {
+        let url = SparkUrl::parse("sc://spark.example:15002/;user_id=me;token=s3cret")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((url.host.as_str(), url.port), ("spark.example", 15002));
+        assert_eq!(url.token.as_ref().map(SparkToken::reveal), Some("s3cret"));
+        assert_eq!(url.to_string(), "sc://spark.example:15002");
+        assert!(!format!("{url:?}").contains("s3cret"), "{url:?}");
+        let plain = SparkUrl::parse("sc://[::1]:15002").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((plain.host.as_str(), plain.token), ("::1", None));
+    }
+
+    #[test]
+    fn bad_spark_urls_are_refused_without_showing_the_token() {
+        for (text, reason) in [
+            ("sc://h:1/;token=", "the token is empty"),
+            ("sc://h:1/;use_ssl=true;token=s3cret", "plaintext gRPC"),
+            ("http://h:1/;token=s3cret", "must start with sc://"),
+            ("sc://h/;token=s3cret", "port"),
+        ] {
+            match SparkUrl::parse(text) {
+                Ok(url) => panic!("{text} was accepted as {url:?}"),
+                Err(e) => {
+                    let e = e.to_string();
+                    assert!(e.contains(reason), "{text}: {e}");
+                    assert!(!e.contains("s3cret"), "{text}: {e}");
+                }
+            }
+        }
     }
 }

@@ -93,14 +93,23 @@ pub async fn connect(spark: &SparkConfig, timeout: Duration) -> Result<SparkSess
     // parser (which panics on bad input) only ever sees a well-formed one.
     let url = spark.url.to_string();
     let shown = url.clone();
+    let token = spark
+        .url
+        .token
+        .as_ref()
+        .map(|t| format!(";token={}", t.reveal()))
+        .unwrap_or_default();
     guarded(timeout, async move {
-        SparkSessionBuilder::remote(&format!("{url}/;user_id=kafka-demo"))
+        SparkSessionBuilder::remote(&format!("{url}/;user_id=kafka-demo{token}"))
             .app_name("kafka-demo")
             .build()
             .await
-            .map_err(|e| SparkOpError::Unreachable {
-                url: shown,
-                reason: e.to_string(),
+            .map_err(|e| {
+                let reason = e.to_string();
+                match refusal(&reason) {
+                    Some(refused) => SparkOpError::Spark(refused),
+                    None => SparkOpError::Unreachable { url: shown, reason },
+                }
             })
     })
     .await
@@ -201,7 +210,25 @@ pub(crate) fn kafka_options(
 }
 
 pub(crate) fn spark_error(error: spark_connect_rs::errors::SparkError) -> SparkOpError {
-    SparkOpError::Spark(error.to_string())
+    let message = error.to_string();
+    SparkOpError::Spark(refusal(&message).unwrap_or(message))
+}
+
+/// What to tell the user when Spark Connect's pre-shared token check refused the client ("No
+/// authentication token provided", "Invalid authentication token").
+fn refusal(message: &str) -> Option<String> {
+    if !message.contains("authentication token") {
+        return None;
+    }
+    let why = if message.contains("No authentication token") {
+        "no token was sent"
+    } else {
+        "the token is wrong"
+    };
+    Some(format!(
+        "Spark Connect refused this client ({why}): give the server's token as \
+         sc://host:port/;token=… in --spark-url (KAFKA_DEMO_SPARK_URL)"
+    ))
 }
 
 #[cfg(test)]
@@ -236,6 +263,7 @@ mod tests {
             url: crate::settings::SparkUrl {
                 host: "127.0.0.1".into(),
                 port,
+                token: None,
             },
         };
         let result = ping(&spark, Duration::from_secs(10)).await;

@@ -162,6 +162,9 @@ fn child_env(config: &Config) -> Vec<(&'static str, String)> {
         ),
         ("KAFKA_DEMO_SPARK_PORT", ports.spark.to_string()),
     ];
+    if let Some(token) = &config.spark.url.token {
+        env.push(("KAFKA_DEMO_SPARK_TOKEN", token.reveal().to_owned()));
+    }
     if let Some((user, password)) = &config.registry.basic_auth {
         env.push(("KAFKA_DEMO_REGISTRY_USER", user.clone()));
         if let Some(password) = password {

@@ -107,10 +107,15 @@ impl TestStack {
     }
 }
 
+/// The token every test stack's Spark Connect server requires (`--spark-token`): each Spark
+/// step of the tests sends it, and `batch.rs` checks a client without it is refused.
+pub const SPARK_TOKEN: &str = "kafka-demo-test-token";
+
 /// Flags for a stack in `data` with downloads in `cache` and ports `port_base` + 2/81/82/92/93.
 pub fn stack_flags(data: &std::path::Path, cache: &std::path::Path, port_base: u16) -> Vec<String> {
     let b = port_base;
     let pairs = [
+        ("--spark-token", SPARK_TOKEN.to_owned()),
         ("--data-dir", data.display().to_string()),
         ("--cache-dir", cache.display().to_string()),
         ("--kafka-port", (b + 92).to_string()),

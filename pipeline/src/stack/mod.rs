@@ -223,7 +223,9 @@ impl Stack {
         let mut cmd = match service {
             Service::Kafka => services::prepare_kafka(&dir, ports, art).await?,
             Service::Registry => services::registry_command(&dir, ports, art),
-            Service::Spark => services::spark_command(&dir, ports, art),
+            Service::Spark => {
+                services::spark_command(&dir, ports, art, self.config.spark_token.as_ref())
+            }
         };
         let log = self.log_file(service);
         let pid = process::spawn_detached(&mut cmd, &log, &self.pid_file(service))
@@ -413,6 +415,7 @@ mod tests {
                 apicurio: String::new(),
                 spark: String::new(),
             },
+            spark_token: None,
         }))
     }
 

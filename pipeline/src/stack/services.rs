@@ -188,7 +188,12 @@ pub(crate) fn registry_command(dir: &Path, ports: &Ports, art: &Artifacts) -> Co
 
 /// The Spark Connect server from the `pyspark` package, with the connectors on its classpath and
 /// every listener on loopback.
-pub(crate) fn spark_command(dir: &Path, ports: &Ports, art: &Artifacts) -> Command {
+pub(crate) fn spark_command(
+    dir: &Path,
+    ports: &Ports,
+    art: &Artifacts,
+    token: Option<&crate::settings::SparkToken>,
+) -> Command {
     let jars: Vec<String> = art
         .spark_jars
         .iter()
@@ -233,6 +238,12 @@ pub(crate) fn spark_command(dir: &Path, ports: &Ports, art: &Artifacts) -> Comma
         .env("SPARK_LOCAL_IP", "127.0.0.1")
         .env("SPARK_LOG_DIR", dir)
         .current_dir(dir);
+    // Spark Connect's pre-shared token, through the environment rather than the command line,
+    // where every local user could read it: clients must then send it as a bearer token.
+    match token {
+        Some(token) => cmd.env("SPARK_CONNECT_AUTHENTICATE_TOKEN", token.reveal()),
+        None => cmd.env_remove("SPARK_CONNECT_AUTHENTICATE_TOKEN"),
+    };
     cmd
 }
 
