@@ -144,8 +144,17 @@ where
 }
 
 fn request_kind_is_its_tag(message: &ClientMessage) -> Result<(), String> {
+    // Externally tagged: a variant without data is its name, one with data an object whose only
+    // key is its name.
     let wire = serde_json::to_value(&message.request).map_err(|e| e.to_string())?;
-    match wire.get("type").and_then(serde_json::Value::as_str) {
+    let tag = match &wire {
+        serde_json::Value::String(name) => Some(name.as_str()),
+        serde_json::Value::Object(fields) if fields.len() == 1 => {
+            fields.keys().next().map(String::as_str)
+        }
+        _ => None,
+    };
+    match tag {
         Some(tag) if tag == message.request.kind() => Ok(()),
         tag => Err(format!("kind {} but tag {tag:?}", message.request.kind())),
     }
