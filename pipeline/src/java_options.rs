@@ -90,6 +90,27 @@ const RENAMED: &[(&str, &str)] = &[
     ("socket.send.buffer.bytes", "send.buffer.bytes"),
 ];
 
+/// PEM certificates and keys: the librdkafka option, the Java store whose type becomes `PEM`,
+/// and the Java option that takes the value.
+const PEM: &[(&str, &str, &str)] = &[
+    (
+        "ssl.ca.location",
+        "ssl.truststore.type",
+        "ssl.truststore.location",
+    ),
+    (
+        "ssl.ca.pem",
+        "ssl.truststore.type",
+        "ssl.truststore.certificates",
+    ),
+    (
+        "ssl.certificate.pem",
+        "ssl.keystore.type",
+        "ssl.keystore.certificate.chain",
+    ),
+    ("ssl.key.pem", "ssl.keystore.type", "ssl.keystore.key"),
+];
+
 /// The Java client's options for `kafka`, without the `kafka.` prefix Spark wants: the
 /// bootstrap servers, then each pass-through option translated. Later options win, as they do
 /// for librdkafka.
@@ -126,21 +147,11 @@ pub fn java_options(kafka: &KafkaConfig) -> Result<Vec<(String, String)>, JavaOp
                     _ => return Err(refuse(key, "it takes none or https")),
                 },
                 "sasl.username" | "sasl.password" => {}
-                "ssl.ca.location" => {
-                    out.set("ssl.truststore.type", "PEM");
-                    out.set("ssl.truststore.location", value);
-                }
-                "ssl.ca.pem" => {
-                    out.set("ssl.truststore.type", "PEM");
-                    out.set("ssl.truststore.certificates", value);
-                }
-                "ssl.certificate.pem" => {
-                    out.set("ssl.keystore.type", "PEM");
-                    out.set("ssl.keystore.certificate.chain", value);
-                }
-                "ssl.key.pem" => {
-                    out.set("ssl.keystore.type", "PEM");
-                    out.set("ssl.keystore.key", value);
+                _ if PEM.iter().any(|(k, ..)| *k == key) => {
+                    for (_, store, java) in PEM.iter().filter(|(k, ..)| *k == key) {
+                        out.set(store, "PEM");
+                        out.set(java, value);
+                    }
                 }
                 "ssl.certificate.location" | "ssl.key.location" => {
                     return Err(refuse(
@@ -329,6 +340,7 @@ mod tests {
         let options = java_options(&kafka(&[
             ("ssl.certificate.pem", "-----BEGIN CERTIFICATE-----"),
             ("ssl.key.pem", "-----BEGIN PRIVATE KEY-----"),
+            ("ssl.ca.pem", "-----BEGIN CERTIFICATE----- ca"),
             ("fetch.wait.max.ms", "100"),
         ]))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -340,6 +352,11 @@ mod tests {
         assert_eq!(
             get(&options, "ssl.keystore.key"),
             Some("-----BEGIN PRIVATE KEY-----")
+        );
+        assert_eq!(get(&options, "ssl.truststore.type"), Some("PEM"));
+        assert_eq!(
+            get(&options, "ssl.truststore.certificates"),
+            Some("-----BEGIN CERTIFICATE----- ca")
         );
         assert_eq!(get(&options, "fetch.max.wait.ms"), Some("100"));
     }
