@@ -154,10 +154,11 @@ pub(crate) fn whole_topic(
     kafka: &[(String, String)],
     topic: &str,
 ) -> Result<spark_connect_rs::DataFrame, SparkOpError> {
-    let reader = session.read().format("kafka");
-    kafka
-        .iter()
-        .fold(reader, |r, (key, value)| r.option(key, value))
+    // `options` replaces the options set so far: it goes first.
+    session
+        .read()
+        .format("kafka")
+        .options(kafka.iter().map(|(key, value)| (key, value)))
         .option("subscribe", topic)
         .option("startingOffsets", "earliest")
         .option("endingOffsets", "latest")

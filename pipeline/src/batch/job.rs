@@ -144,10 +144,11 @@ impl Job<'_> {
         let starting = range::spark_offsets(&topic, ranges, false);
         let ending = range::spark_offsets(&topic, ranges, true);
         guarded(self.request.step_timeout, async move {
-            let reader = session.read().format("kafka");
-            kafka
-                .iter()
-                .fold(reader, |r, (key, value)| r.option(key, value))
+            // `options` replaces the options set so far: it goes first.
+            session
+                .read()
+                .format("kafka")
+                .options(kafka.iter().map(|(key, value)| (key, value)))
                 .option("subscribe", topic.as_str())
                 .option("startingOffsets", &starting)
                 .option("endingOffsets", &ending)

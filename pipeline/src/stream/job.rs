@@ -72,10 +72,11 @@ async fn views(session: &SparkSession, plan: &Plan) -> Result<(), SparkOpError> 
         .set("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
         .await
         .map_err(spark_error)?;
-    let reader = session.read_stream().format("kafka");
-    plan.kafka
-        .iter()
-        .fold(reader, |r, (key, value)| r.option(key, value))
+    // `options` replaces the options set so far: it goes first.
+    session
+        .read_stream()
+        .format("kafka")
+        .options(plan.kafka.iter().map(|(key, value)| (key, value)))
         .option("subscribe", &plan.topic)
         .option("startingOffsets", plan.starting_offsets)
         .load(None)
@@ -120,15 +121,14 @@ async fn start_one(
     };
     tracing::debug!(%query, name, "starting streaming query");
     guarded(plan.timeout, async move {
-        let writer = session
+        session
             .sql(&query)
             .await
             .map_err(spark_error)?
             .write_stream()
-            .format("kafka");
-        kafka
-            .iter()
-            .fold(writer, |w, (key, value)| w.option(key, value))
+            .format("kafka")
+            // `options` replaces the options set so far: it goes first.
+            .options(kafka.iter().map(|(key, value)| (key, value)))
             .option("topic", &results)
             .option("checkpointLocation", &checkpoint)
             // Update mode: every micro-batch emits the windows it changed with their new
