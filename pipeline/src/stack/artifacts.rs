@@ -52,9 +52,6 @@ pub(crate) async fn ensure(
     )
     .await?;
     let cache = &config.cache_dir;
-    std::fs::create_dir_all(cache)
-        .map_err(|e| StackError::io("create the cache folder", cache, e))?;
-    // Two `stack up`s sharing a cache (say `make run` and `make test`) take turns fetching.
     let _lock = lock_cache(cache, progress).await?;
     let v = &config.versions;
     let (kafka_libs, registry_jar, spark) = tokio::try_join!(
@@ -70,11 +67,14 @@ pub(crate) async fn ensure(
     })
 }
 
-/// An exclusive lock on the cache folder, held until dropped.
+/// An exclusive lock on the cache folder (created if missing), held until dropped: two
+/// `stack up`s sharing a cache (say `make run` and `make test`) take turns fetching.
 async fn lock_cache(
     cache: &Path,
     progress: Progress<'_>,
 ) -> Result<Flock<std::fs::File>, StackError> {
+    std::fs::create_dir_all(cache)
+        .map_err(|e| StackError::io("create the cache folder", cache, e))?;
     let path = cache.join(".lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -127,12 +127,6 @@ async fn kafka_jars(
     v: &Versions,
     progress: Progress<'_>,
 ) -> Result<PathBuf, StackError> {
-    let dir = cache.join(format!("kafka-{}", v.kafka));
-    let libs = dir.join("libs");
-    if libs.is_dir() {
-        return Ok(libs);
-    }
-    require_mvn().await?;
     let deps = [
         ("org.apache.kafka", "kafka_2.13", v.kafka.as_str()),
         ("org.apache.logging.log4j", "log4j-core", LOG4J_VERSION),
@@ -143,7 +137,28 @@ async fn kafka_jars(
         ),
     ];
     let what = format!("Apache Kafka {} jars from Maven Central", v.kafka);
-    let partial = copy_dependencies(&dir, &deps, &what, progress).await?;
+    maven_libs(
+        &cache.join(format!("kafka-{}", v.kafka)),
+        &deps,
+        &what,
+        progress,
+    )
+    .await
+}
+
+/// `dir/libs`, holding `deps` and their runtime dependencies from Maven Central, fetched once.
+async fn maven_libs(
+    dir: &Path,
+    deps: &[(&str, &str, &str)],
+    what: &str,
+    progress: Progress<'_>,
+) -> Result<PathBuf, StackError> {
+    let libs = dir.join("libs");
+    if libs.is_dir() {
+        return Ok(libs);
+    }
+    require_mvn().await?;
+    let partial = copy_dependencies(dir, deps, what, progress).await?;
     rename_into_place(&partial, &libs)?;
     Ok(libs)
 }
@@ -156,16 +171,8 @@ pub(crate) async fn kafka_tools_jars(
     progress: Progress<'_>,
 ) -> Result<PathBuf, StackError> {
     let cache = &config.cache_dir;
-    std::fs::create_dir_all(cache)
-        .map_err(|e| StackError::io("create the cache folder", cache, e))?;
     let _lock = lock_cache(cache, progress).await?;
     let version = config.versions.kafka.as_str();
-    let dir = cache.join(format!("kafka-tools-{version}"));
-    let libs = dir.join("libs");
-    if libs.is_dir() {
-        return Ok(libs);
-    }
-    require_mvn().await?;
     let deps = [
         ("org.apache.kafka", "kafka-tools", version),
         (
@@ -175,9 +182,8 @@ pub(crate) async fn kafka_tools_jars(
         ),
     ];
     let what = format!("Apache Kafka {version} tools from Maven Central");
-    let partial = copy_dependencies(&dir, &deps, &what, progress).await?;
-    rename_into_place(&partial, &libs)?;
-    Ok(libs)
+    let dir = cache.join(format!("kafka-tools-{version}"));
+    maven_libs(&dir, &deps, &what, progress).await
 }
 
 /// The registry's Quarkus application, as published (a `tar.gz` classified `all`).
