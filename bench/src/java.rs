@@ -10,7 +10,7 @@ use super::produce::delete_topic;
 use super::workload::{Input, ProduceBenchArgs};
 use anyhow::Context as _;
 use pipeline::kafka;
-use pipeline::settings::Config;
+use pipeline::settings::{Config, DEFAULT_LINGER};
 use shared::decode::corpus::median;
 use shared::Topic;
 use std::fmt;
@@ -168,7 +168,8 @@ async fn java_round(
         format!("bootstrap.servers={}", config.kafka.bootstrap_servers),
         "acks=all".to_owned(),
         "enable.idempotence=true".to_owned(),
-        "linger.ms=5".to_owned(),
+        // The linger `kafka-demo produce` uses unless told otherwise.
+        format!("linger.ms={}", DEFAULT_LINGER.as_millis()),
         "compression.type=none".to_owned(),
     ];
     if who == Who::JavaTuned {
@@ -251,9 +252,19 @@ impl VsJavaReport {
         self.kafka_demo.records_per_s / self.java_default.records_per_s.max(f64::MIN_POSITIVE)
     }
 
-    /// Faster than the tuned Java tool by the target, and no later at the 99th percentile.
+    /// Faster than the tuned Java tool by the target.
+    fn fast_enough(&self) -> bool {
+        self.vs_tuned() >= VS_TUNED_TARGET
+    }
+
+    /// No later than the tuned Java tool at the 99th percentile.
+    fn prompt_enough(&self) -> bool {
+        self.kafka_demo.p99_ms <= self.java_tuned.p99_ms
+    }
+
+    /// Both targets met.
     fn passes(&self) -> bool {
-        self.vs_tuned() >= VS_TUNED_TARGET && self.kafka_demo.p99_ms <= self.java_tuned.p99_ms
+        self.fast_enough() && self.prompt_enough()
     }
 
     /// The figures issue 17 sets targets for.
@@ -269,7 +280,7 @@ impl VsJavaReport {
                     self.java_tuned.records_per_s
                 ),
                 &format!(">= {VS_TUNED_TARGET}x"),
-                Verdict::of(self.vs_tuned() >= VS_TUNED_TARGET),
+                Verdict::of(self.fast_enough()),
             ),
             line(
                 "produce delivery p99 vs tuned Java",
@@ -278,7 +289,7 @@ impl VsJavaReport {
                     self.kafka_demo.p99_ms, self.java_tuned.p99_ms
                 ),
                 "no higher",
-                Verdict::of(self.kafka_demo.p99_ms <= self.java_tuned.p99_ms),
+                Verdict::of(self.prompt_enough()),
             ),
             line(
                 "produce vs default ProducerPerformance",
