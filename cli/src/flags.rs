@@ -703,6 +703,36 @@ mod tests {
     }
 
     #[test]
+    fn the_spark_token_goes_to_the_local_server_and_to_urls_without_one() -> Result<(), String> {
+        let reveal = |c: &Config| c.spark.url.token.as_ref().map(|t| t.reveal().to_owned());
+        let local = parse(&["--spark-token", "t1"])?;
+        assert_eq!(reveal(&local).as_deref(), Some("t1"));
+        assert_eq!(
+            local
+                .stack
+                .spark_token
+                .as_ref()
+                .map(settings::SparkToken::reveal),
+            Some("t1")
+        );
+        let remote = parse(&["--spark-token", "t1", "--spark-url", "sc://s:15002"])?;
+        assert_eq!(reveal(&remote).as_deref(), Some("t1"));
+        let own = parse(&[
+            "--spark-token",
+            "t1",
+            "--spark-url",
+            "sc://s:15002/;token=t2",
+        ])?;
+        assert_eq!(reveal(&own).as_deref(), Some("t2"));
+        let empty = parse(&["--spark-token", ""]).err().unwrap_or_default();
+        assert!(
+            empty.contains("token") && empty.contains("--spark-token") && empty.contains("empty"),
+            "{empty}"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn ports_move_the_default_addresses() -> Result<(), String> {
         let config = parse(&[
             "--kafka-port",

@@ -118,6 +118,9 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// `--spark-token` (KAFKA_DEMO_SPARK_TOKEN) was given empty.
+    #[error("the Spark Connect token (--spark-token, KAFKA_DEMO_SPARK_TOKEN) is empty")]
+    EmptySparkToken,
     /// Two services were given the same port.
     #[error("port {port} is given to both {first} and {second}; each service needs its own")]
     PortClash {
@@ -468,12 +471,7 @@ impl Config {
             ports: given.ports,
             versions: given.versions,
             spark_token: match given.spark_token {
-                Some(t) if t.is_empty() => {
-                    return Err(ConfigError::SparkUrl {
-                        url: "--spark-token".into(),
-                        reason: "the token is empty".into(),
-                    })
-                }
+                Some(t) if t.is_empty() => return Err(ConfigError::EmptySparkToken),
                 t => t.map(SparkToken),
             },
         };
