@@ -32,7 +32,7 @@ pub enum StackError {
         /// The port.
         port: u16,
         /// Whose port it is.
-        label: &'static str,
+        label: String,
         /// The flag that moves it.
         flag: &'static str,
         /// The process holding it, when it could be found.
@@ -42,7 +42,7 @@ pub enum StackError {
     #[error("{service} exited ({status}); last lines of {}:\n{tail}", log.display())]
     Exited {
         /// The service.
-        service: &'static str,
+        service: String,
         /// How it ended.
         status: String,
         /// Its log.
@@ -54,7 +54,7 @@ pub enum StackError {
     #[error("{service} did not become ready within {waited:?} ({last}); last lines of {}:\n{tail}", log.display())]
     NotReady {
         /// The service.
-        service: &'static str,
+        service: String,
         /// How long we waited.
         waited: Duration,
         /// The last readiness failure.

@@ -8,6 +8,7 @@ mod artifacts;
 mod error;
 pub mod process;
 mod services;
+mod unit;
 
 pub use error::StackError;
 pub use services::Service;
@@ -15,6 +16,7 @@ pub use services::Service;
 use crate::settings::{KafkaConfig, RegistryConfig, SparkConfig, StackConfig};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use unit::Unit;
 
 /// Where one service stands.
 #[derive(Debug, Clone)]
@@ -30,9 +32,6 @@ pub struct ServiceStatus {
     /// Why not, when it did not.
     pub problem: Option<String>,
 }
-
-/// How long a service killed a moment ago may take to let go of its ports.
-const EXIT_GRACE: Duration = Duration::from_secs(15);
 
 /// What `up` did for one service.
 #[derive(Debug, Clone)]
@@ -81,11 +80,15 @@ impl Stack {
 
     /// One service's log file.
     pub fn log_file(&self, service: Service) -> PathBuf {
-        self.service_dir(service).join("service.log")
+        self.unit(service).log_file()
     }
 
-    fn pid_file(&self, service: Service) -> PathBuf {
-        self.service_dir(service).join("service.pid")
+    fn unit(&self, service: Service) -> Unit {
+        Unit {
+            name: service.name().into(),
+            dir: self.service_dir(service),
+            ports: service.ports(&self.config.ports),
+        }
     }
 
     /// Address clients use, as `status` prints it.
@@ -99,9 +102,7 @@ impl Stack {
 
     /// The pid of the service's process, if one of ours is running.
     pub fn running_pid(&self, service: Service) -> Option<u32> {
-        let pid = process::read_pid(&self.pid_file(service))?;
-        let marker = self.service_dir(service).display().to_string();
-        process::is_ours(pid, &marker).then_some(pid)
+        self.unit(service).running_pid()
     }
 
     /// Fetches what is missing, starts every service that is not running, and waits until each
@@ -114,9 +115,10 @@ impl Stack {
         // Busy ports are reported before any download, so a clash does not cost minutes.
         let mut fresh = Vec::new();
         for service in Service::ALL {
-            if self.running_pid(service).is_none() {
-                self.clear_stale_pid(service, progress).await;
-                self.check_ports(service)?;
+            let unit = self.unit(service);
+            if unit.running_pid().is_none() {
+                unit.clear_stale_pid(progress).await;
+                unit.check_ports()?;
                 fresh.push(service);
             }
         }
@@ -145,8 +147,9 @@ impl Stack {
                 // Found running but gone before it answered: it was killed a moment before `up`
                 // looked (a JVM takes a while to die). Start it again, as after any crash.
                 Err(StackError::Exited { .. }) if !started => {
-                    self.clear_stale_pid(service, progress).await;
-                    self.check_ports(service)?;
+                    let unit = self.unit(service);
+                    unit.clear_stale_pid(progress).await;
+                    unit.check_ports()?;
                     let pid = self.start(service, art, progress).await?;
                     started = true;
                     self.wait_ready(service, Some(pid), begun, deadline).await?;
@@ -167,75 +170,24 @@ impl Stack {
         Ok(vec![kafka, registry, spark])
     }
 
-    /// A pid file without a running service of ours is left by a crash (`kill -9`, an OOM kill, a
-    /// power cut). A process killed a moment ago still holds its ports while the kernel tears it
-    /// down (its pid may already read as a zombie while its other threads exit; unmapping a JVM's
-    /// heap takes a while), so the ports get [`EXIT_GRACE`] to come free before they are checked;
-    /// then the stale file is removed.
-    async fn clear_stale_pid(&self, service: Service, progress: Progress<'_>) {
-        let pid_file = self.pid_file(service);
-        let Some(pid) = process::read_pid(&pid_file) else {
-            return;
-        };
-        progress(&format!(
-            "{} was not stopped by kafka-demo (pid {pid} no longer runs); starting it again",
-            service.name()
-        ));
-        let ports: Vec<u16> = service
-            .ports(&self.config.ports)
-            .iter()
-            .map(|(port, _, _)| *port)
-            .collect();
-        let freed = async {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            while !ports.iter().all(|port| process::port_is_free(*port)) {
-                tick.tick().await;
-            }
-        };
-        let _ = tokio::time::timeout(EXIT_GRACE, freed).await;
-        let _ = std::fs::remove_file(&pid_file);
-    }
-
-    fn check_ports(&self, service: Service) -> Result<(), StackError> {
-        for (port, label, flag) in service.ports(&self.config.ports) {
-            if !process::port_is_free(port) {
-                return Err(StackError::PortBusy {
-                    port,
-                    label,
-                    flag,
-                    holder: process::port_holder(port),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Starts `service` in the background and says where its log goes.
+    /// Starts `service` in the background.
     async fn start(
         &self,
         service: Service,
         art: &artifacts::Artifacts,
         progress: Progress<'_>,
     ) -> Result<u32, StackError> {
-        let dir = self.service_dir(service);
-        services::create_dirs(&dir)?;
-        let ports = &self.config.ports;
+        let unit = self.unit(service);
+        unit.create_dirs()?;
+        let (dir, ports) = (&unit.dir, &self.config.ports);
         let mut cmd = match service {
-            Service::Kafka => services::prepare_kafka(&dir, ports, art).await?,
-            Service::Registry => services::registry_command(&dir, ports, art),
+            Service::Kafka => services::prepare_kafka(dir, ports, art).await?,
+            Service::Registry => services::registry_command(dir, ports, art),
             Service::Spark => {
-                services::spark_command(&dir, ports, art, self.config.spark_token.as_ref())
+                services::spark_command(dir, ports, art, self.config.spark_token.as_ref())
             }
         };
-        let log = self.log_file(service);
-        let pid = process::spawn_detached(&mut cmd, &log, &self.pid_file(service))
-            .map_err(|e| StackError::io("start java for", &dir, e))?;
-        progress(&format!(
-            "started {} (log: {})",
-            service.name(),
-            log.display()
-        ));
-        Ok(pid)
+        unit.spawn(&mut cmd, progress)
     }
 
     /// Polls the service's readiness probe until it answers, its process dies, or `deadline`.
@@ -246,41 +198,9 @@ impl Stack {
         begun: Instant,
         deadline: Instant,
     ) -> Result<(), StackError> {
-        // Liveness by pid alone: while a service's launcher script execs into java, its command
-        // line can read empty for a moment, so ownership is settled before, not polled here.
-        loop {
-            let last = match self.probe(service).await {
-                Ok(()) => return Ok(()),
-                Err(why) => why,
-            };
-            if !pid.is_some_and(process::is_alive) {
-                let log = self.log_file(service);
-                let tail = process::tail(&log, 30);
-                return Err(StackError::Exited {
-                    service: service.name(),
-                    status: "the process is gone".into(),
-                    log,
-                    tail,
-                });
-            }
-            if Instant::now() >= deadline {
-                let log = self.log_file(service);
-                let tail = process::tail(&log, 30);
-                return Err(StackError::NotReady {
-                    service: service.name(),
-                    waited: begun.elapsed(),
-                    last,
-                    log,
-                    tail,
-                });
-            }
-            tokio::time::sleep_until(
-                (Instant::now() + Duration::from_millis(250))
-                    .min(deadline)
-                    .into(),
-            )
-            .await;
-        }
+        self.unit(service)
+            .wait_ready(pid, || self.probe(service), begun, deadline)
+            .await
     }
 
     /// One readiness check: Kafka metadata, registry `GET /subjects`, Spark Connect `SELECT 1`.
@@ -361,14 +281,9 @@ impl Stack {
     pub async fn down(&self, progress: Progress<'_>) -> Vec<Service> {
         let mut killed = Vec::new();
         for service in Service::ALL.into_iter().rev() {
-            let Some(pid) = self.running_pid(service) else {
-                continue;
-            };
-            progress(&format!("stopping {} (pid {pid})…", service.name()));
-            if !process::terminate(pid, Duration::from_secs(45)).await {
+            if !self.unit(service).stop(progress).await {
                 killed.push(service);
             }
-            let _ = std::fs::remove_file(self.pid_file(service));
         }
         killed
     }
@@ -423,7 +338,7 @@ mod tests {
     fn killed_service(stack: &Stack, service: Service) -> std::io::Result<()> {
         std::fs::create_dir_all(stack.service_dir(service))?;
         let mut child = Command::new("sleep").arg("600").spawn()?;
-        std::fs::write(stack.pid_file(service), format!("{}\n", child.id()))?;
+        std::fs::write(stack.unit(service).pid_file(), format!("{}\n", child.id()))?;
         let ours = stack.running_pid(service);
         child.kill()?;
         child.wait()?;
@@ -443,9 +358,12 @@ mod tests {
             }
         };
         let begun = Instant::now();
-        stack.clear_stale_pid(Service::Kafka, &progress).await;
-        assert!(begun.elapsed() < EXIT_GRACE, "free ports are not waited on");
-        assert!(!stack.pid_file(Service::Kafka).exists());
+        stack.unit(Service::Kafka).clear_stale_pid(&progress).await;
+        assert!(
+            begun.elapsed() < unit::EXIT_GRACE,
+            "free ports are not waited on"
+        );
+        assert!(!stack.unit(Service::Kafka).pid_file().exists());
         let said = said.lock().map(|s| s.join("\n")).unwrap_or_default();
         assert!(
             said.starts_with("kafka was not stopped by kafka-demo"),
@@ -454,7 +372,8 @@ mod tests {
 
         // Nothing to clear: nothing said.
         stack
-            .clear_stale_pid(Service::Registry, &|line| panic!("{line}"))
+            .unit(Service::Registry)
+            .clear_stale_pid(&|line| panic!("{line}"))
             .await;
         Ok(())
     }
@@ -469,16 +388,16 @@ mod tests {
         let holder = TcpListener::bind(("127.0.0.1", stack.config.ports.spark))?;
         let waiting = tokio::time::timeout(
             Duration::from_millis(500),
-            stack.clear_stale_pid(Service::Spark, &|_| {}),
+            stack.unit(Service::Spark).clear_stale_pid(&|_| {}),
         )
         .await;
         assert!(waiting.is_err(), "still waiting while the port is held");
-        assert!(stack.pid_file(Service::Spark).exists());
+        assert!(stack.unit(Service::Spark).pid_file().exists());
         drop(holder);
         let begun = Instant::now();
-        stack.clear_stale_pid(Service::Spark, &|_| {}).await;
-        assert!(begun.elapsed() < EXIT_GRACE);
-        assert!(!stack.pid_file(Service::Spark).exists());
+        stack.unit(Service::Spark).clear_stale_pid(&|_| {}).await;
+        assert!(begun.elapsed() < unit::EXIT_GRACE);
+        assert!(!stack.unit(Service::Spark).pid_file().exists());
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 
 use super::artifacts::Artifacts;
 use super::error::StackError;
+use super::unit::PortUse;
 use crate::settings::Ports;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,14 +33,24 @@ impl Service {
     }
 
     /// Ports the service binds, with a label and the flag that moves each.
-    pub(crate) fn ports(self, ports: &Ports) -> Vec<(u16, &'static str, &'static str)> {
+    pub(crate) fn ports(self, ports: &Ports) -> Vec<PortUse> {
         let named = ports.named();
         let wanted: &[usize] = match self {
             Self::Kafka => &[0, 1],
             Self::Registry => &[2, 3],
             Self::Spark => &[4],
         };
-        wanted.iter().map(|i| named[*i]).collect()
+        wanted
+            .iter()
+            .map(|i| {
+                let (port, label, flag) = named[*i];
+                PortUse {
+                    port,
+                    label: label.into(),
+                    flag,
+                }
+            })
+            .collect()
     }
 }
 
@@ -141,7 +152,7 @@ async fn format_kafka_storage(dir: &Path, classpath: &str, props: &Path) -> Resu
         return Ok(());
     }
     Err(StackError::Exited {
-        service: "kafka (storage format)",
+        service: "kafka (storage format)".into(),
         status: status.to_string(),
         log: log.clone(),
         tail: super::process::tail(&log, 20),
@@ -255,12 +266,6 @@ fn write(path: &Path, text: &str) -> Result<(), StackError> {
     std::fs::write(path, text).map_err(|e| StackError::io("write", path, e))
 }
 
-/// Creates a service's folder and its scratch space.
-pub(crate) fn create_dirs(dir: &Path) -> Result<(), StackError> {
-    let scratch = tmp(dir);
-    std::fs::create_dir_all(&scratch).map_err(|e| StackError::io("create", &scratch, e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,7 +314,7 @@ mod tests {
         let mut all: Vec<u16> = Service::ALL
             .iter()
             .flat_map(|s| s.ports(&p))
-            .map(|(port, _, _)| port)
+            .map(|used| used.port)
             .collect();
         all.sort_unstable();
         let mut expected: Vec<u16> = p.named().iter().map(|(port, _, _)| *port).collect();
