@@ -333,6 +333,7 @@ mod tests {
             registry_password: None,
             spark_url: None,
             spark_token: None,
+            cluster_base_port: default_port::CLUSTER_BASE,
         })
         .unwrap_or_else(|e| panic!("{e}"));
         let serve = crate::settings::ServeConfig {

@@ -21,7 +21,10 @@ pub use terminal::{describe, say};
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.global.config_from_env()?;
     match cli.command {
-        Command::Stack(cmd) => stack::stack(cmd, &config).await,
+        Command::Stack(cmd) => match cli.global.cluster.as_deref() {
+            None => stack::stack(cmd, &config).await,
+            Some(name) => stack::cluster(cmd, name, &config).await,
+        },
         Command::Schema(cmd) => schema::schema_cmd(cmd, &config).await,
         Command::Topic(cmd) => topic::topic(cmd, &config).await,
         Command::Group(cmd) => group::group(cmd, &config).await,

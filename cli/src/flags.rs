@@ -98,6 +98,13 @@ pub struct GlobalArgs {
     )]
     pub spark_token: Option<String>,
 
+    /// Connection profile to use; `stack` commands with `--cluster` (no name: local-cluster)
+    /// manage the local cluster instead of the single-node stack
+    #[arg(long, env = "KAFKA_DEMO_CLUSTER", global = true, help_heading = CONNECTION,
+          num_args = 0..=1, default_missing_value = pipeline::stack::cluster::PROFILE_NAME,
+          value_name = "NAME")]
+    pub cluster: Option<String>,
+
     /// Folder holding the local stack's state (topics, schemas, logs) [default: ~/.kafka-demo]
     #[arg(long, env = "KAFKA_DEMO_DATA_DIR", global = true, help_heading = LOCAL_STACK)]
     pub data_dir: Option<PathBuf>,
@@ -122,6 +129,11 @@ pub struct GlobalArgs {
     /// Local stack: Spark Connect port
     #[arg(long, env = "KAFKA_DEMO_SPARK_PORT", global = true, help_heading = LOCAL_STACK, default_value_t = default_port::SPARK)]
     pub spark_port: u16,
+
+    /// Local cluster (`stack … --cluster`): its first port; it uses this one to this + 300
+    #[arg(long, env = "KAFKA_DEMO_CLUSTER_BASE_PORT", global = true, help_heading = LOCAL_STACK,
+          default_value_t = default_port::CLUSTER_BASE)]
+    pub cluster_base_port: u16,
 
     /// Local stack: Apache Kafka version to fetch from Maven Central
     #[arg(long, env = "KAFKA_DEMO_KAFKA_VERSION", global = true, help_heading = LOCAL_STACK, hide = true,
@@ -647,6 +659,7 @@ impl GlobalArgs {
             registry_password: self.registry_password.clone(),
             spark_url: self.spark_url.clone(),
             spark_token: self.spark_token.clone(),
+            cluster_base_port: self.cluster_base_port,
         })?)
     }
 

@@ -95,8 +95,12 @@ pub struct TopicInfo {
 
 /// Asks the cluster for its metadata and returns how many brokers it has.
 pub async fn broker_count(kafka: &KafkaConfig, timeout: Duration) -> Result<usize, KafkaOpError> {
-    let metadata = metadata(kafka, timeout).await?;
-    Ok(metadata.0)
+    Ok(metadata(kafka, timeout).await?.0.len())
+}
+
+/// The ids of the cluster's brokers, as its metadata lists them.
+pub async fn broker_ids(kafka: &KafkaConfig, timeout: Duration) -> Result<Vec<i32>, KafkaOpError> {
+    Ok(metadata(kafka, timeout).await?.0)
 }
 
 /// Every topic that is not internal, sorted by name.
@@ -110,7 +114,7 @@ pub async fn list_topics(
 async fn metadata(
     kafka: &KafkaConfig,
     timeout: Duration,
-) -> Result<(usize, Vec<TopicInfo>), KafkaOpError> {
+) -> Result<(Vec<i32>, Vec<TopicInfo>), KafkaOpError> {
     let config = client_config(kafka);
     let bootstrap = kafka.bootstrap_servers.clone();
     tokio::task::spawn_blocking(move || {
@@ -133,7 +137,8 @@ async fn metadata(
             })
             .collect();
         topics.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok((metadata.brokers().len(), topics))
+        let brokers = metadata.brokers().iter().map(|b| b.id()).collect();
+        Ok((brokers, topics))
     })
     .await?
 }

@@ -24,6 +24,9 @@ pub mod default_port {
     pub const REGISTRY_MANAGEMENT: u16 = 23082;
     /// The Spark Connect gRPC server.
     pub const SPARK: u16 = 23002;
+    /// The first of the local cluster's ports (it uses this one to this + 300; see
+    /// [`ClusterConfig`](super::ClusterConfig)).
+    pub const CLUSTER_BASE: u16 = 25000;
 }
 
 /// Default versions of the services the local stack fetches.
@@ -117,6 +120,19 @@ pub enum ConfigError {
         url: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// The local cluster's ports would reach privileged or ephemeral ports.
+    #[error(
+        "the local cluster's ports {base}–{top} (--cluster-base-port) must lie between 1024 and \
+         the kernel's ephemeral ports, which start at {ephemeral}"
+    )]
+    ClusterPorts {
+        /// The base port given.
+        base: u16,
+        /// The highest port it would use.
+        top: u32,
+        /// The first ephemeral port.
+        ephemeral: u16,
     },
     /// `--spark-token` (KAFKA_DEMO_SPARK_TOKEN) was given empty.
     #[error("the Spark Connect token (--spark-token, KAFKA_DEMO_SPARK_TOKEN) is empty")]
@@ -215,6 +231,28 @@ pub struct Config {
     pub registry: RegistryConfig,
     /// Where Spark Connect is.
     pub spark: SparkConfig,
+    /// The local cluster, when `stack … --cluster` manages it.
+    pub cluster: ClusterConfig,
+}
+
+/// The local cluster: three Kafka nodes behind SASL_SSL, a registry, a Spark master with two
+/// workers and a Spark Connect server, each its own process on 127.0.0.1, with ports at fixed
+/// offsets from one base port.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// Its state: every node's folder, the certificates and the generated secrets.
+    pub data_dir: PathBuf,
+    /// Downloads, shared with the single-node stack.
+    pub cache_dir: PathBuf,
+    /// The first port; the cluster binds ports from here to here + [`ClusterConfig::PORT_SPAN`].
+    pub base_port: u16,
+    /// What to fetch (the single-node stack's versions).
+    pub versions: Versions,
+}
+
+impl ClusterConfig {
+    /// How far above the base port the cluster's ports reach.
+    pub const PORT_SPAN: u16 = 300;
 }
 
 /// Ports of the local stack's services, all bound on 127.0.0.1.
@@ -348,6 +386,11 @@ pub struct SparkUrl {
 pub struct SparkToken(String);
 
 impl SparkToken {
+    /// A token, unless `text` is empty.
+    pub fn new(text: &str) -> Option<Self> {
+        (!text.is_empty()).then(|| Self(text.to_owned()))
+    }
+
     /// The token itself, for the connection only.
     pub fn reveal(&self) -> &str {
         &self.0
@@ -454,6 +497,8 @@ pub struct Locations {
     /// Spark Connect's token: the local server requires it, and it is sent to a `spark_url`
     /// that names none.
     pub spark_token: Option<String>,
+    /// The local cluster's first port.
+    pub cluster_base_port: u16,
 }
 
 impl Config {
@@ -462,6 +507,15 @@ impl Config {
         // Services run with their own working folders, so every path handed to them is absolute.
         let data_dir = absolute(&given.data_dir)?;
         given.ports.check_distinct()?;
+        let cluster = ClusterConfig {
+            data_dir: data_dir.join("cluster"),
+            cache_dir: match &given.cache_dir {
+                Some(dir) => absolute(dir)?,
+                None => data_dir.join("cache"),
+            },
+            base_port: check_cluster_base(given.cluster_base_port)?,
+            versions: given.versions.clone(),
+        };
         let stack = StackConfig {
             cache_dir: match &given.cache_dir {
                 Some(dir) => absolute(dir)?,
@@ -509,8 +563,23 @@ impl Config {
             kafka,
             registry,
             spark,
+            cluster,
         })
     }
+}
+
+/// The cluster's ports must lie above the privileged ones and below the ephemeral range.
+fn check_cluster_base(base: u16) -> Result<u16, ConfigError> {
+    let top = u32::from(base) + u32::from(ClusterConfig::PORT_SPAN);
+    let ephemeral = ephemeral_ports();
+    if base < 1024 || top >= u32::from(*ephemeral.start()) {
+        return Err(ConfigError::ClusterPorts {
+            base,
+            top,
+            ephemeral: *ephemeral.start(),
+        });
+    }
+    Ok(base)
 }
 
 fn absolute(path: &std::path::Path) -> Result<PathBuf, ConfigError> {

@@ -42,7 +42,8 @@ pub(crate) type Progress<'a> = &'a (dyn Fn(&str) + Sync);
 
 /// Makes sure the tools are there and every artifact is in the cache, fetching what is missing.
 pub(crate) async fn ensure(
-    config: &StackConfig,
+    cache: &Path,
+    v: &Versions,
     progress: Progress<'_>,
 ) -> Result<Artifacts, StackError> {
     require_tool(
@@ -51,9 +52,7 @@ pub(crate) async fn ensure(
         "a Java 17+ runtime (Debian: apt-get install openjdk-17-jdk-headless)",
     )
     .await?;
-    let cache = &config.cache_dir;
     let _lock = lock_cache(cache, progress).await?;
-    let v = &config.versions;
     let (kafka_libs, registry_jar, spark) = tokio::try_join!(
         kafka_jars(cache, v, progress),
         registry_app(cache, v, progress),

@@ -64,6 +64,22 @@ pub enum StackError {
         /// The log's last lines.
         tail: String,
     },
+    /// Something the command needs has not been made yet.
+    #[error("{what} has not been set up yet: run `{hint}` first")]
+    NotCreated {
+        /// What is missing.
+        what: String,
+        /// The command that makes it.
+        hint: String,
+    },
+    /// An address made from the settings does not parse.
+    #[error("{address} is not a usable address: {reason}")]
+    Address {
+        /// The address.
+        address: String,
+        /// Why not.
+        reason: String,
+    },
     /// A file operation failed.
     #[error("could not {action} {}: {source}", path.display())]
     Io {

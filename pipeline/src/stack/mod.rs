@@ -5,6 +5,7 @@
 //! and `spark/` each hold a service's state, its `service.log` and its `service.pid`.
 
 mod artifacts;
+pub mod cluster;
 mod error;
 pub mod process;
 mod services;
@@ -122,7 +123,8 @@ impl Stack {
                 fresh.push(service);
             }
         }
-        let art = artifacts::ensure(&self.config, progress).await?;
+        let art =
+            artifacts::ensure(&self.config.cache_dir, &self.config.versions, progress).await?;
         // The deadline covers starting and readiness; a first download may take far longer.
         let begun = Instant::now();
         let mut pids: Vec<(Service, Option<u32>)> = Service::ALL
@@ -182,10 +184,16 @@ impl Stack {
         let (dir, ports) = (&unit.dir, &self.config.ports);
         let mut cmd = match service {
             Service::Kafka => services::prepare_kafka(dir, ports, art).await?,
-            Service::Registry => services::registry_command(dir, ports, art),
-            Service::Spark => {
-                services::spark_command(dir, ports, art, self.config.spark_token.as_ref())
+            Service::Registry => {
+                services::registry_command(dir, (ports.registry, ports.registry_management), art)
             }
+            Service::Spark => services::spark_command(
+                dir,
+                ports.spark,
+                services::SparkMaster::Local,
+                art,
+                self.config.spark_token.as_ref(),
+            ),
         };
         unit.spawn(&mut cmd, progress)
     }

@@ -60,29 +60,51 @@ pub(crate) async fn prepare_kafka(
     ports: &Ports,
     art: &Artifacts,
 ) -> Result<Command, StackError> {
-    let data = dir.join("data");
+    let properties = kafka_properties(&dir.join("data"), ports);
+    let storage = Storage {
+        cluster_id: cluster_id(),
+        scram_user: None,
+    };
+    kafka_command(dir, &properties, "1g", &storage, art).await
+}
+
+/// What a Kafka node's storage is formatted with, the first time it starts.
+pub(crate) struct Storage {
+    /// The cluster's id, the same on every node of a cluster.
+    pub(crate) cluster_id: String,
+    /// A SCRAM credential to create, in the storage tool's form
+    /// `SCRAM-SHA-512=[name=…,password=…]`.
+    pub(crate) scram_user: Option<String>,
+}
+
+/// A Kafka node whose folder is `dir`, configured by `properties` (logs under `dir/data`),
+/// its storage formatted first when it never was.
+pub(crate) async fn kafka_command(
+    dir: &Path,
+    properties: &str,
+    heap: &str,
+    storage: &Storage,
+    art: &Artifacts,
+) -> Result<Command, StackError> {
     let props = dir.join("server.properties");
-    write(&props, &kafka_properties(&data, ports))?;
+    // A cluster node's properties hold its key stores' password.
+    super::cluster::write_private(&props, properties)?;
     let log4j = dir.join("log4j2.properties");
     write(&log4j, LOG4J2_PROPERTIES)?;
     let classpath = format!("{}/*", art.kafka_libs.display());
-    if !data.join("meta.properties").is_file() {
-        format_kafka_storage(dir, &classpath, &props).await?;
+    if !dir.join("data").join("meta.properties").is_file() {
+        format_kafka_storage(dir, &classpath, &props, storage).await?;
     }
     let mut cmd = Command::new("java");
-    cmd.args([
-        "-Xms256m",
-        "-Xmx1g",
-        "-XX:+UseG1GC",
-        "-Djava.awt.headless=true",
-    ])
-    .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
-    .arg(format!("-Dkafka.logs.dir={}", dir.display()))
-    .arg("-cp")
-    .arg(&classpath)
-    .arg("kafka.Kafka")
-    .arg(&props)
-    .current_dir(dir);
+    cmd.args(["-Xms256m", "-XX:+UseG1GC", "-Djava.awt.headless=true"])
+        .arg(format!("-Xmx{heap}"))
+        .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
+        .arg(format!("-Dkafka.logs.dir={}", dir.display()))
+        .arg("-cp")
+        .arg(&classpath)
+        .arg("kafka.Kafka")
+        .arg(&props)
+        .current_dir(dir);
     Ok(cmd)
 }
 
@@ -112,7 +134,7 @@ fn kafka_properties(data: &Path, ports: &Ports) -> String {
     )
 }
 
-const LOG4J2_PROPERTIES: &str = "\
+pub(crate) const LOG4J2_PROPERTIES: &str = "\
 status = warn
 appender.out.type = Console
 appender.out.name = out
@@ -126,23 +148,33 @@ logger.state.name = state.change.logger
 logger.state.level = WARN
 ";
 
-async fn format_kafka_storage(dir: &Path, classpath: &str, props: &Path) -> Result<(), StackError> {
+async fn format_kafka_storage(
+    dir: &Path,
+    classpath: &str,
+    props: &Path,
+    storage: &Storage,
+) -> Result<(), StackError> {
     let log = dir.join("format.log");
     let out = std::fs::File::create(&log).map_err(|e| StackError::io("create", &log, e))?;
     let err = out
         .try_clone()
         .map_err(|e| StackError::io("create", &log, e))?;
-    let status = tokio::process::Command::new("java")
+    let mut format = tokio::process::Command::new("java");
+    format
         .arg("-cp")
         .arg(classpath)
         .args([
             "kafka.tools.StorageTool",
             "format",
             "-t",
-            &cluster_id(),
-            "-c",
+            &storage.cluster_id,
         ])
-        .arg(props)
+        .arg("-c")
+        .arg(props);
+    if let Some(user) = &storage.scram_user {
+        format.args(["--add-scram", user]);
+    }
+    let status = format
         .stdout(out)
         .stderr(err)
         .status()
@@ -162,7 +194,7 @@ async fn format_kafka_storage(dir: &Path, classpath: &str, props: &Path) -> Resu
 /// 16 random bytes, URL-safe base64 without padding: the form KRaft wants. Like Kafka's own
 /// `random-uuid`, never one starting with `-`, which the storage tool would read as a flag (one
 /// fresh stack in 64 failed to format before).
-fn cluster_id() -> String {
+pub(crate) fn cluster_id() -> String {
     use base64::Engine as _;
     loop {
         let bytes: [u8; 16] = rand::random();
@@ -173,18 +205,20 @@ fn cluster_id() -> String {
     }
 }
 
-/// The registry, persisting to an H2 file in its folder, BACKWARD by default like Confluent's.
-pub(crate) fn registry_command(dir: &Path, ports: &Ports, art: &Artifacts) -> Command {
+/// The registry, persisting to an H2 file in its folder, BACKWARD by default like Confluent's;
+/// its API on `port`, its health endpoints on `management_port`.
+pub(crate) fn registry_command(
+    dir: &Path,
+    (port, management_port): (u16, u16),
+    art: &Artifacts,
+) -> Command {
     let db = dir.join("db").join("registry");
     let mut cmd = Command::new("java");
     cmd.args(["-Xms128m", "-Xmx512m", "-Djava.awt.headless=true"])
         .arg("-Dquarkus.http.host=127.0.0.1")
-        .arg(format!("-Dquarkus.http.port={}", ports.registry))
+        .arg(format!("-Dquarkus.http.port={port}"))
         .arg("-Dquarkus.management.host=127.0.0.1")
-        .arg(format!(
-            "-Dquarkus.management.port={}",
-            ports.registry_management
-        ))
+        .arg(format!("-Dquarkus.management.port={management_port}"))
         .arg(format!(
             "-Dapicurio.datasource.url=jdbc:h2:file:{}",
             db.display()
@@ -197,11 +231,20 @@ pub(crate) fn registry_command(dir: &Path, ports: &Ports, art: &Artifacts) -> Co
     cmd
 }
 
-/// The Spark Connect server from the `pyspark` package, with the connectors on its classpath and
-/// every listener on loopback.
+/// Where a Spark Connect server runs its jobs.
+pub(crate) enum SparkMaster<'a> {
+    /// In its own JVM, on every core.
+    Local,
+    /// On a standalone cluster's executors (`spark://…`), at most this many cores in all.
+    Standalone { url: &'a str, cores: u32 },
+}
+
+/// The Spark Connect server from the `pyspark` package, with the connectors on its classpath
+/// (shipped to executors too) and every listener on loopback.
 pub(crate) fn spark_command(
     dir: &Path,
-    ports: &Ports,
+    port: u16,
+    master: SparkMaster<'_>,
     art: &Artifacts,
     token: Option<&crate::settings::SparkToken>,
 ) -> Command {
@@ -212,7 +255,7 @@ pub(crate) fn spark_command(
         .collect();
     let conf = [
         ("spark.connect.grpc.binding.address", "127.0.0.1".to_owned()),
-        ("spark.connect.grpc.binding.port", ports.spark.to_string()),
+        ("spark.connect.grpc.binding.port", port.to_string()),
         ("spark.driver.host", "127.0.0.1".to_owned()),
         ("spark.driver.bindAddress", "127.0.0.1".to_owned()),
         ("spark.ui.enabled", "false".to_owned()),
@@ -241,6 +284,11 @@ pub(crate) fn spark_command(
             "--driver-memory",
             "1g",
         ]);
+    if let SparkMaster::Standalone { url, cores } = master {
+        cmd.args(["--master", url, "--executor-memory", "1g"]);
+        cmd.arg("--conf").arg(format!("spark.cores.max={cores}"));
+        cmd.args(["--conf", "spark.executor.cores=1"]);
+    }
     for (key, value) in conf {
         cmd.arg("--conf").arg(format!("{key}={value}"));
     }
@@ -258,11 +306,11 @@ pub(crate) fn spark_command(
     cmd
 }
 
-fn tmp(dir: &Path) -> PathBuf {
+pub(crate) fn tmp(dir: &Path) -> PathBuf {
     dir.join("tmp")
 }
 
-fn write(path: &Path, text: &str) -> Result<(), StackError> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), StackError> {
     std::fs::write(path, text).map_err(|e| StackError::io("write", path, e))
 }
 
