@@ -67,7 +67,7 @@ pub(crate) fn produce(spec: &ProduceSpec, start_ms: Option<i64>) -> Result<Produ
         key_field: KeyField::ImpressionId,
         compression: Compression::None,
         partitions: spec.partitions,
-        replication_factor: 1,
+        replication_factor: pipeline::kafka::BROKER_DEFAULT,
         delivery_timeout: DEFAULT_DELIVERY_TIMEOUT,
         linger: DEFAULT_LINGER,
     })

@@ -352,9 +352,10 @@ pub enum TopicCommand {
         /// Number of partitions
         #[arg(long, default_value_t = 3)]
         partitions: i32,
-        /// Replication factor (1 on the local single-node stack)
-        #[arg(long, default_value_t = 1)]
-        replication_factor: i32,
+        /// Replication factor [default: the brokers' default.replication.factor: 1 on the
+        /// single-node stack, 3 on the local cluster]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+        replication_factor: Option<i32>,
     },
     /// List topics with their partition counts
     List,
@@ -403,9 +404,10 @@ pub struct ProduceArgs {
     /// Partitions of the topic when it has to be created
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..))]
     pub partitions: i32,
-    /// Replication factor of the topic when it has to be created (1 on the local stack)
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
-    pub replication_factor: i32,
+    /// Replication factor of the topic when it has to be created [default: the brokers'
+    /// default.replication.factor: 1 on the single-node stack, 3 on the local cluster]
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    pub replication_factor: Option<i32>,
     /// How long a record may wait for the brokers, retries included, before it counts as not
     /// delivered; a broker back within it loses nothing (librdkafka's message.timeout.ms)
     #[arg(long, default_value = "120s", value_parser = parse_duration)]
@@ -588,7 +590,9 @@ impl ProduceArgs {
             key_field: self.key_field.into(),
             compression: self.compression.into(),
             partitions: self.partitions,
-            replication_factor: self.replication_factor,
+            replication_factor: self
+                .replication_factor
+                .unwrap_or(pipeline::kafka::BROKER_DEFAULT),
             delivery_timeout: self.delivery_timeout,
             linger: self.linger,
         })

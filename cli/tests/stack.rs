@@ -225,7 +225,7 @@ async fn topics_are_created_once() {
     assert!(
         stdout(&list)
             .lines()
-            .any(|l| l == format!("{topic}  partitions=2")),
+            .any(|l| l == format!("{topic}  partitions=2 replicas=1")),
         "{}",
         stdout(&list)
     );

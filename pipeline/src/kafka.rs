@@ -5,6 +5,7 @@
 
 use crate::settings::KafkaConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::ClientContext;
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -28,6 +29,16 @@ pub enum KafkaOpError {
         timeout: Duration,
         /// librdkafka's reason.
         reason: KafkaError,
+    },
+    /// The brokers answered but refused this client: its credentials or its TLS settings.
+    #[error("Kafka at {bootstrap} refused the connection: {reason} (check {settings})")]
+    Refused {
+        /// Where we looked.
+        bootstrap: String,
+        /// librdkafka's words.
+        reason: String,
+        /// The settings that decide it.
+        settings: &'static str,
     },
     /// Topic creation was refused.
     #[error("could not create topic {topic}: {reason}")]
@@ -84,6 +95,93 @@ pub fn client_config_with<K: AsRef<str>, V: AsRef<str>>(
     config
 }
 
+/// A client context that keeps the first error librdkafka reports which retrying cannot mend:
+/// credentials the brokers refuse, or a TLS handshake that fails (a wrong CA, a name the
+/// certificate does not hold). librdkafka itself retries those forever, so a caller waiting for
+/// an answer looks here to give up at once with the reason.
+#[derive(Debug, Clone, Default)]
+pub struct Refusals(std::sync::Arc<std::sync::Mutex<Option<(String, &'static str)>>>);
+
+impl Refusals {
+    /// The first refusal seen, with the settings that decide it.
+    pub fn first(&self) -> Option<(String, &'static str)> {
+        self.0.lock().ok()?.clone()
+    }
+
+    /// The refusal as the error of a call to `bootstrap`, if there was one.
+    pub fn error(&self, bootstrap: &str) -> Option<KafkaOpError> {
+        let (reason, settings) = self.first()?;
+        Some(KafkaOpError::Refused {
+            bootstrap: bootstrap.to_owned(),
+            reason,
+            settings,
+        })
+    }
+}
+
+/// Which settings decide an error of this kind, when retrying cannot mend it.
+fn refusal_settings(code: RDKafkaErrorCode) -> Option<&'static str> {
+    match code {
+        RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed => {
+            Some("sasl.mechanism, sasl.username and sasl.password")
+        }
+        RDKafkaErrorCode::SSL => Some(
+            "security.protocol and ssl.ca.location: the CA must be the one that signed the \
+             brokers' certificates",
+        ),
+        _ => None,
+    }
+}
+
+impl ClientContext for Refusals {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let settings = error.rdkafka_error_code().and_then(refusal_settings);
+        match (settings, self.0.lock()) {
+            (Some(settings), Ok(mut first)) if first.is_none() => {
+                *first = Some((reason.to_owned(), settings));
+            }
+            _ => tracing::debug!(%error, reason, "librdkafka reported an error"),
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for Refusals {}
+
+/// Metadata of the cluster, from a client that gives up as soon as the brokers refuse it
+/// instead of retrying until `timeout`.
+fn fetch_metadata(
+    config: &ClientConfig,
+    bootstrap: &str,
+    topic: Option<&str>,
+    timeout: Duration,
+) -> Result<rdkafka::metadata::Metadata, KafkaOpError> {
+    const SLICE: Duration = Duration::from_millis(250);
+    let refusals = Refusals::default();
+    let consumer: BaseConsumer<Refusals> = config
+        .create_with_context(refusals.clone())
+        .map_err(KafkaOpError::Config)?;
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let reason = match consumer.fetch_metadata(topic, left.min(SLICE)) {
+            Ok(metadata) => return Ok(metadata),
+            Err(reason) => reason,
+        };
+        // Errors reach the context when the client's queue is served.
+        let _ = consumer.poll(Duration::ZERO);
+        if let Some(refused) = refusals.error(bootstrap) {
+            return Err(refused);
+        }
+        if left <= SLICE {
+            return Err(KafkaOpError::Unreachable {
+                bootstrap: bootstrap.to_owned(),
+                timeout,
+                reason,
+            });
+        }
+    }
+}
+
 /// A topic as the brokers describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicInfo {
@@ -91,6 +189,8 @@ pub struct TopicInfo {
     pub name: String,
     /// How many partitions it has.
     pub partitions: usize,
+    /// How many replicas its first partition has.
+    pub replicas: usize,
 }
 
 /// Asks the cluster for its metadata and returns how many brokers it has.
@@ -118,15 +218,7 @@ async fn metadata(
     let config = client_config(kafka);
     let bootstrap = kafka.bootstrap_servers.clone();
     tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = config.create().map_err(KafkaOpError::Config)?;
-        let metadata =
-            consumer
-                .fetch_metadata(None, timeout)
-                .map_err(|reason| KafkaOpError::Unreachable {
-                    bootstrap,
-                    timeout,
-                    reason,
-                })?;
+        let metadata = fetch_metadata(&config, &bootstrap, None, timeout)?;
         let mut topics: Vec<TopicInfo> = metadata
             .topics()
             .iter()
@@ -134,6 +226,7 @@ async fn metadata(
             .map(|t| TopicInfo {
                 name: t.name().to_owned(),
                 partitions: t.partitions().len(),
+                replicas: t.partitions().first().map_or(0, |p| p.replicas().len()),
             })
             .collect();
         topics.sort_by(|a, b| a.name.cmp(&b.name));
@@ -143,7 +236,11 @@ async fn metadata(
     .await?
 }
 
-/// Creates `topic` unless it exists. Returns `true` when it was created now.
+/// A replication factor that leaves it to the brokers (`default.replication.factor`).
+pub const BROKER_DEFAULT: i32 = -1;
+
+/// Creates `topic` unless it exists, with `replication` replicas of each partition
+/// ([`BROKER_DEFAULT`]: as many as the brokers' default). Returns `true` when it was created now.
 pub async fn ensure_topic(
     kafka: &KafkaConfig,
     topic: &Topic,
@@ -151,6 +248,9 @@ pub async fn ensure_topic(
     replication: i32,
     timeout: Duration,
 ) -> Result<bool, KafkaOpError> {
+    // An admin request to brokers that refuse this client would wait out its timeout: a
+    // metadata request says so at once.
+    metadata(kafka, timeout).await?;
     let admin: AdminClient<DefaultClientContext> = client_config(kafka)
         .create()
         .map_err(KafkaOpError::Config)?;

@@ -181,7 +181,7 @@ pub struct ProduceConfig {
     pub compression: Compression,
     /// Partitions of a topic created now.
     pub partitions: i32,
-    /// Replication factor of a topic created now.
+    /// Replication factor of a topic created now ([`crate::kafka::BROKER_DEFAULT`]: the brokers' default).
     pub replication_factor: i32,
     /// How long a record may wait for the brokers' acknowledgement, retries included, before it
     /// counts as failed.

@@ -124,7 +124,10 @@ async fn read_manifests(paths: &[PathBuf]) -> anyhow::Result<Vec<Manifest>> {
 pub fn batch_error(error: BatchError) -> anyhow::Error {
     match error {
         BatchError::Registry(e) => registry_error(e),
-        BatchError::Range(batch::RangeError::Kafka { .. }) => anyhow::anyhow!(
+        BatchError::Range(
+            batch::RangeError::Kafka { .. }
+            | batch::RangeError::Reach(pipeline::kafka::KafkaOpError::Unreachable { .. }),
+        ) => anyhow::anyhow!(
             "{error} (is the stack up? start it with `kafka-demo stack up`, or point --bootstrap-servers at your brokers)"
         ),
         other => other.into(),

@@ -140,7 +140,11 @@ async fn hand_written(
         &args.topic,
         &outgoing,
         1,
-        (args.partitions, args.replication_factor),
+        (
+            args.partitions,
+            args.replication_factor
+                .unwrap_or(pipeline::kafka::BROKER_DEFAULT),
+        ),
     )
     .await
     .map_err(produce_error)?;

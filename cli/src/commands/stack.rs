@@ -183,7 +183,8 @@ pub(crate) async fn cluster(
             Ok(ExitCode::SUCCESS)
         }
         StackCommand::Reset { yes } => {
-            if !yes && !confirm(&format!(
+            if !yes
+                && !confirm(&format!(
                 "Delete the local cluster's topics, schemas, certificates and secrets under {}?",
                 cluster.data_dir().display()
             ))? {

@@ -16,14 +16,14 @@ pub(crate) async fn topic(cmd: TopicCommand, config: &Config) -> anyhow::Result<
             replication_factor,
         } => {
             let topic = Topic::new(name)?;
-            if partitions < 1 || replication_factor < 1 {
-                bail!("partitions and replication factor must be at least 1");
+            if partitions < 1 {
+                bail!("a topic needs at least 1 partition");
             }
             let created = pipeline::kafka::ensure_topic(
                 &config.kafka,
                 &topic,
                 partitions,
-                replication_factor,
+                replication_factor.unwrap_or(pipeline::kafka::BROKER_DEFAULT),
                 timeout,
             )
             .await?;
@@ -35,7 +35,10 @@ pub(crate) async fn topic(cmd: TopicCommand, config: &Config) -> anyhow::Result<
         }
         TopicCommand::List => {
             for t in pipeline::kafka::list_topics(&config.kafka, timeout).await? {
-                println!("{}  partitions={}", t.name, t.partitions);
+                println!(
+                    "{}  partitions={} replicas={}",
+                    t.name, t.partitions, t.replicas
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -36,6 +36,9 @@ pub enum RangeError {
         /// librdkafka's reason.
         reason: KafkaError,
     },
+    /// The brokers refused this client or did not answer at all.
+    #[error(transparent)]
+    Reach(#[from] crate::kafka::KafkaOpError),
     /// The topic does not exist.
     #[error("topic {0} does not exist (kafka-demo topic list shows the topics there are)")]
     UnknownTopic(String),
@@ -78,6 +81,8 @@ pub async fn resolve(
             return Err(RangeError::Backwards);
         }
     }
+    // Brokers that refuse this client would make every offset request wait out its timeout.
+    crate::kafka::broker_count(kafka, timeout).await?;
     let config = client_config(kafka);
     let bootstrap = kafka.bootstrap_servers.clone();
     let topic = topic.to_string();

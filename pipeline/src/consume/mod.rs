@@ -435,7 +435,14 @@ struct DeadLetters {
 
 impl DeadLetters {
     async fn new(config: &Config, topic: &shared::Topic) -> Result<Self, ConsumeError> {
-        kafka::ensure_topic(&config.kafka, topic, 1, 1, CONNECT_TIMEOUT).await?;
+        kafka::ensure_topic(
+            &config.kafka,
+            topic,
+            1,
+            kafka::BROKER_DEFAULT,
+            CONNECT_TIMEOUT,
+        )
+        .await?;
         let producer = kafka::client_config_with(
             &config.kafka,
             &[("enable.idempotence", "true"), ("acks", "all")],

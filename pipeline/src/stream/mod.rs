@@ -79,12 +79,18 @@ pub async fn run(
         .map_err(|e| BatchError::spark("connecting", e))?;
     let registry = registry::Client::new(&config.registry).map_err(BatchError::from)?;
     let writers = batch::job::registered_writers(&registry, &request.topic).await?;
-    crate::kafka::ensure_topic(kafka, &results_topic, 1, 1, secs(30))
-        .await
-        .map_err(|e| StreamError::Kafka {
-            action: "creating the results topic",
-            reason: e.to_string(),
-        })?;
+    crate::kafka::ensure_topic(
+        kafka,
+        &results_topic,
+        1,
+        crate::kafka::BROKER_DEFAULT,
+        secs(30),
+    )
+    .await
+    .map_err(|e| StreamError::Kafka {
+        action: "creating the results topic",
+        reason: e.to_string(),
+    })?;
     let resumed = prepare_state(request).await?;
     let results_from = results::start_offset(
         kafka,
