@@ -6,7 +6,7 @@ CARGO      ?= cargo
 BIN        := target/debug/kafka-demo
 TEST_STACK := target/tmp/kafka-demo-test-stack-shared
 
-.PHONY: run test lint setup setup-test build frontend e2e bench fuzz chaos stop status wasm-check
+.PHONY: run test lint setup setup-test build frontend e2e bench fuzz chaos test-cluster stop status wasm-check
 
 run: setup build frontend
 	$(BIN) stack up
@@ -22,6 +22,7 @@ test: setup-test wasm-check build frontend
 	  if [ $$status = 0 ]; then $(MAKE) --no-print-directory fuzz SECONDS=30 || status=$$?; fi; \
 	  if [ $$status = 0 ]; then $(MAKE) --no-print-directory e2e || status=$$?; fi; \
 	  if [ -d $(TEST_STACK) ]; then $(BIN) --data-dir $(TEST_STACK) stack down || true; fi; \
+	  $(BIN) $(CLUSTER_FLAGS) stack down --cluster || true; \
 	  exit $$status
 
 # Browser tests in headless Chromium against the real bridge and the shared test stack.
@@ -45,6 +46,16 @@ bench: setup-test build frontend
 # (see README, Chaos suite). Scenarios run one at a time: one stack at a time on 2 cores.
 chaos: setup-test build
 	$(CARGO) test -p kafka-demo --test chaos -- --include-ignored --test-threads=1 --nocapture
+
+# The cluster suite: every step on the local cluster (3 Kafka nodes over SASL_SSL, Spark standalone
+# with 2 workers, token-protected Spark Connect), nodes killed with kill -9 mid-work; each
+# scenario prints its figures. The cluster is stopped at the end, pass or fail.
+CLUSTER_FLAGS := --data-dir target/tmp/kafka-demo-test-cluster --cluster-base-port $$((26000 + $${KAFKA_DEMO_TEST_PORT_OFFSET:-0}))
+test-cluster: setup-test build
+	@status=0; \
+	  $(CARGO) test -p kafka-demo --test cluster -- --include-ignored --test-threads=1 --nocapture || status=$$?; \
+	  $(BIN) $(CLUSTER_FLAGS) stack down --cluster || true; \
+	  exit $$status
 
 lint: setup
 	python3 scripts/module-cycles.py

@@ -3,6 +3,7 @@
 //! `kafka-demo` binary against it.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod faults;
 pub mod ws;
 
 use clap::Parser as _;
@@ -104,6 +105,74 @@ impl TestStack {
         command_of(&bench, &self.flags(), args)
             .output()
             .unwrap_or_else(|e| panic!("could not run kafka-demo-bench: {e}"))
+    }
+}
+
+/// The local cluster the cluster suite (`make test-cluster`) runs on: `stack up --cluster`
+/// with a data folder and ports of its own, its clients configured by the profile it writes.
+#[derive(Debug, Clone)]
+pub struct TestCluster {
+    pub base: u16,
+}
+
+/// The one test cluster; `make test-cluster` stops it at the end.
+pub const CLUSTER: TestCluster = TestCluster { base: 26000 };
+
+impl TestCluster {
+    pub fn data_dir(&self) -> PathBuf {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kafka-demo-test-cluster")
+    }
+
+    /// The cluster's own folder (the data folder's `cluster/`).
+    pub fn dir(&self) -> PathBuf {
+        self.data_dir().join("cluster")
+    }
+}
+
+impl Target for TestCluster {
+    fn flags(&self) -> Vec<String> {
+        let base = self.base + SHARED.port_base() - SHARED.base;
+        [
+            ("--data-dir", self.data_dir().display().to_string()),
+            ("--cache-dir", SHARED.cache_dir().display().to_string()),
+            ("--cluster-base-port", base.to_string()),
+            ("--cluster", "local-cluster".to_owned()),
+        ]
+        .into_iter()
+        .flat_map(|(k, v)| [k.to_owned(), v])
+        .collect()
+    }
+
+    fn config(&self) -> Config {
+        let argv = std::iter::once("kafka-demo".to_owned())
+            .chain(self.flags())
+            .chain(["topic".to_owned(), "list".to_owned()]);
+        let cli =
+            Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("test flags do not parse: {e}"));
+        cli.global
+            .config(None)
+            .unwrap_or_else(|e| panic!("the test cluster's profile does not resolve: {e}"))
+    }
+}
+
+/// Something the binary can be pointed at: a test stack or the test cluster.
+pub trait Target {
+    /// Global flags selecting it.
+    fn flags(&self) -> Vec<String>;
+    /// The settings those flags give.
+    fn config(&self) -> Config;
+    /// Runs `kafka-demo <flags> <args>` against it.
+    fn run(&self, args: &[&str]) -> Output {
+        run_binary(&self.flags(), args)
+    }
+}
+
+impl Target for TestStack {
+    fn flags(&self) -> Vec<String> {
+        TestStack::flags(self)
+    }
+    fn config(&self) -> Config {
+        TestStack::config(self)
     }
 }
 
