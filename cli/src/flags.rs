@@ -77,6 +77,14 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub registry_password: Option<String>,
+    /// Bearer token for the registry (`Authorization: Bearer …`), instead of basic authentication
+    #[arg(
+        long,
+        env = "KAFKA_DEMO_REGISTRY_TOKEN",
+        global = true, help_heading = CONNECTION,
+        hide_env_values = true
+    )]
+    pub registry_token: Option<String>,
 
     /// Spark Connect URL, sc://host:port[/;token=TOKEN] [default: the local stack's server]
     #[arg(
@@ -645,6 +653,7 @@ impl GlobalArgs {
             registry_url: self.registry_url.clone(),
             registry_user: self.registry_user.clone(),
             registry_password: self.registry_password.clone(),
+            registry_token: self.registry_token.clone(),
             spark_url: self.spark_url.clone(),
             spark_token: self.spark_token.clone(),
         })?)
