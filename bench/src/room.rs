@@ -189,10 +189,10 @@ async fn delete_subject(registry: &pipeline::settings::RegistryConfig, subject: 
         if permanent {
             url.query_pairs_mut().append_pair("permanent", "true");
         }
-        let mut request = client.delete(url).timeout(Duration::from_secs(10));
-        if let Some((user, password)) = &registry.basic_auth {
-            request = request.basic_auth(user, password.as_ref());
-        }
+        let request = pipeline::registry::authorize(
+            client.delete(url).timeout(Duration::from_secs(10)),
+            registry.auth.as_ref(),
+        );
         match request.send().await {
             Ok(response) if response.status().is_success() => {}
             Ok(response) => {

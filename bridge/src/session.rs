@@ -331,6 +331,7 @@ mod tests {
             registry_url: Some("http://127.0.0.1:9/".into()),
             registry_user: None,
             registry_password: None,
+            registry_token: None,
             spark_url: None,
             spark_token: None,
             cluster_base_port: default_port::CLUSTER_BASE,

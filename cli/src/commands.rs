@@ -17,18 +17,30 @@ mod topic;
 
 pub use terminal::{describe, say};
 
+/// The line naming the cluster profile in use and where it points.
+fn profile_line(name: &str, config: &pipeline::settings::Config) -> String {
+    format!(
+        "cluster profile {name}: Kafka {}, registry {}, Spark Connect {}",
+        config.kafka.bootstrap_servers, config.registry.url, config.spark.url
+    )
+}
+
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = cli.global.config_from_env()?;
+    if let (Command::Stack(cmd), Some(name)) = (&cli.command, cli.global.cluster.as_deref()) {
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let config = cli.global.local_config(home)?;
+        return stack::cluster(cmd.clone(), name, &config).await;
+    }
+    let profiles = cli.global.profiles_from_env()?;
+    let config = profiles.active_config()?;
+    let profile = profiles.active();
     match cli.command {
-        Command::Stack(cmd) => match cli.global.cluster.as_deref() {
-            None => stack::stack(cmd, &config).await,
-            Some(name) => stack::cluster(cmd, name, &config).await,
-        },
+        Command::Stack(cmd) => stack::stack(cmd, &config, profile).await,
         Command::Schema(cmd) => schema::schema_cmd(cmd, &config).await,
         Command::Topic(cmd) => topic::topic(cmd, &config).await,
         Command::Group(cmd) => group::group(cmd, &config).await,
-        Command::Serve(args) => serve::serve(args, config).await,
+        Command::Serve(args) => serve::serve(args, config, profile).await,
         Command::Produce(args) => produce::produce(&args, &config).await,
         Command::Consume(args) => consume::consume(&args, &config).await,
         Command::Batch(args) => batch::batch(&args, &config).await,

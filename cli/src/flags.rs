@@ -15,6 +15,7 @@ use shared::workshop::Limits;
 use shared::Topic;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub mod batch;
@@ -23,9 +24,11 @@ pub mod group;
 pub use group::{GroupCommand, GroupFormat};
 mod parse;
 pub use parse::{parse_duration, MAX_RATE};
+pub mod profile;
 use parse::{
     parse_fraction, parse_level, parse_positive, parse_rate, parse_reference, positive_rate,
 };
+pub use profile::{ProfileError, Profiles};
 pub mod stream;
 pub use stream::{StreamArgs, StreamFormat};
 
@@ -49,6 +52,22 @@ pub struct Cli {
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
+    /// Config file of named cluster profiles (TOML) [default: DATA_DIR/config.toml]
+    #[arg(
+        long = "config",
+        env = "KAFKA_DEMO_CONFIG",
+        global = true,
+        help_heading = CONNECTION,
+        value_name = "FILE"
+    )]
+    pub config_file: Option<PathBuf>,
+    /// Cluster profile to connect to: a `[clusters.NAME]` of the config file, or `local-cluster`
+    /// (what `--cluster` alone means) [default: the file's `default`, else the local stack]; the
+    /// flags below override it. `stack … --cluster` manages the local cluster
+    #[arg(long, env = "KAFKA_DEMO_CLUSTER", global = true, help_heading = CONNECTION,
+          value_name = "NAME", num_args = 0..=1,
+          default_missing_value = pipeline::stack::cluster::PROFILE_NAME)]
+    pub cluster: Option<String>,
     /// Kafka bootstrap servers [default: the local stack's broker]
     #[arg(long, env = "KAFKA_DEMO_BOOTSTRAP_SERVERS", global = true, help_heading = CONNECTION)]
     pub bootstrap_servers: Option<String>,
@@ -77,6 +96,14 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub registry_password: Option<String>,
+    /// Bearer token for the registry (`Authorization: Bearer …`), instead of basic authentication
+    #[arg(
+        long,
+        env = "KAFKA_DEMO_REGISTRY_TOKEN",
+        global = true, help_heading = CONNECTION,
+        hide_env_values = true
+    )]
+    pub registry_token: Option<String>,
 
     /// Spark Connect URL, sc://host:port[/;token=TOKEN] [default: the local stack's server]
     #[arg(
@@ -98,12 +125,6 @@ pub struct GlobalArgs {
     )]
     pub spark_token: Option<String>,
 
-    /// Connection profile to use; `stack` commands with `--cluster` (no name: local-cluster)
-    /// manage the local cluster instead of the single-node stack
-    #[arg(long, env = "KAFKA_DEMO_CLUSTER", global = true, help_heading = CONNECTION,
-          num_args = 0..=1, default_missing_value = pipeline::stack::cluster::PROFILE_NAME,
-          value_name = "NAME")]
-    pub cluster: Option<String>,
 
     /// Folder holding the local stack's state (topics, schemas, logs) [default: ~/.kafka-demo]
     #[arg(long, env = "KAFKA_DEMO_DATA_DIR", global = true, help_heading = LOCAL_STACK)]
@@ -263,7 +284,7 @@ impl ServeArgs {
 }
 
 /// `kafka-demo stack …`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum StackCommand {
     /// Fetch what is missing, start every service and wait until each answers
     Up {
@@ -631,17 +652,58 @@ pub enum FlagError {
     /// The settings the flags name cannot be used.
     #[error(transparent)]
     Settings(#[from] ConfigError),
+    /// The config file or the cluster profile cannot be used.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
 }
 
 impl GlobalArgs {
-    /// The pipeline's settings these flags describe; `home` is where the default data folder goes.
+    /// The pipeline's settings these flags describe, over the cluster profile in use if any;
+    /// `home` is where the default data folder goes.
     pub fn config(&self, home: Option<PathBuf>) -> Result<Config, FlagError> {
+        Ok(self.profiles(home)?.active_config()?)
+    }
+
+    /// The settings of this process's flags and environment.
+    pub fn config_from_env(&self) -> Result<Config, FlagError> {
+        Ok(self.profiles_from_env()?.active_config()?)
+    }
+
+    /// The cluster profiles of the config file (and `local-cluster` when its file exists), the
+    /// one `--cluster` or the file's default picks, and these flags over it; profiles refer to
+    /// variables of the process's environment.
+    pub fn profiles(&self, home: Option<PathBuf>) -> Result<Profiles, FlagError> {
+        self.profiles_with(home, Arc::new(|var: &str| std::env::var(var).ok()))
+    }
+
+    /// [`GlobalArgs::profiles`] of this process's flags and environment.
+    pub fn profiles_from_env(&self) -> Result<Profiles, FlagError> {
+        self.profiles(std::env::var_os("HOME").map(PathBuf::from))
+    }
+
+    /// [`GlobalArgs::profiles`] with the profiles' `{ env = "VAR" }` looked up in `env`.
+    pub fn profiles_with(
+        &self,
+        home: Option<PathBuf>,
+        env: profile::EnvLookup,
+    ) -> Result<Profiles, FlagError> {
+        let flags = self.locations(home)?;
+        Ok(Profiles::read(
+            self.config_file.as_deref(),
+            self.cluster.as_deref(),
+            flags,
+            env,
+        )?)
+    }
+
+    /// What the flags alone say.
+    fn locations(&self, home: Option<PathBuf>) -> Result<Locations, FlagError> {
         let data_dir = match (&self.data_dir, home) {
             (Some(dir), _) => dir.clone(),
             (None, Some(home)) => home.join(".kafka-demo"),
             (None, None) => return Err(FlagError::NoDataDir),
         };
-        Ok(Config::resolve(Locations {
+        Ok(Locations {
             data_dir,
             cache_dir: self.cache_dir.clone(),
             ports: Ports {
@@ -661,15 +723,18 @@ impl GlobalArgs {
             registry_url: self.registry_url.clone(),
             registry_user: self.registry_user.clone(),
             registry_password: self.registry_password.clone(),
+            registry_token: self.registry_token.clone(),
             spark_url: self.spark_url.clone(),
             spark_token: self.spark_token.clone(),
             cluster_base_port: self.cluster_base_port,
-        })?)
+        })
     }
 
-    /// The settings of this process's flags and environment.
-    pub fn config_from_env(&self) -> Result<Config, FlagError> {
-        self.config(std::env::var_os("HOME").map(PathBuf::from))
+    /// The settings of the flags alone, whatever profile `--cluster` names: what the `stack`
+    /// commands manage is given by the data folder, ports and versions, and the local cluster's
+    /// profile may not exist before `stack up --cluster`.
+    pub fn local_config(&self, home: Option<PathBuf>) -> Result<Config, FlagError> {
+        Ok(Config::resolve(self.locations(home)?)?)
     }
 }
 

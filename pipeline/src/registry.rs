@@ -1,7 +1,7 @@
 //! A client for any Confluent-compatible schema registry (Confluent's own, Apicurio's `ccompat`
 //! API, Redpanda, Karapace): subjects, versions, registration, compatibility checks and levels.
 
-use crate::settings::RegistryConfig;
+use crate::settings::{RegistryAuth, RegistryConfig};
 use serde::{Deserialize, Serialize};
 use shared::{SchemaId, Subject};
 use std::time::Duration;
@@ -159,12 +159,26 @@ struct ErrorResponse {
     message: Option<String>,
 }
 
+/// `request` with the credentials `auth` gives, if any.
+pub fn authorize(
+    request: reqwest::RequestBuilder,
+    auth: Option<&RegistryAuth>,
+) -> reqwest::RequestBuilder {
+    match auth {
+        Some(RegistryAuth::Basic { user, password }) => {
+            request.basic_auth(user, password.as_ref().map(|p| p.reveal()))
+        }
+        Some(RegistryAuth::Bearer(token)) => request.bearer_auth(token.reveal()),
+        None => request,
+    }
+}
+
 /// A registry client. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: url::Url,
-    auth: Option<(String, Option<String>)>,
+    auth: Option<RegistryAuth>,
 }
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -183,7 +197,7 @@ impl Client {
         Ok(Self {
             http,
             base: config.url.clone(),
-            auth: config.basic_auth.clone(),
+            auth: config.auth.clone(),
         })
     }
 
@@ -205,10 +219,7 @@ impl Client {
         request: reqwest::RequestBuilder,
         action: String,
     ) -> Result<T, RegistryError> {
-        let request = match &self.auth {
-            Some((user, password)) => request.basic_auth(user, password.as_ref()),
-            None => request,
-        };
+        let request = authorize(request, self.auth.as_ref());
         let response = request
             .header("Accept", CONTENT_TYPE)
             .send()
@@ -630,11 +641,29 @@ mod tests {
 
     fn client(url: &str) -> Result<Client, String> {
         let url = url::Url::parse(url).map_err(|e| e.to_string())?;
-        Client::new(&RegistryConfig {
-            url,
-            basic_auth: None,
-        })
-        .map_err(|e| e.to_string())
+        Client::new(&RegistryConfig { url, auth: None }).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn credentials_go_in_the_authorization_header() -> Result<(), String> {
+        use crate::settings::Secret;
+        let header = |auth: Option<RegistryAuth>| -> Result<Option<String>, String> {
+            let request = authorize(reqwest::Client::new().get("http://r:1/"), auth.as_ref())
+                .build()
+                .map_err(|e| e.to_string())?;
+            let value = request.headers().get("authorization");
+            Ok(value.and_then(|v| v.to_str().ok()).map(str::to_owned))
+        };
+        let bearer = RegistryAuth::Bearer(Secret::new("t0ken"));
+        assert_eq!(header(Some(bearer))?.as_deref(), Some("Bearer t0ken"));
+        let basic = RegistryAuth::Basic {
+            user: "u".into(),
+            password: Some(Secret::new("p")),
+        };
+        // base64("u:p")
+        assert_eq!(header(Some(basic))?.as_deref(), Some("Basic dTpw"));
+        assert_eq!(header(None)?, None);
+        Ok(())
     }
 
     #[test]

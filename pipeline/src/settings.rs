@@ -137,6 +137,20 @@ pub enum ConfigError {
     /// `--spark-token` (KAFKA_DEMO_SPARK_TOKEN) was given empty.
     #[error("the Spark Connect token (--spark-token, KAFKA_DEMO_SPARK_TOKEN) is empty")]
     EmptySparkToken,
+    /// The registry's bearer token was given empty.
+    #[error(
+        "the registry's bearer token (--registry-token, KAFKA_DEMO_REGISTRY_TOKEN or a profile's \
+         registry_bearer_token) is empty"
+    )]
+    EmptyRegistryToken,
+    /// The registry was given a basic-auth user and a bearer token: only one can be sent.
+    #[error(
+        "the schema registry is given both a user for basic authentication (--registry-user, \
+         KAFKA_DEMO_REGISTRY_USER or a profile's registry_user) and a bearer token \
+         (--registry-token, KAFKA_DEMO_REGISTRY_TOKEN or a profile's registry_bearer_token); \
+         give one of them"
+    )]
+    RegistryAuthClash,
     /// Two services were given the same port.
     #[error("port {port} is given to both {first} and {second}; each service needs its own")]
     PortClash {
@@ -353,7 +367,7 @@ impl StackConfig {
 }
 
 /// How to reach Kafka.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct KafkaConfig {
     /// `host:port[,host:port…]`.
     pub bootstrap_servers: String,
@@ -361,13 +375,60 @@ pub struct KafkaConfig {
     pub options: Vec<(String, String)>,
 }
 
+/// The options' values can be passwords and keys: debug output names the options only.
+impl std::fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = self.options.iter().map(|(key, _)| key.as_str()).collect();
+        f.debug_struct("KafkaConfig")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("options", &keys)
+            .finish()
+    }
+}
+
 /// How to reach the schema registry.
 #[derive(Debug, Clone)]
 pub struct RegistryConfig {
     /// Base URL of the Confluent-compatible API, without a trailing slash.
     pub url: url::Url,
-    /// HTTP basic-auth user and password.
-    pub basic_auth: Option<(String, Option<String>)>,
+    /// What each request authenticates with, if anything.
+    pub auth: Option<RegistryAuth>,
+}
+
+/// How requests to the registry authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryAuth {
+    /// HTTP basic authentication.
+    Basic {
+        /// The user.
+        user: String,
+        /// The password, if the registry wants one.
+        password: Option<Secret>,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+}
+
+/// A password or token: never printed, in errors or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the request that sends it only.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 /// A Spark Connect endpoint.
@@ -472,7 +533,7 @@ pub struct SparkConfig {
 }
 
 /// Where the services are, as a front end was told: anything left `None` is the local stack's.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Locations {
     /// The local stack's state folder (absolute or relative to the working folder).
     pub data_dir: PathBuf,
@@ -492,6 +553,8 @@ pub struct Locations {
     pub registry_user: Option<String>,
     /// Registry basic-auth password.
     pub registry_password: Option<String>,
+    /// Registry bearer token (instead of basic auth).
+    pub registry_token: Option<String>,
     /// Spark Connect, `sc://host:port` [default: the local server].
     pub spark_url: Option<String>,
     /// Spark Connect's token: the local server requires it, and it is sent to a `spark_url`
@@ -499,6 +562,25 @@ pub struct Locations {
     pub spark_token: Option<String>,
     /// The local cluster's first port.
     pub cluster_base_port: u16,
+}
+
+/// Passwords, tokens and the Kafka options' values (which can be either) are left out.
+impl std::fmt::Debug for Locations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = (self.kafka_options.iter())
+            .map(|o| o.split('=').next().unwrap_or_default())
+            .collect();
+        f.debug_struct("Locations")
+            .field("data_dir", &self.data_dir)
+            .field("cache_dir", &self.cache_dir)
+            .field("ports", &self.ports)
+            .field("versions", &self.versions)
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("kafka_options", &keys)
+            .field("registry_url", &self.registry_url)
+            .field("registry_user", &self.registry_user)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -546,7 +628,11 @@ impl Config {
                     .as_deref()
                     .unwrap_or(&stack.registry_url()),
             )?,
-            basic_auth: given.registry_user.map(|u| (u, given.registry_password)),
+            auth: registry_auth(
+                given.registry_user,
+                given.registry_password,
+                given.registry_token,
+            )?,
         };
         let spark = SparkConfig {
             url: match &given.spark_url {
@@ -580,6 +666,24 @@ fn check_cluster_base(base: u16) -> Result<u16, ConfigError> {
         });
     }
     Ok(base)
+}
+
+/// Basic auth when a user is given, a bearer token when one is; both cannot be sent.
+fn registry_auth(
+    user: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+) -> Result<Option<RegistryAuth>, ConfigError> {
+    match (user, token) {
+        (Some(_), Some(_)) => Err(ConfigError::RegistryAuthClash),
+        (Some(user), None) => Ok(Some(RegistryAuth::Basic {
+            user,
+            password: password.map(Secret),
+        })),
+        (None, Some(token)) if token.is_empty() => Err(ConfigError::EmptyRegistryToken),
+        (None, Some(token)) => Ok(Some(RegistryAuth::Bearer(Secret(token)))),
+        (None, None) => Ok(None),
+    }
 }
 
 fn absolute(path: &std::path::Path) -> Result<PathBuf, ConfigError> {

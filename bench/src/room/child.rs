@@ -3,7 +3,7 @@
 //! alone and not the load generator's.
 
 use super::error::LoadError;
-use pipeline::settings::Config;
+use pipeline::settings::{Config, RegistryAuth};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -165,11 +165,17 @@ fn child_env(config: &Config) -> Vec<(&'static str, String)> {
     if let Some(token) = &config.spark.url.token {
         env.push(("KAFKA_DEMO_SPARK_TOKEN", token.reveal().to_owned()));
     }
-    if let Some((user, password)) = &config.registry.basic_auth {
-        env.push(("KAFKA_DEMO_REGISTRY_USER", user.clone()));
-        if let Some(password) = password {
-            env.push(("KAFKA_DEMO_REGISTRY_PASSWORD", password.clone()));
+    match &config.registry.auth {
+        Some(RegistryAuth::Basic { user, password }) => {
+            env.push(("KAFKA_DEMO_REGISTRY_USER", user.clone()));
+            if let Some(password) = password {
+                env.push(("KAFKA_DEMO_REGISTRY_PASSWORD", password.reveal().to_owned()));
+            }
         }
+        Some(RegistryAuth::Bearer(token)) => {
+            env.push(("KAFKA_DEMO_REGISTRY_TOKEN", token.reveal().to_owned()));
+        }
+        None => {}
     }
     env
 }

@@ -5,7 +5,12 @@ use crate::flags::ServeArgs;
 use pipeline::settings::Config;
 use std::process::ExitCode;
 
-pub(crate) async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
+/// Serves until a signal; the banner names `profile`, the cluster profile in use.
+pub(crate) async fn serve(
+    args: ServeArgs,
+    config: Config,
+    profile: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let stop = shutdown.clone();
     tokio::spawn(async move {
@@ -19,8 +24,12 @@ pub(crate) async fn serve(args: ServeArgs, config: Config) -> anyhow::Result<Exi
         .instructor_key
         .as_ref()
         .map(|key| key.as_str().to_owned());
+    let profile_line = profile.map(|name| super::profile_line(name, &config));
     bridge::serve(config, serve, shutdown, |url| {
         println!("kafka-demo playground: {url}");
+        if let Some(line) = &profile_line {
+            say(line);
+        }
         if let Some(key) = &instructor_key {
             println!("instructor view: {url}#instructor={key}");
         }

@@ -8,7 +8,12 @@ use pipeline::stack::{Service, Stack};
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub(crate) async fn stack(cmd: StackCommand, config: &Config) -> anyhow::Result<ExitCode> {
+/// Runs a stack command; `profile` is the cluster profile in use, which `status` names.
+pub(crate) async fn stack(
+    cmd: StackCommand,
+    config: &Config,
+    profile: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let stack = Stack::new(config.stack.clone());
     match cmd {
         StackCommand::Up { timeout } => {
@@ -39,6 +44,9 @@ pub(crate) async fn stack(cmd: StackCommand, config: &Config) -> anyhow::Result<
             Ok(ExitCode::SUCCESS)
         }
         StackCommand::Status => {
+            if let Some(name) = profile {
+                say(&super::profile_line(name, config));
+            }
             let statuses = stack.status().await;
             let all_up = statuses.iter().all(|s| s.ready);
             for s in statuses {

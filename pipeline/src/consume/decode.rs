@@ -126,11 +126,8 @@ mod tests {
     fn decoder() -> Decoder {
         // Nothing listens on port 9 of the loopback; tests preload every id they use.
         let url = url::Url::parse("http://127.0.0.1:9").unwrap_or_else(|e| panic!("{e}"));
-        let client = registry::Client::new(&RegistryConfig {
-            url,
-            basic_auth: None,
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
+        let client = registry::Client::new(&RegistryConfig { url, auth: None })
+            .unwrap_or_else(|e| panic!("{e}"));
         let mut d = Decoder::new(client);
         d.preload(SchemaId(1), Some(parse(V1)));
         d.preload(SchemaId(2), Some(parse(V2)));

@@ -237,7 +237,7 @@ impl Stack {
     fn registry_config(&self) -> Result<RegistryConfig, url::ParseError> {
         Ok(RegistryConfig {
             url: url::Url::parse(&self.config.registry_url())?,
-            basic_auth: None,
+            auth: None,
         })
     }
 

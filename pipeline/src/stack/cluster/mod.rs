@@ -152,7 +152,7 @@ impl Cluster {
                 address: url,
                 reason: e.to_string(),
             })?,
-            basic_auth: None,
+            auth: None,
         };
         let spark = SparkConfig {
             url: SparkUrl {
