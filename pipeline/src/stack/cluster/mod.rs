@@ -423,15 +423,30 @@ impl Cluster {
         futures_util::future::join_all(checks).await
     }
 
-    /// Stops every running node, Spark first and Kafka last. Returns the ones that had to be
-    /// killed because they did not stop within the grace period.
+    /// Stops every running node: Spark first, then the registry, then the three Kafka nodes
+    /// together (one stopped after the others would wait in vain for a controller quorum to
+    /// shut down cleanly). Returns the ones that had to be killed because they did not stop
+    /// within the grace period.
     pub async fn down(&self, progress: Progress<'_>) -> Vec<Node> {
+        let (kafka, rest): (Vec<Node>, Vec<Node>) = Node::all()
+            .into_iter()
+            .partition(|n| matches!(n, Node::Kafka(_)));
         let mut killed = Vec::new();
-        for node in Node::all().into_iter().rev() {
+        for node in rest.into_iter().rev() {
             if !self.unit(node).stop(progress).await {
                 killed.push(node);
             }
         }
+        let units: Vec<(Node, Unit)> = kafka.into_iter().map(|n| (n, self.unit(n))).collect();
+        let stops = units
+            .iter()
+            .map(|(node, unit)| async move { (!unit.stop(progress).await).then_some(*node) });
+        killed.extend(
+            futures_util::future::join_all(stops)
+                .await
+                .into_iter()
+                .flatten(),
+        );
         killed
     }
 
