@@ -125,7 +125,6 @@ pub struct GlobalArgs {
     )]
     pub spark_token: Option<String>,
 
-
     /// Folder holding the local stack's state (topics, schemas, logs) [default: ~/.kafka-demo]
     #[arg(long, env = "KAFKA_DEMO_DATA_DIR", global = true, help_heading = LOCAL_STACK)]
     pub data_dir: Option<PathBuf>,
