@@ -92,13 +92,14 @@ async fn a_profile_reaches_the_stack_it_names() {
     assert_ok(&schemas, "schema list");
     assert!(stdout(&schemas).contains(&subject), "{}", stdout(&schemas));
 
+    // `stack … --cluster` manages the local cluster; a file's default names the profile in use
+    // to the single-node stack's status.
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    let defaulted = dir.path().join("defaulted.toml");
+    std::fs::write(&defaulted, format!("default = \"t\"\n{text}"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut status_flags = SHARED.flags();
-    status_flags.extend([
-        "--config".to_owned(),
-        file.clone(),
-        "--cluster".to_owned(),
-        "t".to_owned(),
-    ]);
+    status_flags.extend(["--config".to_owned(), defaulted.display().to_string()]);
     let status = command(&status_flags, &["stack", "status"])
         .env("PROFILE_TEST_SPARK_TOKEN", SPARK_TOKEN)
         .output()
