@@ -23,10 +23,11 @@ pub use batch::{BatchArgs, BatchFormat};
 pub mod group;
 pub use group::{GroupCommand, GroupFormat};
 mod parse;
-pub use parse::{parse_duration, MAX_RATE};
+pub use parse::{misplaced_cluster, parse_duration, MAX_RATE};
 pub mod profile;
 use parse::{
-    parse_fraction, parse_level, parse_positive, parse_rate, parse_reference, positive_rate,
+    parse_cluster, parse_fraction, parse_level, parse_positive, parse_rate, parse_reference,
+    positive_rate,
 };
 pub use profile::{ProfileError, Profiles};
 pub mod stream;
@@ -65,7 +66,7 @@ pub struct GlobalArgs {
     /// (what `--cluster` alone means) [default: the file's `default`, else the local stack]; the
     /// flags below override it. `stack … --cluster` manages the local cluster
     #[arg(long, env = "KAFKA_DEMO_CLUSTER", global = true, help_heading = CONNECTION,
-          value_name = "NAME", num_args = 0..=1,
+          value_name = "NAME", num_args = 0..=1, value_parser = parse_cluster,
           default_missing_value = pipeline::stack::cluster::PROFILE_NAME)]
     pub cluster: Option<String>,
     /// Kafka bootstrap servers [default: the local stack's broker]
@@ -1055,6 +1056,37 @@ mod tests {
             Ok(CompatLevel::FullTransitive)
         );
         assert_eq!(parse_level("BACKWARD"), Ok(CompatLevel::Backward));
+    }
+
+    #[test]
+    fn cluster_alone_means_the_local_cluster_and_never_takes_a_command() {
+        let cluster = |args: &[&str]| {
+            let argv = std::iter::once("kafka-demo").chain(args.iter().copied());
+            Cli::try_parse_from(argv).map(|cli| cli.global.cluster)
+        };
+        let local = Some("local-cluster".to_owned());
+        assert_eq!(
+            cluster(&["stack", "up", "--cluster"]).ok(),
+            Some(local.clone())
+        );
+        assert_eq!(cluster(&["topic", "list", "--cluster"]).ok(), Some(local));
+        assert_eq!(
+            cluster(&["--cluster", "prod", "topic", "list"]).ok(),
+            Some(Some("prod".to_owned()))
+        );
+        let error = misplaced_cluster(&["kafka-demo", "--cluster", "topic", "list"]);
+        assert!(
+            error.is_some_and(|e| e.contains("topic is a command")),
+            "the command is not taken for a profile"
+        );
+        assert_eq!(
+            misplaced_cluster(&["kafka-demo", "--cluster", "prod", "topic"]),
+            None
+        );
+        assert_eq!(
+            misplaced_cluster(&["kafka-demo", "topic", "list", "--cluster"]),
+            None
+        );
     }
 
     #[test]

@@ -12,7 +12,12 @@ use std::time::Duration;
 const EXIT_WAIT: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
-    let cli = kafka_demo::flags::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(why) = kafka_demo::flags::misplaced_cluster(&args) {
+        eprintln!("error: {why}");
+        return ExitCode::from(2);
+    }
+    let cli = kafka_demo::flags::Cli::parse_from(args);
     install_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

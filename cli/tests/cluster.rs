@@ -53,6 +53,15 @@ fn kill9(node: &str) -> Instant {
     Instant::now()
 }
 
+/// Stops the cluster when dropped, pass or fail.
+struct StopAtEnd;
+
+impl Drop for StopAtEnd {
+    fn drop(&mut self) {
+        let _ = CLUSTER.run(&["stack", "down"]);
+    }
+}
+
 /// The `(records/s)` figure of a produce summary (`N records in T s (R records/s); …`).
 fn produce_rate(summary: &str) -> String {
     summary
@@ -123,6 +132,9 @@ fn foreign_ca(dir: &Path) -> String {
 #[tokio::test]
 async fn the_local_cluster_carries_a_run_and_refuses_wrong_credentials_by_name() {
     up();
+    // Last of the suite by name, and alone in `make test`, where a running cluster would only
+    // take memory and CPU from the tests after it.
+    let _down = StopAtEnd;
     let topic = unique("cluster-smoke");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let manifest = path_arg(&dir.path().join("manifest.json"));

@@ -110,3 +110,32 @@ mod reference_tests {
         assert!(parse_reference("n=s:x").is_err());
     }
 }
+
+/// Reads `--cluster NAME`.
+pub(crate) fn parse_cluster(text: &str) -> Result<String, String> {
+    match text.trim().is_empty() {
+        true => Err("a profile name cannot be empty".into()),
+        false => Ok(text.to_owned()),
+    }
+}
+
+/// Why a command line cannot mean what it says when `--cluster` (which may stand alone,
+/// meaning the local cluster) is followed by a command's name: clap would take the command as
+/// the profile and then stumble over what follows it.
+pub fn misplaced_cluster<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Option<String> {
+    const COMMANDS: [&str; 9] = [
+        "stack", "schema", "topic", "group", "serve", "produce", "consume", "batch", "stream",
+    ];
+    let words: Vec<&str> = args
+        .iter()
+        .map(|a| a.as_ref().to_str().unwrap_or(""))
+        .collect();
+    let at = words
+        .windows(2)
+        .position(|w| w[0] == "--cluster" && COMMANDS.contains(&w[1]))?;
+    let command = words[at + 1];
+    Some(format!(
+        "--cluster {command}: {command} is a command, not a profile. Put --cluster after the \
+         command (kafka-demo {command} … --cluster [NAME]) or give the profile as --cluster=NAME"
+    ))
+}
