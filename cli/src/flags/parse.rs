@@ -94,23 +94,6 @@ pub(crate) fn parse_reference(text: &str) -> Result<pipeline::registry::Referenc
     })
 }
 
-#[cfg(test)]
-mod reference_tests {
-    use super::*;
-
-    #[test]
-    fn references_read_as_name_subject_version() {
-        let r = parse_reference("com.example.Geo=geo-value:3").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            (r.name.as_str(), r.subject.as_str(), r.version),
-            ("com.example.Geo", "geo-value", 3)
-        );
-        assert!(parse_reference("com.example.Geo=geo-value").is_err());
-        assert!(parse_reference("=s:1").is_err());
-        assert!(parse_reference("n=s:x").is_err());
-    }
-}
-
 /// Reads `--cluster NAME`.
 pub(crate) fn parse_cluster(text: &str) -> Result<String, String> {
     match text.trim().is_empty() {
@@ -138,4 +121,21 @@ pub fn misplaced_cluster<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Option<String
         "--cluster {command}: {command} is a command, not a profile. Put --cluster after the \
          command (kafka-demo {command} … --cluster [NAME]) or give the profile as --cluster=NAME"
     ))
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn references_read_as_name_subject_version() {
+        let r = parse_reference("com.example.Geo=geo-value:3").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (r.name.as_str(), r.subject.as_str(), r.version),
+            ("com.example.Geo", "geo-value", 3)
+        );
+        assert!(parse_reference("com.example.Geo=geo-value").is_err());
+        assert!(parse_reference("=s:1").is_err());
+        assert!(parse_reference("n=s:x").is_err());
+    }
 }
