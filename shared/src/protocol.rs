@@ -484,7 +484,8 @@ pub enum Response {
     StreamStarted {
         /// The query's job, named in its pushes.
         job: JobId,
-        /// Where its checkpoint lives (it resumes from there).
+        /// Where its checkpoints live, as the location the Spark server was given
+        /// (`file:///…/stream/TOPIC`); a later start resumes from there.
         checkpoint: String,
     },
     /// Answer to `StartTail`.
