@@ -1030,7 +1030,7 @@ mod tests {
             Response::BatchStarted { job: JobId(5) },
             Response::StreamStarted {
                 job: JobId(8),
-                checkpoint: "/data/stream/clicks-avro".into(),
+                checkpoint: "file:///data/stream/clicks-avro".into(),
             },
             Response::TailStarted {
                 tail: JobId(4),
