@@ -105,7 +105,7 @@ impl SparkLocation {
             let (text, scheme) = owned(scheme);
             return Err(LocationError::Relative { text, scheme });
         }
-        if rest.trim_start_matches('/').is_empty() && rest.len() == 2 {
+        if rest == "//" {
             let (text, scheme) = owned(scheme);
             return Err(LocationError::Nothing { text, scheme });
         }
