@@ -6,8 +6,8 @@ use kafka_demo::commands::batch::batch_error;
 use kafka_demo::commands::say;
 use pipeline::batch::{self, BatchError, BatchRequest, Bound};
 use pipeline::settings::Config;
+use pipeline::spark::SparkLocation;
 use shared::Topic;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -39,7 +39,7 @@ pub async fn bench_batch(args: &BenchBatchArgs, config: &Config) -> anyhow::Resu
         counts.push(count);
         jobs.push(job);
     }
-    let out = config.stack.data_dir.join("batch").join("bench");
+    let out = SparkLocation::local(&config.stack.data_dir.join("batch").join("bench"));
     let with_parquet = timed_job(config, args, Some(out.clone())).await?;
     let (count, job) = (median(&mut counts), median(&mut jobs));
     let rate = |d: Duration| records as f64 / d.as_secs_f64().max(1e-9);
@@ -58,7 +58,7 @@ pub async fn bench_batch(args: &BenchBatchArgs, config: &Config) -> anyhow::Resu
         "  with Parquet     once   {:>6.2} s  {:>10.0} records/s (tables in {})",
         with_parquet.as_secs_f64(),
         rate(with_parquet),
-        out.display()
+        out
     );
     let ratio = count.as_secs_f64() / job.as_secs_f64().max(1e-9);
     println!(
@@ -86,7 +86,7 @@ async fn timed_count(config: &Config, args: &BenchBatchArgs) -> anyhow::Result<D
 async fn timed_job(
     config: &Config,
     args: &BenchBatchArgs,
-    out: Option<PathBuf>,
+    out: Option<SparkLocation>,
 ) -> anyhow::Result<Duration> {
     let request = BatchRequest {
         topic: args.topic.clone(),

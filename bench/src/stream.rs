@@ -49,12 +49,14 @@ pub async fn bench(args: &BenchStreamArgs, config: &Config) -> anyhow::Result<Ex
     produce_into(config, &topic, args, &["--count", &args.warmup.to_string()]).await?;
     let request = stream::StreamRequest {
         interval: args.interval,
-        state_dir: config
-            .stack
-            .data_dir
-            .join("bench")
-            .join("stream")
-            .join(topic.as_str()),
+        checkpoint: pipeline::spark::SparkLocation::local(
+            &config
+                .stack
+                .data_dir
+                .join("bench")
+                .join("stream")
+                .join(topic.as_str()),
+        ),
         fresh: true,
         registry_poll: Duration::from_secs(3600),
         ..stream::StreamRequest::with_defaults(topic.clone(), &config.stack.data_dir)

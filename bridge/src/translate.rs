@@ -6,6 +6,7 @@ use pipeline::batch::{run_name, BatchRequest, Bound, POISON_LISTED};
 use pipeline::settings::{
     Compression, KeyField, ProduceConfig, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_LINGER,
 };
+use pipeline::spark::SparkLocation;
 use pipeline::stream::{StreamRequest, Trigger};
 use shared::generator::{FaultOptions, GeneratorConfig, GeneratorOptions, PAGE_EVENTS_PER_SECOND};
 use shared::protocol::{BatchSpec, ProduceSpec, StreamSpec, StreamTrigger};
@@ -77,7 +78,8 @@ pub(crate) fn produce(spec: &ProduceSpec, start_ms: Option<i64>) -> Result<Produ
 const OFFSET_LIMIT: i64 = 1_000_000_000_000;
 
 /// A batch job as the page asked for it: bounds are offsets (numbers below 10¹²), times in ms
-/// since the epoch, or RFC 3339 times. Results are written under the data folder.
+/// since the epoch, or RFC 3339 times. Results are written under the data folder, which the
+/// local stack's Spark server shares.
 pub(crate) fn batch(spec: &BatchSpec, data_dir: &Path) -> Result<BatchRequest, String> {
     let bound = |text: &Option<String>, what: &str| -> Result<Bound, String> {
         let Some(text) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
@@ -98,7 +100,9 @@ pub(crate) fn batch(spec: &BatchSpec, data_dir: &Path) -> Result<BatchRequest, S
         from: bound(&spec.from, "from")?,
         to: bound(&spec.to, "to")?,
         top: spec.top,
-        out: Some(data_dir.join("batch").join(run_name(&spec.topic))),
+        out: Some(SparkLocation::local(
+            &data_dir.join("batch").join(run_name(&spec.topic)),
+        )),
         step_timeout: Duration::from_secs(15 * 60),
         poison_limit: POISON_LISTED,
     })
@@ -143,7 +147,9 @@ mod tests {
             (r.from, r.to),
             (Bound::Offset(42), Bound::Timestamp(1_704_067_200_000))
         );
-        assert!(r.out.is_some_and(|o| o.starts_with("/data/batch")));
+        assert!(r
+            .out
+            .is_some_and(|o| o.as_str().starts_with("file:///data/batch/clicks-avro-")));
         let r = batch(&spec(Some(""), None, 5), dir).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((r.from, r.to), (Bound::Edge, Bound::Edge));
         let r = batch(&spec(Some("2024-01-01T00:00:00Z"), None, 5), dir)

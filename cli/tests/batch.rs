@@ -152,6 +152,79 @@ async fn v1_v2_and_poison_pills_reconcile_exactly_with_the_manifests() {
     assert!(text.contains("poison pills: undecodable="), "{text}");
 }
 
+/// `--out` as a `file:` URI: the Spark server writes every table there (each folder ends with
+/// Spark's `_SUCCESS`), the report names the URI, the Parquet read back through Spark holds
+/// what the report says, and the run reconciles with its manifest.
+#[tokio::test]
+async fn parquet_goes_to_a_file_uri_and_reconciles() {
+    let config = SHARED.ensure_up().await;
+    let topic = unique("batch-uri");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = dir.path().join("m.json");
+    #[rustfmt::skip]
+    produce(&topic, &manifest, &[
+        "--count", "1500", "--seed", "14", "--partitions", "1", "--wrong-magic", "0.01",
+    ]);
+    let out_dir = dir.path().join("spark-side").join("x");
+    let uri = format!("file://{}", out_dir.display());
+    #[rustfmt::skip]
+    let out = batch(&topic, &["--out", &uri, "--verify", &path_arg(&manifest), "--format", "json"]);
+    assert_ok(&out, "batch --out file:// --verify");
+    let doc = json(&out);
+    let checks = checks(&doc);
+    assert!(checks.iter().all(|(_, ok)| *ok), "{checks:?}");
+    let report = &doc["report"];
+    assert_eq!(report["output"].as_str(), Some(uri.as_str()), "{report}");
+    assert!(
+        stderr(&out).contains(&format!("writing Parquet to {uri}")),
+        "{}",
+        stderr(&out)
+    );
+    for table in [
+        "totals",
+        "per_creative",
+        "per_minute",
+        "poison",
+        "schema_ids",
+    ] {
+        assert!(
+            out_dir.join(table).join("_SUCCESS").is_file(),
+            "no _SUCCESS in {table} under {uri}"
+        );
+    }
+    let clicks = parquet_sum(&config, &format!("{uri}/per_creative"), "clicks").await;
+    assert_eq!(Some(clicks), report["totals"]["clicks"].as_i64());
+    let read = parquet_sum(&config, &format!("{uri}/totals"), "records_read").await;
+    assert_eq!(read, 1500);
+}
+
+/// A location the Spark server has no filesystem for, or whose host does not resolve, ends the
+/// run before Kafka is read, with Spark's reason, the location and the flag.
+#[tokio::test]
+async fn an_unusable_output_location_fails_fast_naming_it() {
+    SHARED.ensure_up().await;
+    let topic = unique("batch-badout");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    #[rustfmt::skip]
+    produce(&topic, &dir.path().join("m.json"), &["--count", "100", "--partitions", "1"]);
+    for (location, reason) in [
+        ("foo://x/y", "No FileSystem for scheme \"foo\""),
+        ("hdfs://nowhere.invalid:1/x", "unknown host nowhere.invalid"),
+    ] {
+        let out = batch(&topic, &["--out", location, "--step-timeout", "1m"]);
+        assert_eq!(out.status.code(), Some(1), "{location}: {}", stdout(&out));
+        let err = stderr(&out);
+        let last = err.lines().last().unwrap_or_default();
+        assert!(
+            last.contains(&format!(
+                "Spark cannot write the Parquet tables to {location}: {reason}"
+            )) && last.contains("give --out a location"),
+            "{location}: {err}"
+        );
+        assert!(!err.contains("reading offsets"), "{location}: {err}");
+    }
+}
+
 /// Keyed records over three partitions: counts and cost reconcile; positions cannot be
 /// derived from the manifest there, and the run says so instead of failing.
 #[tokio::test]

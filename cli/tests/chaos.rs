@@ -369,7 +369,7 @@ async fn spark_killed_mid_stream_resumes_from_its_checkpoint_with_the_batch_tota
         })
         .await;
     #[rustfmt::skip]
-    let stream_args = ["stream", "--topic", &topic, "--format", "json", "--state-dir", &state,
+    let stream_args = ["stream", "--topic", &topic, "--format", "json", "--checkpoint-location", &state,
                        "--window", "1m"];
     let stream = Running::start(&STREAM, &stream_args);
     // The JSON events go to stdout; stderr says nothing until the end, so the checkpoint is

@@ -23,12 +23,17 @@ fn produce(topic: &str, manifest: &Path, extra: &[&str]) -> Manifest {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("manifest: {e}"))
 }
 
-/// Runs `stream --trigger available-now --format json` and returns its events and summary.
+/// Runs `stream --trigger available-now --format json` with its checkpoints in the folder
+/// `state` and returns its events and summary.
 fn stream(topic: &str, state: &Path, extra: &[&str]) -> (Vec<Value>, Value) {
-    let state = path_arg(state);
+    stream_at(topic, &path_arg(state), extra)
+}
+
+/// [`stream`] with its checkpoints at `location`, a path or a URI.
+fn stream_at(topic: &str, location: &str, extra: &[&str]) -> (Vec<Value>, Value) {
     #[rustfmt::skip]
     let mut args = vec!["stream", "--topic", topic, "--trigger", "available-now", "--format",
-                        "json", "--state-dir", &state, "--interval", "100ms"];
+                        "json", "--checkpoint-location", location, "--interval", "100ms"];
     args.extend_from_slice(extra);
     let out = SHARED.run(&args);
     assert_ok(&out, "stream");
@@ -222,6 +227,85 @@ async fn a_resumed_run_counts_nothing_twice_and_drops_clicks_behind_the_watermar
     assert!(dropped > 0 && dropped <= late_records, "{after}");
 }
 
+/// Checkpoints at a `file:` URI: the first run begins a checkpoint there (listed by Spark under
+/// `starts/`), the second resumes it and still ends with every window — the results offset is
+/// read back from the location, not from this machine — and `--fresh` begins another beside
+/// it that counts everything again. Each time the totals equal the batch job's.
+#[tokio::test]
+async fn a_checkpoint_at_a_file_uri_resumes_with_the_batch_totals() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-uri");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cp = dir.path().join("spark-side").join("cp");
+    let uri = format!("file://{}", cp.display());
+    #[rustfmt::skip]
+    let first = produce(&topic, &dir.path().join("a.json"), &[
+        "--count", "1200", "--seed", "81", "--partitions", "2", "--truncated", "0.01",
+    ]);
+    let started = |events: &[Value]| {
+        events
+            .iter()
+            .find(|e| e["type"] == "started")
+            .map(|e| e["data"].clone())
+            .unwrap_or_else(|| panic!("no started event in {events:?}"))
+    };
+    let (events, before) = stream_at(&topic, &uri, &[]);
+    let begun = started(&events);
+    assert_eq!(begun["resumed"], false, "{begun}");
+    let checkpoint = begun["checkpoint"].as_str().unwrap_or_default().to_owned();
+    assert!(checkpoint.starts_with(&format!("{uri}/cp-")), "{begun}");
+    assert!(
+        cp.join("starts").join("_SUCCESS").is_file(),
+        "no starts/ under {uri}"
+    );
+    let (minutes, creatives) = expected(&[&first]);
+    assert_eq!(windows_by(&before, minute_of), minutes);
+    assert_eq!(windows_by(&before, creative_of), creatives);
+
+    #[rustfmt::skip]
+    let second = produce(&topic, &dir.path().join("b.json"), &["--count", "300", "--seed", "82"]);
+    let (events, after) = stream_at(&topic, &uri, &[]);
+    let again = started(&events);
+    assert_eq!(again["resumed"], true, "{again}");
+    assert_eq!(again["checkpoint"].as_str(), Some(checkpoint.as_str()));
+    let (batch_minutes, batch_creatives, report) = batch_tables(&topic);
+    assert_eq!(windows_by(&after, minute_of), batch_minutes);
+    assert_eq!(windows_by(&after, creative_of), batch_creatives);
+    assert_eq!(
+        outcomes(&after).get("decoded").copied(),
+        report["totals"]["clicks"].as_u64()
+    );
+    assert_eq!(expected(&[&first, &second]).1, batch_creatives);
+
+    let (events, fresh) = stream_at(&topic, &uri, &["--fresh"]);
+    let anew = started(&events);
+    assert_eq!(anew["resumed"], false, "{anew}");
+    assert_ne!(anew["checkpoint"].as_str(), Some(checkpoint.as_str()));
+    assert_eq!(windows_by(&fresh, creative_of), batch_creatives);
+}
+
+/// A checkpoint location the Spark server cannot use ends the run before the queries start,
+/// with Spark's reason, the location and the flag.
+#[tokio::test]
+async fn an_unusable_checkpoint_location_fails_fast_naming_it() {
+    SHARED.ensure_up().await;
+    let topic = unique("stream-badcp");
+    assert_ok(&SHARED.run(&["topic", "create", &topic]), "topic create");
+    #[rustfmt::skip]
+    let out = SHARED.run(&["stream", "--topic", &topic, "--trigger", "available-now",
+                           "--checkpoint-location", "foo://x/y", "--step-timeout", "1m"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(
+            "Spark cannot keep the checkpoints at foo://x/y: No FileSystem for scheme \"foo\""
+        ) && last.contains("give --checkpoint-location a location"),
+        "{err}"
+    );
+    assert!(!err.contains("streaming queries"), "{err}");
+}
+
 #[tokio::test]
 async fn an_unknown_topic_is_a_clear_error() {
     SHARED.ensure_up().await;
@@ -229,7 +313,7 @@ async fn an_unknown_topic_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     #[rustfmt::skip]
     let out = SHARED.run(&["stream", "--topic", &topic, "--trigger", "available-now",
-                           "--state-dir", &path_arg(dir.path())]);
+                           "--checkpoint-location", &path_arg(dir.path())]);
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(
@@ -252,7 +336,7 @@ async fn spark_connect_down_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     #[rustfmt::skip]
     let out = SHARED.run(&["stream", "--topic", &topic, "--spark-url", &url,
-                           "--state-dir", &path_arg(dir.path())]);
+                           "--checkpoint-location", &path_arg(dir.path())]);
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
     let last = err.lines().last().unwrap_or_default();
@@ -378,7 +462,7 @@ async fn a_live_run_picks_up_a_new_schema_stops_on_ctrl_c_and_resumes() {
     ]);
     #[rustfmt::skip]
     let mut run = Running::start(&["stream", "--topic", &topic, "--trigger", "processing",
-        "--interval", "500ms", "--format", "json", "--state-dir", &state]);
+        "--interval", "500ms", "--format", "json", "--checkpoint-location", &state]);
     let started = run.until("start", 180, is("started")).await;
     assert_eq!(
         started["data"]["schema_ids"].as_array().map(Vec::len),
@@ -449,7 +533,7 @@ async fn text_output_ends_with_the_final_windows() {
     ]);
     #[rustfmt::skip]
     let out = SHARED.run(&["stream", "--topic", &topic, "--trigger", "available-now",
-                           "--state-dir", &path_arg(&dir.path().join("state"))]);
+                           "--checkpoint-location", &path_arg(&dir.path().join("state"))]);
     assert_ok(&out, "stream");
     let text = stdout(&out);
     assert!(text.contains("window 2024-01-01T00:00:00.000Z"), "{text}");
@@ -498,7 +582,7 @@ async fn a_processing_run_ends_after_its_duration() {
     let state = path_arg(&dir.path().join("state"));
     #[rustfmt::skip]
     let mut run = Running::start(&["stream", "--topic", &topic, "--duration", "20s",
-        "--interval", "500ms", "--format", "json", "--state-dir", &state]);
+        "--interval", "500ms", "--format", "json", "--checkpoint-location", &state]);
     // Results arrive while it runs; then it stops by itself.
     run.until("all 300 clicks in windows", 120, |e| {
         e["type"] == "records" && e["data"]["outcome"] == "decoded" && e["data"]["records"] == 300

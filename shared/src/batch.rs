@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// The offsets read in one partition: `start..end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,8 +132,9 @@ pub struct BatchReport {
     pub poison: Vec<Pill>,
     /// Whether `poison` lists every pill.
     pub poison_complete: bool,
-    /// Where the Parquet tables went (none for an empty range).
-    pub output: Option<PathBuf>,
+    /// Where the Parquet tables went, as the URI the Spark server was given
+    /// (`file:///…/batch/RUN`, `hdfs://…`); none when nothing was written.
+    pub output: Option<String>,
     /// Seconds the run took.
     pub elapsed_secs: f64,
 }

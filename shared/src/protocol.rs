@@ -484,7 +484,8 @@ pub enum Response {
     StreamStarted {
         /// The query's job, named in its pushes.
         job: JobId,
-        /// Where its checkpoint lives (it resumes from there).
+        /// Where its checkpoints live, as the location the Spark server was given
+        /// (`file:///…/stream/TOPIC`); a later start resumes from there.
         checkpoint: String,
     },
     /// Answer to `StartTail`.
@@ -1029,7 +1030,7 @@ mod tests {
             Response::BatchStarted { job: JobId(5) },
             Response::StreamStarted {
                 job: JobId(8),
-                checkpoint: "/data/stream/clicks-avro".into(),
+                checkpoint: "file:///data/stream/clicks-avro".into(),
             },
             Response::TailStarted {
                 tail: JobId(4),

@@ -18,7 +18,7 @@ pub(crate) fn start_stream(
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
     let request = crate::translate::stream(&spec, &state.inner.config.stack.data_dir);
-    let checkpoint = request.state_dir.display().to_string();
+    let checkpoint = request.checkpoint.to_string();
     let (job, stop) = jobs.admit(Kind::Stream)?;
     let (state, jobs) = (state.clone(), Arc::clone(jobs));
     let span = tracing::info_span!("job", kind = "stream", id = job.0, topic = %spec.topic);

@@ -1,12 +1,13 @@
 //! What an attendee's page is told, in words an attendee can act on: advice meant for the
 //! command line (`kafka-demo …` commands, flags, environment variables) becomes "ask the
-//! instructor", and folders on the bridge's machine are named relative to its data folder.
+//! instructor", and places under the bridge's data folder (paths, or the `file:` URIs Spark is
+//! given) are named relative to it.
 //!
 //! Applied to every message leaving an attendee's session after the bridge has taken note of it
 //! (the evidence sees the message as the bridge made it).
 
 use shared::protocol::{BatchOutcome, ErrorInfo, Push, Response, ServerMessage};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What replaces advice only the machine running the bridge can follow.
 const ASK: &str = "ask the instructor to check the services";
@@ -18,9 +19,7 @@ pub(crate) fn for_attendee(message: &mut ServerMessage, data_dir: &Path) {
         ServerMessage::Failed { error, .. } => fix(error),
         ServerMessage::Reply { response, .. } => {
             if let Response::StreamStarted { checkpoint, .. } = response {
-                *checkpoint = relative(Path::new(checkpoint.as_str()), data_dir)
-                    .to_string_lossy()
-                    .into_owned();
+                *checkpoint = relative(checkpoint, data_dir);
             }
         }
         ServerMessage::Push(push) => match push {
@@ -50,20 +49,25 @@ pub(crate) fn for_attendee(message: &mut ServerMessage, data_dir: &Path) {
     }
 }
 
-/// `path` below the data folder, or only its last two parts when it lies elsewhere.
-fn relative(path: &Path, data_dir: &Path) -> PathBuf {
+/// `location` (a path or a `file:` URI) below the data folder, or only its last two parts when
+/// it lies elsewhere.
+fn relative(location: &str, data_dir: &Path) -> String {
+    let path = Path::new(location.strip_prefix("file://").unwrap_or(location));
     if let Ok(inside) = path.strip_prefix(data_dir) {
-        return inside.to_path_buf();
+        return inside.to_string_lossy().into_owned();
     }
     let parts: Vec<_> = path.components().rev().take(2).collect();
-    parts.into_iter().rev().collect()
+    let tail: std::path::PathBuf = parts.into_iter().rev().collect();
+    tail.to_string_lossy().into_owned()
 }
 
 /// `text` without command-line advice: a parenthesis naming a command goes, a clause naming one
 /// becomes [`ASK`], and the data folder's path goes from the names of folders within it.
 pub(crate) fn page_words(text: &str, data_dir: &Path) -> String {
     let folder = format!("{}/", data_dir.to_string_lossy());
-    let text = text.replace(folder.as_str(), "");
+    let text = text
+        .replace(&format!("file://{folder}"), "")
+        .replace(folder.as_str(), "");
     let text = drop_command_parentheses(&text);
     let mut asked = false;
     let mut sentences = Vec::new();
@@ -198,17 +202,25 @@ mod tests {
             words("cannot write /home/teacher/.kafka-demo/stream/ana.clicks-avro/checkpoint"),
             "cannot write stream/ana.clicks-avro/checkpoint"
         );
+        assert_eq!(
+            words("cannot write file:///home/teacher/.kafka-demo/stream/ana.t/x-1: no"),
+            "cannot write stream/ana.t/x-1: no"
+        );
         let data = Path::new("/home/teacher/.kafka-demo");
         assert_eq!(
-            relative(
-                Path::new("/home/teacher/.kafka-demo/batch/ana.clicks-avro"),
-                data
-            ),
-            PathBuf::from("batch/ana.clicks-avro")
+            relative("/home/teacher/.kafka-demo/batch/ana.clicks-avro", data),
+            "batch/ana.clicks-avro"
         );
         assert_eq!(
-            relative(Path::new("/srv/elsewhere/batch/ana.clicks-avro"), data),
-            PathBuf::from("batch/ana.clicks-avro")
+            relative(
+                "file:///home/teacher/.kafka-demo/batch/ana.clicks-avro",
+                data
+            ),
+            "batch/ana.clicks-avro"
+        );
+        assert_eq!(
+            relative("/srv/elsewhere/batch/ana.clicks-avro", data),
+            "batch/ana.clicks-avro"
         );
     }
 
@@ -219,7 +231,7 @@ mod tests {
             id: shared::protocol::RequestId(1),
             response: Response::StreamStarted {
                 job: shared::protocol::JobId(2),
-                checkpoint: "/d/stream/ana.clicks-avro".into(),
+                checkpoint: "file:///d/stream/ana.clicks-avro".into(),
             },
         };
         for_attendee(&mut started, data);
@@ -240,7 +252,7 @@ mod tests {
         for_attendee(&mut failed, data);
         let mut stage = ServerMessage::Push(Push::BatchStage {
             job: shared::protocol::JobId(3),
-            stage: "writing Parquet to /d/batch/ana.clicks-avro".into(),
+            stage: "writing Parquet to file:///d/batch/ana.clicks-avro".into(),
             elapsed_ms: 5,
         });
         for_attendee(&mut stage, data);

@@ -130,6 +130,10 @@ pub fn batch_error(error: BatchError) -> anyhow::Error {
         ) => anyhow::anyhow!(
             "{error} (is the stack up? start it with `kafka-demo stack up`, or point --bootstrap-servers at your brokers)"
         ),
+        BatchError::Output { .. } => anyhow::anyhow!(
+            "{error}; give --out a location the Spark server can write: a path on its machine, \
+             or a URI such as hdfs://namenode/path or s3a://bucket/path"
+        ),
         other => other.into(),
     }
 }
@@ -212,8 +216,8 @@ fn tables(r: &BatchReport, request: &BatchRequest) -> String {
         );
     }
     out += &poison_table(r);
-    if let Some(path) = &r.output {
-        out += &format!("\nParquet tables in {}\n", path.display());
+    if let Some(location) = &r.output {
+        out += &format!("\nParquet tables in {location}\n");
     }
     out
 }

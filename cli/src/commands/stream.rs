@@ -47,6 +47,10 @@ pub(super) async fn stream(args: &StreamArgs, config: &Config) -> anyhow::Result
 pub fn stream_error(error: StreamError) -> anyhow::Error {
     match error {
         StreamError::Batch(e) => batch_error(e),
+        StreamError::Checkpoint { .. } => anyhow::anyhow!(
+            "{error}; give --checkpoint-location a location the Spark server can write: a path \
+             on its machine, or a URI such as hdfs://namenode/path or s3a://bucket/path"
+        ),
         StreamError::Kafka { .. } => anyhow::anyhow!(
             "{error} (is the stack up? start it with `kafka-demo stack up`, or point --bootstrap-servers at your brokers)"
         ),

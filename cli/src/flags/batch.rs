@@ -5,6 +5,7 @@ use super::parse::parse_duration;
 use clap::{Args, ValueEnum};
 use pipeline::batch::range::parse_time;
 use pipeline::batch::{run_name, BatchRequest, Bound, POISON_LISTED};
+use pipeline::spark::SparkLocation;
 use shared::Topic;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,9 +30,11 @@ pub struct BatchArgs {
     /// Stop before this offset in every partition
     #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
     pub end_offset: Option<i64>,
-    /// Folder for the Parquet tables [default: DATA_DIR/batch/RUN]
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// Where the Spark server writes the Parquet tables: a Hadoop URI (file:///shared/x,
+    /// hdfs://namenode/x, s3a://bucket/x) or a path, which means a folder on the Spark
+    /// server's machine [default: DATA_DIR/batch/RUN]
+    #[arg(long, value_name = "LOCATION")]
+    pub out: Option<SparkLocation>,
     /// Write no Parquet tables
     #[arg(long, conflicts_with = "out")]
     pub no_write: bool,
@@ -60,7 +63,8 @@ pub enum BatchFormat {
 }
 
 impl BatchArgs {
-    /// The request these flags describe; `data_dir` holds the default output folder.
+    /// The request these flags describe; `data_dir` holds the default output folder, which the
+    /// local stack's Spark server shares.
     pub fn validate(&self, data_dir: &Path) -> BatchRequest {
         let bound = |time: Option<i64>, offset: Option<i64>| match (time, offset) {
             (Some(ms), _) => Bound::Timestamp(ms),
@@ -70,11 +74,9 @@ impl BatchArgs {
         let out = if self.no_write {
             None
         } else {
-            Some(
-                self.out
-                    .clone()
-                    .unwrap_or_else(|| data_dir.join("batch").join(run_name(&self.topic))),
-            )
+            Some(self.out.clone().unwrap_or_else(|| {
+                SparkLocation::local(&data_dir.join("batch").join(run_name(&self.topic)))
+            }))
         };
         BatchRequest {
             topic: self.topic.clone(),
@@ -84,6 +86,45 @@ impl BatchArgs {
             out,
             step_timeout: self.step_timeout,
             poison_limit: POISON_LISTED,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::flags::{Cli, Command};
+    use clap::Parser as _;
+    use std::path::Path;
+
+    fn out(args: &[&str]) -> Result<Option<String>, String> {
+        let argv = ["kafka-demo", "batch"].iter().chain(args).copied();
+        match Cli::try_parse_from(argv)
+            .map_err(|e| e.to_string())?
+            .command
+        {
+            Command::Batch(args) => {
+                Ok(args.validate(Path::new("/data")).out.map(|l| l.to_string()))
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_output_is_a_spark_location_and_errors_name_the_flag() {
+        let default = out(&["--topic", "t1"]).ok().flatten().unwrap_or_default();
+        assert!(default.starts_with("file:///data/batch/t1-"), "{default}");
+        assert_eq!(out(&["--no-write"]), Ok(None));
+        assert_eq!(
+            out(&["--out", "s3a://bucket/x"]),
+            Ok(Some("s3a://bucket/x".into()))
+        );
+        assert_eq!(
+            out(&["--out", "/shared/x"]),
+            Ok(Some("file:///shared/x".into()))
+        );
+        for bad in ["", "file:x", ":x", "two words://x/y"] {
+            let said = out(&["--out", bad]).err().unwrap_or_default();
+            assert!(said.contains("--out <LOCATION>"), "{bad}: {said}");
         }
     }
 }

@@ -2,9 +2,10 @@
 
 use super::parse::parse_duration;
 use clap::{Args, ValueEnum};
+use pipeline::spark::SparkLocation;
 use pipeline::stream::{StartAt, StreamRequest, Trigger};
 use shared::Topic;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// `kafka-demo stream …`
@@ -32,10 +33,12 @@ pub struct StreamArgs {
     /// Where a new checkpoint starts reading (a resumed one carries on where it stopped)
     #[arg(long, value_enum, default_value_t = StartArg::Earliest)]
     pub starting_offsets: StartArg,
-    /// Checkpoint and state folder [default: DATA_DIR/stream/TOPIC]
-    #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
-    /// Delete the checkpoint first and start over
+    /// Where the Spark server keeps the checkpoints: a Hadoop URI (file:///shared/x,
+    /// hdfs://namenode/x, s3a://bucket/x) or a path, which means a folder on the Spark
+    /// server's machine [default: DATA_DIR/stream/TOPIC]
+    #[arg(long, value_name = "LOCATION", alias = "state-dir")]
+    pub checkpoint_location: Option<SparkLocation>,
+    /// Begin a new checkpoint and start over (the old one stays at the location, unused)
     #[arg(long)]
     pub fresh: bool,
     /// How to print: lines for a terminal, or one JSON event per line
@@ -74,7 +77,8 @@ pub enum StreamFormat {
 }
 
 impl StreamArgs {
-    /// The request these flags describe; `data_dir` holds the default state folder.
+    /// The request these flags describe; `data_dir` holds the default checkpoint location,
+    /// which the local stack's Spark server shares.
     pub fn validate(&self, data_dir: &Path) -> StreamRequest {
         let defaults = StreamRequest::with_defaults(self.topic.clone(), data_dir);
         StreamRequest {
@@ -90,7 +94,10 @@ impl StreamArgs {
                 StartArg::Earliest => StartAt::Earliest,
                 StartArg::Latest => StartAt::Latest,
             },
-            state_dir: self.state_dir.clone().unwrap_or(defaults.state_dir.clone()),
+            checkpoint: self
+                .checkpoint_location
+                .clone()
+                .unwrap_or_else(|| defaults.checkpoint.clone()),
             fresh: self.fresh,
             step_timeout: self.step_timeout,
             ..defaults
@@ -129,7 +136,7 @@ mod tests {
         );
         assert_eq!(r.interval, Duration::from_secs(1));
         assert_eq!(r.duration, None);
-        assert_eq!(r.state_dir, Path::new("/data/stream/clicks-avro"));
+        assert_eq!(r.checkpoint.as_str(), "file:///data/stream/clicks-avro");
     }
 
     #[test]
@@ -149,6 +156,26 @@ mod tests {
         assert_eq!(
             r.results_topic().map(|t| t.to_string()).ok().as_deref(),
             Some("t1-windows")
+        );
+    }
+
+    #[test]
+    fn checkpoint_locations_are_uris_or_paths_and_errors_name_the_flag() {
+        let at = |value: &str| {
+            parse(&["--checkpoint-location", value])
+                .map(|a| a.validate(Path::new("/data")).checkpoint.to_string())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(at("hdfs://nn:8020/cp").as_deref(), Ok("hdfs://nn:8020/cp"));
+        assert_eq!(at("/shared/cp").as_deref(), Ok("file:///shared/cp"));
+        for bad in ["", "hdfs:cp", "1x://a/b"] {
+            let said = at(bad).err().unwrap_or_default();
+            assert!(said.contains("--checkpoint-location"), "{bad}: {said}");
+        }
+        let old = parse(&["--state-dir", "/shared/cp"]).map(|a| a.checkpoint_location);
+        assert_eq!(
+            old.ok().flatten().map(|l| l.to_string()).as_deref(),
+            Some("file:///shared/cp")
         );
     }
 

@@ -4,7 +4,7 @@
 use super::chart::{bars, ticks};
 use crate::export::{download, file_part, ChartExport};
 use crate::text::count::{money, thousands};
-use crate::text::place::kept_by_bridge;
+use crate::text::place::shown_place;
 use crate::widgets::GridLines;
 use crate::workshop::answer::UseAsAnswer;
 use crate::ws::Bridge;
@@ -102,11 +102,11 @@ pub fn Report(
     let workshop = use_context::<Bridge>()
         .and_then(|b| b.welcome().get_untracked())
         .is_none_or(|w| w.workshop);
-    let output = report.output.as_ref().map(|p| p.display().to_string());
+    let output = report.output.clone();
     let output_words = output
         .as_deref()
-        .map_or_else(|| "—".to_owned(), |p| kept_by_bridge("batch", p));
-    // Outside workshop mode the bridge runs on the reader's own machine: the full path helps.
+        .map_or_else(|| "—".to_owned(), |p| shown_place("batch", p, workshop));
+    // Outside workshop mode the location is the reader's own to open: the URI helps.
     let output_title = output.filter(|_| !workshop).unwrap_or_default();
     let writers = writer_lines(&report);
     let csv_text = super::export::csv(&report);

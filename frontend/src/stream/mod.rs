@@ -12,7 +12,7 @@ pub mod windows;
 use crate::batch::chart::{bars, ticks};
 use crate::export::ChartExport;
 use crate::text::count::thousands;
-use crate::text::place::{hide_paths, kept_by_bridge};
+use crate::text::place::{hide_paths, shown_place};
 use crate::widgets::{GridLines, Step, TextField};
 use crate::ws::session::SessionJob;
 use crate::ws::{call, Bridge};
@@ -218,8 +218,11 @@ pub fn StreamSection() -> impl IntoView {
                     cut.sentence()
                 )}</p>
             })}
-            {move || checkpoint.get().map(|c| view! {
-                <p class="hint" data-testid="stream-checkpoint">"checkpoint: " {kept_by_bridge("stream", &c)}</p>
+            {move || checkpoint.get().map(|c| {
+                let workshop = bridge.welcome().get().is_none_or(|w| w.workshop);
+                view! {
+                    <p class="hint" data-testid="stream-checkpoint">"checkpoint: " {shown_place("stream", &c, workshop)}</p>
+                }
             })}
             <ul class="plain notices" data-testid="stream-notices">
                 {move || {

@@ -1,12 +1,30 @@
-//! Where the bridge keeps a job's files (a stream's checkpoint, a batch run's Parquet output), in
-//! words: the files live on the bridge's machine, so the page names the folder under the bridge's
-//! data folder ("kept by the bridge (stream/ada.clicks-avro)") and never offers a path on that
-//! machine as one the reader could open.
+//! Where a job's files are (a stream's checkpoint, a batch run's Parquet output), in words. The
+//! bridge names them as the URIs the Spark server was given (`file:///…/stream/ada.t`,
+//! `hdfs://…`). Outside workshop mode the page shows that URI; in workshop mode the files are
+//! the bridge's, under its data folder, so the page names the folder there ("kept by the bridge
+//! (stream/ada.clicks-avro)") and never offers a path on that machine as one the reader could
+//! open.
+
+/// How the page names `location`, a place of `kind` (`batch` or `stream`): the URI itself, or in
+/// workshop mode the folder under the bridge's data folder ([`kept_by_bridge`]).
+pub fn shown_place(kind: &str, location: &str, workshop: bool) -> String {
+    if workshop {
+        kept_by_bridge(kind, location)
+    } else {
+        location.to_owned()
+    }
+}
+
+/// `location` without a leading `file://`: the path of a `file:` URI.
+fn path_of(location: &str) -> &str {
+    location.strip_prefix("file://").unwrap_or(location)
+}
 
 /// "kept by the bridge (<kind>/<folder>)": the folder after the last `kind` component of
-/// `location` (a path on the bridge's machine, absolute or not), or its last component.
+/// `location` (a path on the bridge's machine, absolute or not, or its `file:` URI), or its last
+/// component.
 pub fn kept_by_bridge(kind: &str, location: &str) -> String {
-    let parts: Vec<&str> = location
+    let parts: Vec<&str> = path_of(location)
         .split(['/', '\\'])
         .filter(|p| !p.is_empty() && *p != ".")
         .collect();
@@ -21,8 +39,9 @@ pub fn kept_by_bridge(kind: &str, location: &str) -> String {
 }
 
 /// A data folder the bridge names (a reset's report): `stream/<name>` or `batch/<name>` as is, an
-/// absolute path cut down to that part of it (or to its last part).
+/// absolute path or its `file:` URI cut down to that part of it (or to its last part).
 pub fn data_folder(location: &str) -> String {
+    let location = path_of(location);
     if !is_absolute(location) {
         return location.to_owned();
     }
@@ -41,14 +60,14 @@ pub fn data_folder(location: &str) -> String {
     }
 }
 
-/// `text` (a sentence from the bridge) with every absolute path in it replaced by the folder it
-/// names under the bridge's data folder: "writing Parquet to /srv/data/batch/t-1…" reads
-/// "writing Parquet to the bridge's folder batch/t-1…".
+/// `text` (a sentence from the bridge) with every absolute path or `file:` URI in it replaced by
+/// the folder it names under the bridge's data folder: "writing Parquet to
+/// file:///srv/data/batch/t-1…" reads "writing Parquet to the bridge's folder batch/t-1…".
 pub fn hide_paths(text: &str) -> String {
     text.split(' ')
         .map(|word| {
             let body = word.trim_end_matches(['…', '.', ',', ':', ';', ')']);
-            if !is_absolute(body) {
+            if !is_absolute(path_of(body)) {
                 return word.to_owned();
             }
             let tail = &word[body.len()..];
@@ -79,10 +98,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn outside_workshop_mode_the_uri_is_shown() {
+        let uri = "file:///home/t/.kafka-demo/batch/clicks-avro-2026Z";
+        assert_eq!(shown_place("batch", uri, false), uri);
+        assert_eq!(
+            shown_place("batch", uri, true),
+            "kept by the bridge (batch/clicks-avro-2026Z)"
+        );
+    }
+
+    #[test]
     fn a_resets_folders_read_under_the_data_folder() {
         assert_eq!(data_folder("stream/ada.t"), "stream/ada.t");
         assert_eq!(data_folder("/srv/kd/data/batch/ada.t-1"), "batch/ada.t-1");
         assert_eq!(data_folder("/srv/kd/other/x"), "x");
+        assert_eq!(
+            data_folder("file:///srv/kd/data/stream/ada.t"),
+            "stream/ada.t"
+        );
     }
 
     #[test]
@@ -102,6 +135,14 @@ mod tests {
         assert_eq!(
             hide_paths(r"at C:\data\batch\run-1, done"),
             "at the bridge's folder batch/run-1, done"
+        );
+        assert_eq!(
+            hide_paths("writing Parquet to file:///srv/data/batch/eve.t-2026Z…"),
+            "writing Parquet to the bridge's folder batch/eve.t-2026Z…"
+        );
+        assert_eq!(
+            hide_paths("writing Parquet to hdfs://nn/x/batch/run…"),
+            "writing Parquet to hdfs://nn/x/batch/run…"
         );
         let plain = "reading 1200 records, decoding 1 schema id… 1/2 done";
         assert_eq!(hide_paths(plain), plain);
@@ -128,7 +169,12 @@ mod tests {
             kept_by_bridge("batch", r"C:\data\elsewhere\run-1"),
             "kept by the bridge (batch/run-1)"
         );
+        assert_eq!(
+            kept_by_bridge("stream", "file:///srv/data/stream/ada.t"),
+            "kept by the bridge (stream/ada.t)"
+        );
         assert_eq!(kept_by_bridge("stream", ""), "kept by the bridge");
+        assert_eq!(kept_by_bridge("stream", "file:///"), "kept by the bridge");
         assert_eq!(kept_by_bridge("stream", "/stream/"), "kept by the bridge");
     }
 }

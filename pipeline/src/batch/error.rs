@@ -22,6 +22,14 @@ pub enum BatchError {
         /// Spark's message, first line.
         message: String,
     },
+    /// Spark cannot reach or write the place the Parquet tables go.
+    #[error("Spark cannot write the Parquet tables to {location}: {message}")]
+    Output {
+        /// The location, as Spark was given it.
+        location: String,
+        /// Spark's message, first line.
+        message: String,
+    },
     /// Spark's answer did not have the expected shape.
     #[error("unexpected result from Spark while {step}: {detail}")]
     Shape {
@@ -66,7 +74,85 @@ fn plain(message: &str) -> String {
     text
 }
 
+/// What a failed Spark call that used a location says about the place: Spark's words, or that
+/// no answer came in time; `None` when the call failed for another reason (the connection to
+/// Spark Connect lost, a client failure), which is not the place's fault.
+pub(crate) fn location_problem(error: &crate::spark::SparkOpError) -> Option<String> {
+    use crate::spark::SparkOpError as E;
+    match error {
+        E::Spark(message) if !message.contains("transport error") => {
+            Some(location_message(message))
+        }
+        E::Timeout(t) => Some(format!("no answer within {t:?}")),
+        _ => None,
+    }
+}
+
+/// What Spark says about a place it cannot use, in words: its first line without the client's
+/// "Analysis error: " and the JVM's wrapping. The innermost exception's text is kept, after its
+/// class name ("java.net.UnknownHostException: nowhere" reads "unknown host nowhere"; "Call
+/// From … failed on connection exception: java.net.ConnectException: Connection refused; For
+/// more details see: …" reads "Connection refused"); a message without one stays whole
+/// ("No FileSystem for scheme \"foo\"").
+pub(crate) fn location_message(message: &str) -> String {
+    let first = plain(message);
+    let text = first
+        .split_once("Analysis error: ")
+        .map_or(first.as_str(), |(_, rest)| rest);
+    let (class, rest) = match innermost_exception(text) {
+        Some((class, rest)) => (class, rest),
+        None => return text.trim().to_owned(),
+    };
+    let rest = rest
+        .split("; For more details see:")
+        .next()
+        .unwrap_or(rest)
+        .trim();
+    match class {
+        "UnknownHostException" => format!("unknown host {rest}"),
+        "ClassNotFoundException" => {
+            format!("{rest} on the Spark server (it lacks the jars of that filesystem)")
+        }
+        _ => rest.to_owned(),
+    }
+}
+
+/// The simple name of the last `a.b.SomethingException: ` (or `…Error: `) in `text`, and the
+/// text after it.
+fn innermost_exception(text: &str) -> Option<(&str, &str)> {
+    let mut found = None;
+    let mut from = 0;
+    while let Some(at) = text[from..].find(": ") {
+        let colon = from + at;
+        let word_start = text[..colon]
+            .rfind(|c: char| c.is_whitespace() || c == '(' || c == ':')
+            .map_or(0, |i| i + 1);
+        let word = &text[word_start..colon];
+        let simple = word.rsplit('.').next().unwrap_or(word);
+        if word.contains('.') && (simple.ends_with("Exception") || simple.ends_with("Error")) {
+            found = Some((simple, &text[colon + 2..]));
+        }
+        from = colon + 2;
+    }
+    found
+}
+
 impl BatchError {
+    /// The error of a Spark call that checked or wrote the output `location`: Spark's words
+    /// about the place, or, when the call itself failed (the connection lost), what happened.
+    pub fn output(
+        location: &crate::spark::SparkLocation,
+        error: crate::spark::SparkOpError,
+    ) -> Self {
+        match location_problem(&error) {
+            Some(message) => Self::Output {
+                location: location.to_string(),
+                message,
+            },
+            None => Self::spark("writing Parquet", error),
+        }
+    }
+
     /// The error of a Spark call made while doing `step`.
     pub fn spark(step: &'static str, error: crate::spark::SparkOpError) -> Self {
         use crate::spark::SparkOpError as E;
@@ -109,6 +195,41 @@ impl BatchError {
 mod tests {
     use super::*;
     use crate::spark::SparkOpError;
+
+    #[test]
+    fn spark_words_about_a_place_lose_the_jvm_wrapping() {
+        for (said, read) in [
+            (
+                "Analysis error: No FileSystem for scheme \"foo\"",
+                "No FileSystem for scheme \"foo\"",
+            ),
+            (
+                "Analysis error: java.net.UnknownHostException: nowhere",
+                "unknown host nowhere",
+            ),
+            (
+                "Analysis error: Call From vm/127.0.0.1 to localhost:1 failed on connection \
+                 exception: java.net.ConnectException: Connection refused; For more details \
+                 see:  http://wiki.apache.org/hadoop/ConnectionRefused",
+                "Connection refused",
+            ),
+            (
+                "Analysis error: java.lang.ClassNotFoundException: Class \
+                 org.apache.hadoop.fs.s3a.S3AFileSystem not found",
+                "Class org.apache.hadoop.fs.s3a.S3AFileSystem not found on the Spark server \
+                 (it lacks the jars of that filesystem)",
+            ),
+            (
+                "Analysis error: Job aborted due to stage failure: Task 0 in stage 22.0 failed \
+                 1 times, most recent failure: Lost task 0.0 in stage 22.0 (TID 11) (localhost \
+                 executor driver): java.io.IOException: Mkdirs failed to create \
+                 file:/proc/x/totals (exists=false)\n\tat org.apache.spark…",
+                "Mkdirs failed to create file:/proc/x/totals (exists=false)",
+            ),
+        ] {
+            assert_eq!(location_message(said), read);
+        }
+    }
 
     #[test]
     fn a_lost_connection_says_so_and_what_to_do() {

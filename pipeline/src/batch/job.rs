@@ -1,6 +1,11 @@
 //! Running one batch job on Spark Connect: the Kafka source over the resolved offsets, one
 //! query that frames, decodes and aggregates every record, and the Parquet copies.
 //!
+//! The Parquet copies go to a [`SparkLocation`] that the Spark server writes, and nothing here
+//! touches it: whether the server can reach it is asked of Spark before Kafka is read (so a
+//! location it cannot use fails the run in seconds, not after the pass), and what the report
+//! says comes back from Spark as collected rows.
+//!
 //! Kafka is read once. The query returns a few thousand partial aggregates (see
 //! [`sql::aggregate`]), the report's tables are their sums, and those small tables go back to
 //! Spark to be written as Parquet. Caching the decoded records instead cost more than it
@@ -14,13 +19,12 @@ use super::rows;
 use super::sql::{self, Column, Writer, RAW};
 use crate::registry::{self, RegistryError};
 use crate::settings::Config;
-use crate::spark::{self, guarded, spark_error, SparkOpError};
+use crate::spark::{self, guarded, spark_error, SparkLocation, SparkOpError};
 use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use shared::{SchemaId, Subject, Topic};
 use spark_connect_rs::dataframe::SaveMode;
 use spark_connect_rs::SparkSession;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -43,6 +47,11 @@ pub async fn run(
     let session = spark::connect(&config.spark, connect_timeout)
         .await
         .map_err(|e| BatchError::spark("connecting", e))?;
+    if let Some(out) = &request.out {
+        spark::check_reachable(&session, out, request.step_timeout)
+            .await
+            .map_err(|e| BatchError::output(out, e))?;
+    }
     progress(&Stage::ReadingOffsets);
     let ranges = range::resolve(
         &config.kafka,
@@ -129,9 +138,11 @@ impl Job<'_> {
         (self.progress)(&Stage::Aggregating);
         rows::fill(report, &rows, &reader, self.request.top);
         if let Some(out) = &self.request.out {
-            (self.progress)(&Stage::Writing { path: out.clone() });
+            (self.progress)(&Stage::Writing {
+                location: out.clone(),
+            });
             self.write(out, report).await?;
-            report.output = Some(out.clone());
+            report.output = Some(out.to_string());
         }
         Ok(())
     }
@@ -203,13 +214,13 @@ impl Job<'_> {
     }
 
     /// The report's tables as Parquet, one folder each, written at once.
-    async fn write(&self, out: &Path, report: &BatchReport) -> Result<(), BatchError> {
+    async fn write(&self, out: &SparkLocation, report: &BatchReport) -> Result<(), BatchError> {
         let tables = tables(report).map_err(|e| BatchError::Shape {
             step: "writing Parquet",
             detail: e.to_string(),
         })?;
         let writes = tables.into_iter().map(|(name, batch)| {
-            let path = out.join(name).display().to_string();
+            let path = out.join(name).to_string();
             let session = self.session.clone();
             let timeout = self.request.step_timeout;
             async move {
@@ -225,7 +236,7 @@ impl Job<'_> {
                         .map_err(spark_error)
                 })
                 .await
-                .map_err(|e| BatchError::spark("writing Parquet", e))
+                .map_err(|e| BatchError::output(out, e))
             }
         });
         futures_util::future::try_join_all(writes).await?;

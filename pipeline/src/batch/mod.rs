@@ -16,8 +16,8 @@ mod rows;
 pub mod sql;
 pub mod verify;
 
-pub(crate) use error::plain_message;
 pub use error::BatchError;
+pub(crate) use error::{location_problem, plain_message};
 pub use job::run;
 pub use range::{Bound, PartitionRange, RangeError};
 pub use request::{run_name, BatchRequest, Stage, POISON_LISTED};

@@ -1,7 +1,7 @@
 //! What a batch run is asked to read and report, and the stages it goes through.
 
 use super::range::Bound;
-use std::path::PathBuf;
+use crate::spark::SparkLocation;
 use std::time::Duration;
 
 /// What to read and how to report it.
@@ -15,8 +15,8 @@ pub struct BatchRequest {
     pub to: Bound,
     /// How many creatives the top-N tables hold.
     pub top: u32,
-    /// Where the Parquet tables go; `None` writes nothing.
-    pub out: Option<PathBuf>,
+    /// Where the Parquet tables go, on the Spark side; `None` writes nothing.
+    pub out: Option<SparkLocation>,
     /// Longest any single Spark step may take.
     pub step_timeout: Duration,
     /// At most this many poison pills are listed by position (all are counted).
@@ -26,7 +26,7 @@ pub struct BatchRequest {
 /// How many poison pills a run lists by position (all are counted).
 pub const POISON_LISTED: u32 = 100_000;
 
-/// `TOPIC-YYYYMMDDTHHMMSS.mmmZ`: a folder name per run.
+/// `TOPIC-YYYYMMDDTHHMMSS.mmmZ`: a location name per run.
 pub fn run_name(topic: &shared::Topic) -> String {
     let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
     format!("{topic}-{}", now.format("%Y%m%dT%H%M%S%.3fZ"))
@@ -55,8 +55,8 @@ pub enum Stage {
     Aggregating,
     /// Writing the Parquet tables.
     Writing {
-        /// Into this folder.
-        path: PathBuf,
+        /// Into this location.
+        location: SparkLocation,
     },
 }
 
@@ -72,7 +72,7 @@ impl std::fmt::Display for Stage {
             ),
             Self::Working { step } => write!(f, "still {step}…"),
             Self::Aggregating => write!(f, "summing the aggregates…"),
-            Self::Writing { path } => write!(f, "writing Parquet to {}…", path.display()),
+            Self::Writing { location } => write!(f, "writing Parquet to {location}…"),
         }
     }
 }

@@ -3,7 +3,7 @@
 use super::event::QueryKind;
 use crate::batch::{self, BatchError};
 use crate::registry;
-use std::path::PathBuf;
+use crate::spark::{SparkLocation, SparkOpError};
 
 /// What went wrong streaming.
 #[derive(Debug, thiserror::Error)]
@@ -30,14 +30,29 @@ pub enum StreamError {
     /// No usable results topic name.
     #[error("no results topic for this topic: {0}")]
     ResultsTopic(String),
-    /// The state folder could not be used.
-    #[error("could not use {path}: {source}")]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+    /// Spark cannot reach or write the checkpoint location.
+    #[error("Spark cannot keep the checkpoints at {location}: {message}")]
+    Checkpoint {
+        /// The location, as Spark was given it.
+        location: String,
+        /// Spark's message, first line.
+        message: String,
     },
+}
+
+impl StreamError {
+    /// The error of a Spark call that read or wrote the checkpoint `location`: Spark's words
+    /// about the place, or, when the call itself failed (no answer in time, the connection
+    /// lost), what happened to it.
+    pub(crate) fn checkpoint(location: &SparkLocation, error: SparkOpError) -> Self {
+        match batch::location_problem(&error) {
+            Some(message) => Self::Checkpoint {
+                location: location.to_string(),
+                message,
+            },
+            None => Self::Batch(BatchError::spark("opening the checkpoint", error)),
+        }
+    }
 }
 
 impl From<batch::RangeError> for StreamError {

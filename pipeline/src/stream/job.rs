@@ -9,10 +9,9 @@ use super::request::Trigger;
 use super::sql;
 use crate::batch::sql::{Column, Writer};
 use crate::batch::BatchError;
-use crate::spark::{guarded, spark_error, SparkOpError};
+use crate::spark::{guarded, spark_error, SparkLocation, SparkOpError};
 use spark_connect_rs::streaming::{OutputMode, StreamingQuery, Trigger as SparkTrigger};
 use spark_connect_rs::SparkSession;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Everything a start of the queries needs.
@@ -28,7 +27,8 @@ pub(crate) struct Plan {
     pub(crate) watermark: Duration,
     pub(crate) trigger: Trigger,
     pub(crate) interval: Duration,
-    pub(crate) checkpoint: PathBuf,
+    /// Where the queries' checkpoints go, one under it each.
+    pub(crate) checkpoint: SparkLocation,
     pub(crate) results_topic: String,
     pub(crate) timeout: Duration,
 }
@@ -108,7 +108,7 @@ async fn start_one(
     name: &'static str,
 ) -> Result<StreamingQuery, StreamError> {
     let session = session.clone();
-    let checkpoint = plan.checkpoint.join(name).display().to_string();
+    let checkpoint = plan.checkpoint.join(name).to_string();
     let (kafka, results) = (plan.kafka.clone(), plan.results_topic.clone());
     let trigger = match plan.trigger {
         Trigger::AvailableNow => SparkTrigger::AvailableNow(true),

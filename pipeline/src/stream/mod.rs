@@ -17,9 +17,9 @@
 //! which append mode would hold back until newer events arrive (for ever, at the end of a
 //! topic). Records behind the watermark are still dropped, and counted.
 //!
-//! **Delivery.** Each query has its own checkpoint under `<data-dir>/stream/<topic>/checkpoint`;
-//! a stopped or crashed run resumes from it: no record is counted twice in the state, and none
-//! is skipped. The Kafka sink is at-least-once (a micro-batch replayed after a crash writes its
+//! **Delivery.** Each query has its own checkpoint at the run's checkpoint location, on the
+//! Spark side (see [`checkpoint`]); a stopped or crashed run resumes from it: no record is
+//! counted twice in the state, and none is skipped. The Kafka sink is at-least-once (a micro-batch replayed after a crash writes its
 //! rows again), but rows carry totals, not increments, so keeping the latest row per key gives
 //! the same results either way.
 //!
@@ -28,6 +28,7 @@
 //! queries are then restarted from their checkpoints with the new writer. Records with that id
 //! processed before the restart stay counted as `unknown_schema_id`.
 
+mod checkpoint;
 mod error;
 pub mod event;
 mod job;
@@ -49,7 +50,6 @@ use crate::settings::Config;
 use event::Latest;
 use job::{Plan, Queries};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -91,12 +91,13 @@ pub async fn run(
         action: "creating the results topic",
         reason: e.to_string(),
     })?;
-    let resumed = prepare_state(request).await?;
-    let results_from = results::start_offset(
+    let checkpoint = checkpoint::open(
+        &session,
+        &request.checkpoint,
+        request.fresh,
         kafka,
         results_topic.as_str(),
-        &request.state_dir.join("results-from"),
-        resumed,
+        request.step_timeout,
     )
     .await?;
     let mut plan = Plan {
@@ -112,7 +113,7 @@ pub async fn run(
         watermark: request.watermark,
         trigger: request.trigger,
         interval: request.interval,
-        checkpoint: absolute(&request.state_dir.join("checkpoint"))?,
+        checkpoint: checkpoint.location,
         results_topic: results_topic.to_string(),
         timeout: request.step_timeout,
     };
@@ -123,7 +124,7 @@ pub async fn run(
         plan.writers = batch::job::other_writers(&registry, &ids, &[]).await?;
     }
     plan.reader = batch::job::reader(&registry, &request.topic, &plan.writers).await?;
-    let tail = results::tail(kafka, results_topic.as_str(), results_from)?;
+    let tail = results::tail(kafka, results_topic.as_str(), checkpoint.results_from)?;
     let mut watch = Watch {
         config,
         request,
@@ -137,33 +138,11 @@ pub async fn run(
         seen: [None, None],
         asked: BTreeSet::new(),
     };
-    watch.go(resumed, shutdown).await
+    watch.go(checkpoint.resumed, shutdown).await
 }
 
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
-}
-
-fn absolute(path: &std::path::Path) -> Result<PathBuf, StreamError> {
-    std::path::absolute(path).map_err(|source| StreamError::Io {
-        path: path.to_owned(),
-        source,
-    })
-}
-
-/// Creates the state folder (emptied first when `fresh`); whether a checkpoint is there.
-async fn prepare_state(request: &StreamRequest) -> Result<bool, StreamError> {
-    let dir = &request.state_dir;
-    let io = |source| StreamError::Io {
-        path: dir.clone(),
-        source,
-    };
-    if request.fresh && tokio::fs::try_exists(dir).await.map_err(io)? {
-        tokio::fs::remove_dir_all(dir).await.map_err(io)?;
-    }
-    tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    let offsets = dir.join("checkpoint").join("windows").join("offsets");
-    tokio::fs::try_exists(&offsets).await.map_err(io)
 }
 
 /// A run in progress.
@@ -210,7 +189,7 @@ impl Watch<'_> {
         self.seen = [None, None];
         self.emit(StreamEvent::Started {
             resumed,
-            checkpoint: self.plan.checkpoint.display().to_string(),
+            checkpoint: self.plan.checkpoint.to_string(),
             results_topic: self.plan.results_topic.clone(),
             schema_ids: self.plan.writers.iter().map(|w| w.id).collect(),
         })

@@ -1,8 +1,8 @@
 //! What a streaming run is asked to read, how it triggers and where it keeps its state.
 
 use super::error::StreamError;
+use crate::spark::SparkLocation;
 use shared::Topic;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// When micro-batches run.
@@ -40,9 +40,9 @@ pub struct StreamRequest {
     pub duration: Option<Duration>,
     /// Where a new checkpoint starts (a resumed one carries on where it stopped).
     pub start_at: StartAt,
-    /// The folder of this topic's checkpoint and results offset.
-    pub state_dir: PathBuf,
-    /// Delete the checkpoint first and start over.
+    /// Where the Spark server keeps the queries' checkpoints (see [`super::checkpoint`]).
+    pub checkpoint: SparkLocation,
+    /// Begin a new checkpoint at `checkpoint` instead of carrying on the newest one there.
     pub fresh: bool,
     /// Longest any single Spark call may take.
     pub step_timeout: Duration,
@@ -52,7 +52,7 @@ pub struct StreamRequest {
 
 impl StreamRequest {
     /// A processing-time run of `topic` with the command line's defaults: 1 minute windows, a
-    /// 30 s watermark, a trigger every second, the checkpoint under `data_dir`.
+    /// 30 s watermark, a trigger every second, the checkpoints under `data_dir`.
     pub fn with_defaults(topic: Topic, data_dir: &std::path::Path) -> Self {
         Self {
             window: Duration::from_secs(60),
@@ -61,7 +61,7 @@ impl StreamRequest {
             interval: Duration::from_secs(1),
             duration: None,
             start_at: StartAt::Earliest,
-            state_dir: Self::state_dir_for(data_dir, &topic),
+            checkpoint: Self::checkpoint_for(data_dir, &topic),
             fresh: false,
             step_timeout: Duration::from_secs(300),
             registry_poll: Duration::from_secs(3),
@@ -69,9 +69,10 @@ impl StreamRequest {
         }
     }
 
-    /// `<data_dir>/stream/<topic>`.
-    pub fn state_dir_for(data_dir: &std::path::Path, topic: &Topic) -> PathBuf {
-        data_dir.join("stream").join(topic.as_str())
+    /// `file://<data_dir>/stream/<topic>`: the default checkpoint location, on the disk the
+    /// local stack's Spark server shares with this process.
+    pub fn checkpoint_for(data_dir: &std::path::Path, topic: &Topic) -> SparkLocation {
+        SparkLocation::local(&data_dir.join("stream").join(topic.as_str()))
     }
 
     /// The topic the queries write results to.

@@ -1,6 +1,7 @@
 //! The results topic, read back by the bridge: one partition of JSON rows the queries write.
-//! The bridge reads it from the offset where the current checkpoint's results begin, so a
-//! resumed run shows every window of its checkpoint and nothing of an older one.
+//! The bridge reads it from the offset where the current checkpoint's results begin (kept
+//! beside the checkpoint, see [`super::checkpoint`]), so a resumed run shows every window of
+//! its checkpoint and nothing of an older one.
 
 use super::error::StreamError;
 use super::event::ResultRow;
@@ -9,7 +10,6 @@ use crate::settings::KafkaConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer as _, StreamConsumer};
 use rdkafka::message::Message as _;
 use rdkafka::{Offset, TopicPartitionList};
-use std::path::Path;
 use std::time::Duration;
 
 /// The results topic's one partition.
@@ -39,31 +39,6 @@ pub(crate) async fn end_offset(
         action: "reading the results topic's offsets",
         reason: e.to_string(),
     })?
-}
-
-/// Where the current checkpoint's results begin: read from `file`, or, for a new checkpoint,
-/// the results topic's end now, written to `file`.
-pub(crate) async fn start_offset(
-    kafka: &KafkaConfig,
-    topic: &str,
-    file: &Path,
-    resumed: bool,
-) -> Result<i64, StreamError> {
-    if resumed {
-        if let Ok(text) = tokio::fs::read_to_string(file).await {
-            if let Ok(offset) = text.trim().parse::<i64>() {
-                return Ok(offset);
-            }
-        }
-    }
-    let offset = end_offset(kafka, topic, Duration::from_secs(30)).await?;
-    tokio::fs::write(file, format!("{offset}\n"))
-        .await
-        .map_err(|source| StreamError::Io {
-            path: file.to_owned(),
-            source,
-        })?;
-    Ok(offset)
 }
 
 /// A reader of the results topic from `from`.

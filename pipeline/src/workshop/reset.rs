@@ -15,7 +15,9 @@ use std::time::Duration;
 /// How long topic deletion may take.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The data folders that hold per-topic state: stream checkpoints and batch output.
+/// The data folders that hold per-topic state: stream checkpoints and batch output. The page's
+/// jobs put them there as `file:` locations, on the disk the local stack's Spark server shares
+/// with the bridge, so a reset removes them from that disk directly.
 const DATA_FOLDERS: [&str; 2] = ["stream", "batch"];
 
 /// Why a reset could not finish.

@@ -2,7 +2,8 @@
 //!
 //! The client library can panic on answers it does not expect (an empty result, a type it does
 //! not handle). Every call here runs inside its own task, so a panic becomes a [`SparkOpError`]
-//! with a plain message instead of reaching the user.
+//! with a plain message instead of reaching the user. Places on the Spark side (output,
+//! checkpoints) are [`SparkLocation`]s.
 
 use crate::settings::{KafkaConfig, SparkConfig};
 use arrow::array::{Array, Int32Array, Int64Array};
@@ -10,6 +11,11 @@ use shared::Topic;
 use spark_connect_rs::{SparkSession, SparkSessionBuilder};
 use std::future::Future;
 use std::time::Duration;
+
+mod location;
+
+pub(crate) use location::{check_reachable, is_missing};
+pub use location::{LocationError, SparkLocation};
 
 /// What went wrong running Spark work.
 #[derive(Debug, thiserror::Error)]
