@@ -51,9 +51,10 @@ chaos: setup-test build
 # with 2 workers, token-protected Spark Connect), nodes killed with kill -9 mid-work; each
 # scenario prints its figures. The cluster is stopped at the end, pass or fail.
 CLUSTER_FLAGS := --data-dir target/tmp/kafka-demo-test-cluster --cluster-base-port $$((26000 + $${KAFKA_DEMO_TEST_PORT_OFFSET:-0}))
-test-cluster: setup-test build
+test-cluster: setup-test build frontend
 	@status=0; \
 	  $(CARGO) test -p kafka-demo --test cluster -- --include-ignored --test-threads=1 --nocapture || status=$$?; \
+	  if [ $$status = 0 ]; then (cd e2e && node --test --test-concurrency=1 cluster/) || status=$$?; fi; \
 	  $(BIN) $(CLUSTER_FLAGS) stack down --cluster || true; \
 	  exit $$status
 

@@ -50,14 +50,28 @@ export function stackFlags() {
   ];
 }
 
+/**
+ * Global flags selecting the test cluster (cli/tests/common CLUSTER: base port 26000, moved by
+ * KAFKA_DEMO_TEST_PORT_OFFSET), its clients configured by the profile `stack up --cluster` writes.
+ */
+export function clusterFlags() {
+  const cache = process.env.KAFKA_DEMO_CACHE_DIR ?? join(homedir(), '.kafka-demo', 'cache');
+  return [
+    '--data-dir', join(testTmp(), 'kafka-demo-test-cluster'),
+    '--cache-dir', cache,
+    '--cluster-base-port', String(portBase + 2000),
+    '--cluster=local-cluster',
+  ];
+}
+
 /** Environment for the binary: nothing of the caller's KAFKA_DEMO_* settings leaks in. */
 function cleanEnv() {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KAFKA_DEMO_')));
 }
 
 /** Runs `kafka-demo <stack flags> ...args` to its end; resolves with what it printed on stdout. */
-export function kafkaDemo(args, { timeout = 120_000 } = {}) {
-  return execFileSync(bin, [...stackFlags(), ...args], {
+export function kafkaDemo(args, { timeout = 120_000, flags = stackFlags() } = {}) {
+  return execFileSync(bin, [...flags, ...args], {
     cwd: root, env: cleanEnv(), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout, stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
@@ -74,8 +88,8 @@ export function ensureStack() {
  * on it finds the room), else starts with an empty one. The bridge it resolves with has `stop()`
  * (SIGTERM) and `kill()` (SIGKILL).
  */
-export function startBridge({ port = 0, token, workshop = false, instructorKey, roomFile } = {}) {
-  const args = [...stackFlags(), 'serve', '--port', String(port), '--dist', join(root, 'dist')];
+export function startBridge({ port = 0, token, workshop = false, instructorKey, roomFile, flags = stackFlags() } = {}) {
+  const args = [...flags, 'serve', '--port', String(port), '--dist', join(root, 'dist')];
   if (token) args.push('--token', token);
   if (workshop) args.push('--workshop', ...(roomFile ? ['--room-file', roomFile] : ['--new-room']));
   if (instructorKey) args.push('--instructor-key', instructorKey);
