@@ -765,6 +765,19 @@ mod tests {
         ] {
             assert!(!ephemeral.contains(&port), "{port} lies in {ephemeral:?}");
         }
+        let cluster = default_port::CLUSTER_BASE
+            ..=default_port::CLUSTER_BASE + settings::ClusterConfig::PORT_SPAN;
+        assert!(
+            !ephemeral.contains(cluster.end()),
+            "{cluster:?} reaches {ephemeral:?}"
+        );
+        // The single-node stack, the playground and the cluster can all run at once.
+        for port in [default_port::KAFKA, default_port::SPARK, DEFAULT_SERVE_PORT] {
+            assert!(
+                !cluster.contains(&port),
+                "{port} lies in the cluster's {cluster:?}"
+            );
+        }
     }
 
     #[test]

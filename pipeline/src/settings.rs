@@ -26,7 +26,7 @@ pub mod default_port {
     pub const SPARK: u16 = 23002;
     /// The first of the local cluster's ports (it uses this one to this + 300; see
     /// [`ClusterConfig`](super::ClusterConfig)).
-    pub const CLUSTER_BASE: u16 = 25000;
+    pub const CLUSTER_BASE: u16 = 27000;
 }
 
 /// Default versions of the services the local stack fetches.
