@@ -19,27 +19,20 @@ pub(crate) async fn stack(
         StackCommand::Up { timeout } => {
             let started = stack.up(Duration::from_secs(timeout), &say).await?;
             for s in started {
-                let how = if s.started {
-                    format!("started, ready after {:.1?}", s.ready_after)
-                } else {
-                    "already running".into()
-                };
-                println!(
-                    "{:<9} up    {:<42} {how}",
+                let address = stack.address(s.service);
+                up_line(
+                    SERVICE_COLUMNS,
                     s.service.name(),
-                    stack.address(s.service)
+                    &address,
+                    s.started,
+                    s.ready_after,
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         StackCommand::Down => {
             let killed = stack.down(&say).await;
-            for service in &killed {
-                say(&format!(
-                    "{} did not stop within its grace period and was killed",
-                    service.name()
-                ));
-            }
+            say_killed(killed.iter().map(|s| s.name().to_owned()));
             say("stack stopped");
             Ok(ExitCode::SUCCESS)
         }
@@ -50,24 +43,10 @@ pub(crate) async fn stack(
             let statuses = stack.status().await;
             let all_up = statuses.iter().all(|s| s.ready);
             for s in statuses {
-                let state = if s.ready { "up" } else { "down" };
-                let detail = match (&s.pid, &s.problem) {
-                    (Some(pid), None) => format!("pid {pid}"),
-                    (None, None) => "not started by kafka-demo".into(),
-                    (Some(pid), Some(problem)) => format!("pid {pid}, not answering: {problem}"),
-                    (None, Some(_)) => "not running".into(),
-                };
-                println!(
-                    "{:<9} {state:<5} {:<42} {detail}",
-                    s.service.name(),
-                    s.address
-                );
+                let seen = (s.pid, s.problem.as_deref());
+                status_line(SERVICE_COLUMNS, s.service.name(), &s.address, seen);
             }
-            Ok(if all_up {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(NOT_RUNNING)
-            })
+            Ok(all_up_or_not_running(all_up))
         }
         StackCommand::Logs { service, lines } => {
             let chosen: Vec<Service> = match service {
@@ -75,20 +54,13 @@ pub(crate) async fn stack(
                 None => Service::ALL.to_vec(),
             };
             for service in chosen {
-                let log = stack.log_file(service);
-                println!("==> {} ({}) <==", service.name(), log.display());
-                println!("{}", pipeline::stack::process::tail(&log, lines));
+                print_log(service.name(), &stack.log_file(service), lines);
             }
             Ok(ExitCode::SUCCESS)
         }
         StackCommand::Reset { yes } => {
-            if !yes
-                && !confirm(&format!(
-                    "Delete all topics, schemas and logs under {}?",
-                    config.stack.data_dir.display()
-                ))?
-            {
-                say("nothing deleted");
+            let what = "all topics, schemas and logs";
+            if !yes && !confirm_delete(what, &config.stack.data_dir)? {
                 return Ok(ExitCode::from(NO));
             }
             stack.reset(&say).await?;
@@ -124,15 +96,13 @@ pub(crate) async fn cluster(
         StackCommand::Up { timeout } => {
             let started = cluster.up(Duration::from_secs(timeout), &say).await?;
             for s in started {
-                let how = if s.started {
-                    format!("started, ready after {:.1?}", s.ready_after)
-                } else {
-                    "already running".into()
-                };
-                println!(
-                    "{:<15} up    {:<62} {how}",
-                    s.node.name(),
-                    cluster.address(s.node)
+                let address = cluster.address(s.node);
+                up_line(
+                    NODE_COLUMNS,
+                    &s.node.name(),
+                    &address,
+                    s.started,
+                    s.ready_after,
                 );
             }
             say(&format!(
@@ -142,12 +112,7 @@ pub(crate) async fn cluster(
             Ok(ExitCode::SUCCESS)
         }
         StackCommand::Down => {
-            for node in cluster.down(&say).await {
-                say(&format!(
-                    "{} did not stop within its grace period and was killed",
-                    node.name()
-                ));
-            }
+            say_killed(cluster.down(&say).await.iter().map(|n| n.name()));
             say("local cluster stopped");
             Ok(ExitCode::SUCCESS)
         }
@@ -155,23 +120,10 @@ pub(crate) async fn cluster(
             let statuses = cluster.status().await;
             let all_up = statuses.iter().all(|s| s.ready);
             for s in statuses {
-                let state = if s.ready { "up" } else { "down" };
-                let detail = match (&s.pid, &s.problem) {
-                    (Some(pid), None) => format!("pid {pid}"),
-                    (Some(pid), Some(problem)) => format!("pid {pid}, not answering: {problem}"),
-                    (None, _) => "not running".into(),
-                };
-                println!(
-                    "{:<15} {state:<5} {:<62} {detail}",
-                    s.node.name(),
-                    s.address
-                );
+                let seen = (s.pid, s.problem.as_deref());
+                status_line(NODE_COLUMNS, &s.node.name(), &s.address, seen);
             }
-            Ok(if all_up {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(NOT_RUNNING)
-            })
+            Ok(all_up_or_not_running(all_up))
         }
         StackCommand::Logs { service, lines } => {
             let chosen: Vec<Node> = match service {
@@ -184,19 +136,13 @@ pub(crate) async fn cluster(
                 None => Node::all(),
             };
             for node in chosen {
-                let log = cluster.log_file(node);
-                println!("==> {} ({}) <==", node.name(), log.display());
-                println!("{}", pipeline::stack::process::tail(&log, lines));
+                print_log(&node.name(), &cluster.log_file(node), lines);
             }
             Ok(ExitCode::SUCCESS)
         }
         StackCommand::Reset { yes } => {
-            if !yes
-                && !confirm(&format!(
-                "Delete the local cluster's topics, schemas, certificates and secrets under {}?",
-                cluster.data_dir().display()
-            ))? {
-                say("nothing deleted");
+            let what = "the local cluster's topics, schemas, certificates and secrets";
+            if !yes && !confirm_delete(what, cluster.data_dir())? {
                 return Ok(ExitCode::from(NO));
             }
             cluster.reset(&say).await?;
@@ -204,4 +150,70 @@ pub(crate) async fn cluster(
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Widths of the name and address columns: the stack's services, the cluster's nodes.
+const SERVICE_COLUMNS: (usize, usize) = (9, 42);
+const NODE_COLUMNS: (usize, usize) = (15, 62);
+
+/// One line of `up`: a process, where it is reached, and whether `up` started it.
+fn up_line(
+    (name_width, address_width): (usize, usize),
+    name: &str,
+    address: &str,
+    started: bool,
+    ready_after: Duration,
+) {
+    let how = match started {
+        true => format!("started, ready after {ready_after:.1?}"),
+        false => "already running".into(),
+    };
+    println!("{name:<name_width$} up    {address:<address_width$} {how}");
+}
+
+/// One line of `status`: a process is up when it answered; `seen` is its pid (when one of ours
+/// runs) and why it did not answer.
+fn status_line(
+    (name_width, address_width): (usize, usize),
+    name: &str,
+    address: &str,
+    seen: (Option<u32>, Option<&str>),
+) {
+    let state = if seen.1.is_none() { "up" } else { "down" };
+    let detail = match seen {
+        (Some(pid), None) => format!("pid {pid}"),
+        (None, None) => "not started by kafka-demo".into(),
+        (Some(pid), Some(problem)) => format!("pid {pid}, not answering: {problem}"),
+        (None, Some(_)) => "not running".into(),
+    };
+    println!("{name:<name_width$} {state:<5} {address:<address_width$} {detail}");
+}
+
+fn all_up_or_not_running(all_up: bool) -> ExitCode {
+    match all_up {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(NOT_RUNNING),
+    }
+}
+
+fn say_killed(names: impl Iterator<Item = String>) {
+    for name in names {
+        say(&format!(
+            "{name} did not stop within its grace period and was killed"
+        ));
+    }
+}
+
+fn print_log(name: &str, log: &std::path::Path, lines: usize) {
+    println!("==> {name} ({}) <==", log.display());
+    println!("{}", pipeline::stack::process::tail(log, lines));
+}
+
+/// Asks before deleting `what` under `dir`; says so when nothing is deleted.
+fn confirm_delete(what: &str, dir: &std::path::Path) -> anyhow::Result<bool> {
+    let yes = confirm(&format!("Delete {what} under {}?", dir.display()))?;
+    if !yes {
+        say("nothing deleted");
+    }
+    Ok(yes)
 }

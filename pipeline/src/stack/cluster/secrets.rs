@@ -109,10 +109,29 @@ pub(crate) async fn ensure_certs(dir: &Path, secrets: &Secrets) -> Result<Certs,
     let ca_store = partial.join("ca.p12");
     let csr = partial.join("node.csr");
     let signed = partial.join("node.pem");
-    fn store(path: &Path) -> [&str; 4] {
-        ["-storetype", "PKCS12", "-keystore", path_str(path)]
-    }
-    let ec = [
+    // One keytool run: its words, then the key store it works on.
+    let run = |words: &[&str], store: &Path| -> Vec<String> {
+        let store = ["-storetype", "PKCS12", "-keystore", path_str(store)];
+        words
+            .iter()
+            .chain(&store)
+            .map(|w| (*w).to_owned())
+            .collect()
+    };
+    let import = |alias: &str, file: &Path, store: &Path| {
+        run(
+            &[
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                alias,
+                "-file",
+                path_str(file),
+            ],
+            store,
+        )
+    };
+    const EC: [&str; 6] = [
         "-keyalg",
         "EC",
         "-groupname",
@@ -120,104 +139,22 @@ pub(crate) async fn ensure_certs(dir: &Path, secrets: &Secrets) -> Result<Certs,
         "-validity",
         "3650",
     ];
-    let names = "SAN=ip:127.0.0.1,dns:localhost";
-    let steps: Vec<Vec<&str>> = vec![
-        [
-            &[
-                "-genkeypair",
-                "-alias",
-                "ca",
-                "-dname",
-                "CN=kafka-demo local cluster CA",
-            ][..],
-            &ec,
-            &["-ext", "bc:c"],
-            &store(&ca_store),
-        ]
-        .concat(),
-        [
-            &[
-                "-exportcert",
-                "-rfc",
-                "-alias",
-                "ca",
-                "-file",
-                path_str(&made.ca_pem),
-            ][..],
-            &store(&ca_store),
-        ]
-        .concat(),
-        [
-            &["-genkeypair", "-alias", "node", "-dname", "CN=localhost"][..],
-            &ec,
-            &store(&made.keystore),
-        ]
-        .concat(),
-        [
-            &["-certreq", "-alias", "node", "-file", path_str(&csr)][..],
-            &store(&made.keystore),
-        ]
-        .concat(),
-        [
-            &[
-                "-gencert",
-                "-rfc",
-                "-alias",
-                "ca",
-                "-infile",
-                path_str(&csr),
-                "-outfile",
-                path_str(&signed),
-            ][..],
-            &[
-                "-validity",
-                "3650",
-                "-ext",
-                names,
-                "-ext",
-                "EKU=serverAuth,clientAuth",
-            ],
-            &store(&ca_store),
-        ]
-        .concat(),
-        [
-            &[
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "ca",
-                "-file",
-                path_str(&made.ca_pem),
-            ][..],
-            &store(&made.keystore),
-        ]
-        .concat(),
-        [
-            &[
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "node",
-                "-file",
-                path_str(&signed),
-            ][..],
-            &store(&made.keystore),
-        ]
-        .concat(),
-        [
-            &[
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "ca",
-                "-file",
-                path_str(&made.ca_pem),
-            ][..],
-            &store(&made.truststore),
-        ]
-        .concat(),
+    let (ca_dname, node_dname) = ("CN=kafka-demo local cluster CA", "CN=localhost");
+    #[rustfmt::skip]
+    let steps = [
+        run(&[&["-genkeypair", "-alias", "ca", "-dname", ca_dname, "-ext", "bc:c"][..], &EC].concat(), &ca_store),
+        run(&["-exportcert", "-rfc", "-alias", "ca", "-file", path_str(&made.ca_pem)], &ca_store),
+        run(&[&["-genkeypair", "-alias", "node", "-dname", node_dname][..], &EC].concat(), &made.keystore),
+        run(&["-certreq", "-alias", "node", "-file", path_str(&csr)], &made.keystore),
+        run(&["-gencert", "-rfc", "-alias", "ca", "-infile", path_str(&csr), "-outfile", path_str(&signed),
+              "-validity", "3650", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+              "-ext", "EKU=serverAuth,clientAuth"], &ca_store),
+        import("ca", &made.ca_pem, &made.keystore),
+        import("node", &signed, &made.keystore),
+        import("ca", &made.ca_pem, &made.truststore),
     ];
     for args in steps {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         keytool(&args, pass, &partial).await?;
     }
     // The CA's key signs nothing more: it is not kept.
@@ -282,6 +219,41 @@ mod tests {
         assert_eq!(mode(file).ok(), Some(0o600));
         assert_eq!(mode(dir.path().join("secrets")).ok(), Some(0o700));
         assert!(!format!("{first:?}").contains(&first.spark_token));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn keytool_makes_a_ca_and_a_node_certificate_it_signed() -> Result<(), StackError> {
+        let dir =
+            tempfile::tempdir().map_err(|e| StackError::io("create", Path::new("/tmp"), e))?;
+        let secrets = ensure_secrets(dir.path())?;
+        let certs = ensure_certs(dir.path(), &secrets).await?;
+        let pem = std::fs::read_to_string(&certs.ca_pem).unwrap_or_default();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+        assert!(!dir.path().join("certs.partial").exists());
+        // The node's store holds its key with the chain up to the CA; the CA's key is gone.
+        let list = Command::new("keytool")
+            .args(["-list", "-v", "-storetype", "PKCS12", "-keystore"])
+            .arg(&certs.keystore)
+            .args(["-storepass:env", "PASS"])
+            .env("PASS", &secrets.store_password)
+            .output()
+            .await
+            .map_err(|e| StackError::io("run keytool on", &certs.keystore, e))?;
+        let listed = String::from_utf8_lossy(&list.stdout);
+        assert!(list.status.success(), "{listed}");
+        assert!(
+            listed.contains("Alias name: node") && listed.contains("Certificate chain length: 2"),
+            "{listed}"
+        );
+        assert!(listed.contains("IPAddress: 127.0.0.1"), "{listed}");
+        assert!(!certs.ca_pem.with_file_name("ca.p12").exists());
+        // A second call keeps what is there.
+        let again = ensure_certs(dir.path(), &secrets).await?;
+        assert_eq!(
+            std::fs::read_to_string(&again.ca_pem).unwrap_or_default(),
+            pem
+        );
         Ok(())
     }
 }
