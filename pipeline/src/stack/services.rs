@@ -121,14 +121,25 @@ fn kafka_properties(data: &Path, ports: &Ports) -> String {
          controller.listener.names=CONTROLLER\n\
          inter.broker.listener.name=PLAINTEXT\n\
          listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n\
-         log.dirs={data}\n\
+         {topics}",
+        topics = topic_properties(data, 1, 1)
+    )
+}
+
+/// Where a node keeps its logs, and how many replicas its topics have (internal ones included)
+/// and how many must be in sync for a write.
+pub(crate) fn topic_properties(data: &Path, replicas: u8, in_sync: u8) -> String {
+    format!(
+        "log.dirs={data}\n\
          num.partitions=3\n\
+         default.replication.factor={replicas}\n\
+         min.insync.replicas={in_sync}\n\
          auto.create.topics.enable=false\n\
-         offsets.topic.replication.factor=1\n\
-         transaction.state.log.replication.factor=1\n\
-         transaction.state.log.min.isr=1\n\
-         share.coordinator.state.topic.replication.factor=1\n\
-         share.coordinator.state.topic.min.isr=1\n\
+         offsets.topic.replication.factor={replicas}\n\
+         transaction.state.log.replication.factor={replicas}\n\
+         transaction.state.log.min.isr={in_sync}\n\
+         share.coordinator.state.topic.replication.factor={replicas}\n\
+         share.coordinator.state.topic.min.isr={in_sync}\n\
          group.initial.rebalance.delay.ms=0\n",
         data = data.display()
     )

@@ -180,20 +180,10 @@ pub(crate) fn kafka_properties(
          ssl.truststore.type=PKCS12\n\
          ssl.truststore.location={truststore}\n\
          ssl.truststore.password={pass}\n\
-         log.dirs={data}\n\
-         num.partitions=3\n\
-         default.replication.factor=3\n\
-         min.insync.replicas=2\n\
-         auto.create.topics.enable=false\n\
-         offsets.topic.replication.factor=3\n\
-         transaction.state.log.replication.factor=3\n\
-         transaction.state.log.min.isr=2\n\
-         share.coordinator.state.topic.replication.factor=3\n\
-         share.coordinator.state.topic.min.isr=2\n\
-         group.initial.rebalance.delay.ms=0\n",
+         {topics}",
         keystore = certs.keystore.display(),
         truststore = certs.truststore.display(),
-        data = data.display(),
+        topics = services::topic_properties(data, 3, 2),
     )
 }
 
