@@ -268,6 +268,7 @@ async fn a_foreign_origin_is_refused_and_the_own_origin_served() {
         1,
         Request::Hello {
             protocol: PROTOCOL_VERSION,
+            cluster: None,
         },
     )
     .await;
@@ -511,6 +512,7 @@ async fn many_tabs_are_served_at_once_and_a_closed_one_leaves_the_rest_working()
             i as u64 + 1,
             Request::Hello {
                 protocol: PROTOCOL_VERSION,
+                cluster: None,
             },
         )
         .await;

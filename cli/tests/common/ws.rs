@@ -120,6 +120,7 @@ impl Client {
     pub async fn hello(&mut self) -> Result<Response, ErrorInfo> {
         self.ask(Request::Hello {
             protocol: shared::protocol::PROTOCOL_VERSION,
+            cluster: None,
         })
         .await
     }
