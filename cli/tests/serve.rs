@@ -329,7 +329,11 @@ async fn binding_beyond_loopback_needs_a_token() {
         room_file: None,
         new_room: false,
     };
-    let result = serve(SHARED.config(), settings, shutdown, |_| {}).await;
+    let local = bridge::OfferedCluster {
+        name: "local".into(),
+        config: SHARED.config(),
+    };
+    let result = serve(local, Vec::new(), settings, shutdown, |_| {}).await;
     assert!(
         matches!(result, Err(ServeError::TokenRequired(_))),
         "{result:?}"
