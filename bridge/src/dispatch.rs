@@ -49,8 +49,8 @@ async fn respond(
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
     match request {
-        Request::Hello { protocol } => hello(protocol, state),
-        Request::StackStatus => Ok(Response::Stack(state.inner.status.borrow().clone())),
+        Request::Hello { protocol, .. } => hello(protocol, state),
+        Request::StackStatus => Ok(Response::Stack(state.cluster.status.borrow().clone())),
         Request::Example { example } => Ok(schemas::example(example)),
         Request::Join { .. } | Request::Instruct { .. } => Err(ErrorInfo {
             code: ErrorCode::Internal,
@@ -102,13 +102,17 @@ async fn respond(
     }
 }
 
-/// The page's greeting: the same protocol is welcome, another is told to reload.
+/// The page's greeting: the same protocol is welcome, another is told to reload. The cluster it
+/// names has been picked by the session already (see [`crate::session`]).
 fn hello(protocol: u32, state: &AppState) -> Result<Response, ErrorInfo> {
     if protocol == PROTOCOL_VERSION {
         Ok(Response::Welcome {
             protocol: PROTOCOL_VERSION,
             bridge_version: env!("CARGO_PKG_VERSION").into(),
             workshop: state.inner.workshop,
+            clusters: state.cluster_names(),
+            cluster: state.cluster.name.clone(),
+            can_switch: state.can_switch(),
         })
     } else {
         Err(ErrorInfo {

@@ -13,14 +13,14 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(15);
 
 pub(crate) async fn list(state: &AppState) -> Result<Response, ErrorInfo> {
-    let list = groups::list(&state.inner.config.kafka, TIMEOUT)
+    let list = groups::list(&state.cluster.config.kafka, TIMEOUT)
         .await
         .map_err(failure)?;
     Ok(Response::Groups(list))
 }
 
 pub(crate) async fn describe(group: &str, state: &AppState) -> Result<Response, ErrorInfo> {
-    let described = groups::describe(&state.inner.config.kafka, group, TIMEOUT)
+    let described = groups::describe(&state.cluster.config.kafka, group, TIMEOUT)
         .await
         .map_err(failure)?;
     Ok(Response::Group(described))
@@ -34,7 +34,7 @@ pub(crate) async fn reset(
     state: &AppState,
 ) -> Result<Response, ErrorInfo> {
     let plan = groups::reset(
-        &state.inner.config.kafka,
+        &state.cluster.config.kafka,
         group,
         topic.as_str(),
         to,

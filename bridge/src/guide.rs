@@ -61,7 +61,7 @@ pub(crate) async fn restart_schema_step(
 ) -> Result<Response, ErrorInfo> {
     let attendees = attendees(state)?;
     let who = joined(attendee)?;
-    let (Some(topic), Some(client)) = (step_topic(who), state.inner.registry.as_ref()) else {
+    let (Some(topic), Some(client)) = (step_topic(who), state.cluster.registry.as_ref()) else {
         return Err(ErrorInfo {
             code: ErrorCode::Internal,
             message: "the bridge could not set up its registry client".into(),
@@ -140,11 +140,11 @@ async fn run_check(
     seen: &Seen,
     state: &AppState,
 ) -> StepCheck {
-    let (Some(topic), Some(client)) = (step_topic(name), state.inner.registry.as_ref()) else {
+    let (Some(topic), Some(client)) = (step_topic(name), state.cluster.registry.as_ref()) else {
         return checks::unreachable(step, "the bridge could not set up its registry client");
     };
     let subject = topic.value_subject();
-    let kafka = &state.inner.config.kafka;
+    let kafka = &state.cluster.config.kafka;
     let outcome = match step {
         Step::Schema => probe::subject(client, &subject)
             .await
@@ -182,11 +182,11 @@ async fn reset_one(
             0
         }
     };
-    let client = state.inner.registry.as_ref().ok_or_else(|| ErrorInfo {
+    let client = state.cluster.registry.as_ref().ok_or_else(|| ErrorInfo {
         code: ErrorCode::Internal,
         message: "the bridge could not set up its registry client".into(),
     })?;
-    let removed = reset::remove(&state.inner.config, client, name)
+    let removed = reset::remove(&state.cluster.config, client, name)
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "reset failed");

@@ -27,8 +27,8 @@ mod translate;
 pub use outbox::WsFrame;
 pub use room::RoomFileError;
 pub use secret::InstructorKey;
-pub use settings::ServeConfig;
-pub use state::AppState;
+pub use settings::{OfferedCluster, ServeConfig};
+pub use state::{AppState, ClusterState};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
@@ -249,9 +249,11 @@ pub fn watch_stack(
 pub const DRAIN_WAIT: Duration = Duration::from_secs(5);
 
 /// Binds, prints the URL through `announce`, and serves until `shutdown` is cancelled; then
-/// waits (a bounded time) for open WebSocket sessions to finish.
+/// waits (a bounded time) for open WebSocket sessions to finish. Sessions start on `default`;
+/// outside workshop mode a page may pick one of `others` (each has its own status watch).
 pub async fn serve(
-    config: Config,
+    default: OfferedCluster,
+    others: Vec<OfferedCluster>,
     serve: ServeConfig,
     shutdown: CancellationToken,
     announce: impl FnOnce(&str),
@@ -267,13 +269,18 @@ pub async fn serve(
         .local_addr()
         .map_err(|source| ServeError::Bind { addr, source })?;
     let background = TaskTracker::new();
-    let status = watch_stack(
-        config.clone(),
-        Duration::from_secs(3),
-        shutdown.clone(),
-        &background,
-    );
-    let state = AppState::new(config, &serve, status, shutdown.clone());
+    let watched = |offered: OfferedCluster| {
+        let status = watch_stack(
+            offered.config.clone(),
+            Duration::from_secs(3),
+            shutdown.clone(),
+            &background,
+        );
+        ClusterState::new(offered.name, offered.config, status)
+    };
+    let default = watched(default);
+    let others = others.into_iter().map(watched).collect();
+    let state = AppState::new(default, others, &serve, shutdown.clone());
     if let (Some(attendees), Some(path)) = (&state.inner.attendees, &serve.room_file) {
         if !serve.new_room {
             let room = room::load(path).await?;

@@ -39,7 +39,7 @@ pub(crate) async fn send(spec: SendSpec, state: &AppState) -> Result<Response, E
         value: spec.value,
     };
     let delivered = records::send(
-        &state.inner.config.kafka,
+        &state.cluster.config.kafka,
         &spec.topic,
         std::slice::from_ref(&outgoing),
         spec.copies,

@@ -17,7 +17,7 @@ const VERSION_LOOKUPS: usize = 8;
 
 /// The registry client, or the reason there is none.
 pub(crate) fn client(state: &AppState) -> Result<&registry::Client, ErrorInfo> {
-    state.inner.registry.as_ref().ok_or_else(|| ErrorInfo {
+    state.cluster.registry.as_ref().ok_or_else(|| ErrorInfo {
         code: ErrorCode::Internal,
         message: "the bridge could not set up its registry client".into(),
     })
@@ -33,7 +33,7 @@ pub(crate) async fn list_subjects(
     // Tabs asking at once share one call of the subject list (see `joined`).
     let lister = client.clone();
     let mut subjects = state
-        .inner
+        .cluster
         .subject_names
         .call(move || {
             let client = lister.clone();

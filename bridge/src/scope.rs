@@ -320,7 +320,10 @@ mod tests {
     fn before_joining_only_open_requests_pass() {
         for open in [
             Request::StackStatus,
-            Request::Hello { protocol: 3 },
+            Request::Hello {
+                protocol: 3,
+                cluster: None,
+            },
             Request::Example {
                 example: Example::ClickV1,
             },

@@ -13,11 +13,11 @@ use crate::{dispatch, guide, scope};
 use futures_util::{SinkExt as _, Stream, StreamExt as _};
 use shared::protocol::{
     ClientMessage, ErrorCode, ErrorInfo, JobId, Push, Request, RequestId, Response, ServerMessage,
-    PROTOCOL_VERSION,
+    StackView, PROTOCOL_VERSION,
 };
 use std::pin::Pin;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
@@ -48,7 +48,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn run(
     mut sink: FrameSink,
     mut stream: FrameStream,
-    state: AppState,
+    mut state: AppState,
     shutdown: CancellationToken,
 ) {
     let (replies, mut outbox) = mpsc::channel::<Outgoing>(OUTBOX);
@@ -56,14 +56,14 @@ pub async fn run(
     // subject list does not wait behind a busy tail's frames.
     let (answers, mut answered) = mpsc::channel::<Outgoing>(OUTBOX);
     let mut jobs = Jobs::new(shutdown.child_token(), replies.clone(), state.inner.limits);
-    let mut status = state.inner.status.clone();
+    let mut status = state.cluster.status.clone();
     // Each request's task yields the tail it stopped, if any (tails end without a push).
     let mut in_flight: JoinSet<Option<JobId>> = JoinSet::new();
     let attendees = state.inner.attendees.clone();
     // Holds the tab's workshop name (if any) until the session ends, and its seat.
     let mut standing = Standing::new(attendees.as_ref(), replies.clone());
-    let first = ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()));
-    if send(&mut sink, Outgoing::Message(first)).await.is_err() {
+    let first = stack_push(&mut status);
+    if send(&mut sink, first).await.is_err() {
         return;
     }
     loop {
@@ -83,8 +83,17 @@ pub async fn run(
                 None => break,
                 Some(frame) => match accept(frame, in_flight.len())
                     .and_then(|m| standing.gate(m, attendees.as_ref()).map_err(|r| Box::new(Outgoing::Message(*r))))
+                    .and_then(|m| picked_cluster(&m, &state).map(|picked| (m, picked)))
                 {
-                    Ok(message) => {
+                    Ok((message, picked)) => {
+                        // A `Hello` naming another cluster moves the session there before any
+                        // other request of the page is read (the page sends none before it),
+                        // and the page hears that cluster's services at once.
+                        let moved = picked.map(|picked| {
+                            state = picked;
+                            status = state.cluster.status.clone();
+                            stack_push(&mut status)
+                        });
                         let lane = if overtakes(&message.request) { &answers } else { &replies };
                         let (state, replies, jobs) = (state.clone(), lane.clone(), jobs.clone());
                         let attendee = standing.attendee().cloned();
@@ -101,12 +110,15 @@ pub async fn run(
                             let _ = replies.send(Outgoing::Message(reply)).await;
                             stopped_tail.filter(|_| done)
                         }.in_current_span());
-                        continue;
+                        match moved {
+                            Some(push) => push,
+                            None => continue,
+                        }
                     }
                     Err(refusal) => *refusal,
                 },
             },
-            Ok(()) = status.changed() => Outgoing::Message(ServerMessage::Push(Push::Stack(status.borrow_and_update().clone()))),
+            Ok(()) = status.changed() => stack_push(&mut status),
             event = standing.next_event() => match event {
                 TabEvent::Push(push) => Outgoing::Message(ServerMessage::Push(push)),
                 TabEvent::Control(Control::StopJobs(answer)) => {
@@ -130,7 +142,7 @@ pub async fn run(
         if let Outgoing::Message(message) = &mut outgoing {
             standing.hear(message, attendees.as_ref());
             if standing.attendee().is_some() {
-                crate::room::for_attendee(message, &state.inner.config.stack.data_dir);
+                crate::room::for_attendee(message, &state.cluster.config.stack.data_dir);
             }
         }
         if send(&mut sink, outgoing).await.is_err() {
@@ -142,6 +154,40 @@ pub async fn run(
     standing.leave(&jobs);
     // A page that stopped reading cannot take the close frame either: it gets a bounded try.
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+}
+
+/// The push of the services' status as `status` holds it now.
+fn stack_push(status: &mut watch::Receiver<StackView>) -> Outgoing {
+    Outgoing::Message(ServerMessage::Push(Push::Stack(
+        status.borrow_and_update().clone(),
+    )))
+}
+
+/// The state a `Hello` naming another cluster than the session's moves it to: `None` for any
+/// other message (a `Hello` of another protocol is refused as such, by [`dispatch`]), the
+/// refusal when the page may not work against that cluster.
+fn picked_cluster(
+    message: &ClientMessage,
+    state: &AppState,
+) -> Result<Option<AppState>, Box<Outgoing>> {
+    let Request::Hello {
+        protocol: PROTOCOL_VERSION,
+        cluster: Some(name),
+    } = &message.request
+    else {
+        return Ok(None);
+    };
+    match state.on_cluster(name) {
+        Ok(picked) if std::sync::Arc::ptr_eq(&picked.cluster, &state.cluster) => Ok(None),
+        Ok(picked) => Ok(Some(picked)),
+        Err(error) => {
+            tracing::info!(cluster = %name, message = %error.message, "refused a cluster");
+            Err(Box::new(Outgoing::Message(ServerMessage::Failed {
+                id: message.id,
+                error,
+            })))
+        }
+    }
 }
 
 /// Whether a request's reply may overtake the frames and pushes the tab's jobs have queued:
@@ -309,9 +355,9 @@ mod tests {
         tokio::task::JoinHandle<()>,
     );
 
-    /// State for sessions of a bridge whose registry does not answer.
-    fn state(status: watch::Receiver<StackView>, workshop: bool) -> AppState {
-        let config = Config::resolve(Locations {
+    /// Settings whose registry does not answer.
+    fn config() -> Config {
+        Config::resolve(Locations {
             data_dir: "/tmp/.kafka-demo".into(),
             cache_dir: None,
             ports: Ports {
@@ -336,8 +382,11 @@ mod tests {
             spark_token: None,
             cluster_base_port: default_port::CLUSTER_BASE,
         })
-        .unwrap_or_else(|e| panic!("{e}"));
-        let serve = crate::settings::ServeConfig {
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn serve_config(workshop: bool) -> crate::settings::ServeConfig {
+        crate::settings::ServeConfig {
             host: [127, 0, 0, 1].into(),
             port: 0,
             token: None,
@@ -348,8 +397,49 @@ mod tests {
             limits: shared::workshop::Limits::default(),
             room_file: None,
             new_room: false,
+        }
+    }
+
+    /// State for sessions of a bridge of one cluster, `local`, whose registry does not answer.
+    fn state(status: watch::Receiver<StackView>, workshop: bool) -> AppState {
+        let local = crate::state::ClusterState::new("local".into(), config(), status);
+        AppState::new(
+            local,
+            Vec::new(),
+            &serve_config(workshop),
+            CancellationToken::new(),
+        )
+    }
+
+    /// State for sessions of a bridge offering clusters `a` (the default) and `b`, each with
+    /// its own services' status: every service of `a` at `a:1`, of `b` at `b:1`.
+    fn two_clusters(workshop: bool) -> AppState {
+        let cluster = |name: &str| {
+            let view = at(&format!("{name}:1"));
+            // The sender may go: a closed watch keeps its last value.
+            let (_, status) = watch::channel(view);
+            crate::state::ClusterState::new(name.into(), config(), status)
         };
-        AppState::new(config, &serve, status, CancellationToken::new())
+        AppState::new(
+            cluster("a"),
+            vec![cluster("b")],
+            &serve_config(workshop),
+            CancellationToken::new(),
+        )
+    }
+
+    /// Every service up at `address`.
+    fn at(address: &str) -> StackView {
+        let s = ServiceView {
+            address: address.into(),
+            up: true,
+            problem: None,
+        };
+        StackView {
+            kafka: s.clone(),
+            registry: s.clone(),
+            spark: s,
+        }
     }
 
     /// A session wired to channels, outside workshop mode.
@@ -432,6 +522,7 @@ mod tests {
                 41,
                 Request::Hello {
                     protocol: PROTOCOL_VERSION,
+                    cluster: None,
                 },
             ))
             .await;
@@ -449,6 +540,7 @@ mod tests {
                 42,
                 Request::Hello {
                     protocol: PROTOCOL_VERSION + 1,
+                    cluster: None,
                 },
             ))
             .await;
@@ -699,5 +791,187 @@ mod tests {
         })
         .await;
         assert_eq!(left.len(), 1, "the name stays on the roster");
+    }
+    /// The `Welcome` answering a `Hello` for `cluster` sent as request `id`.
+    async fn hello(
+        input: &mpsc::Sender<Incoming>,
+        out: &mut mpsc::Receiver<ServerMessage>,
+        id: u64,
+        cluster: Option<&str>,
+    ) -> Result<Response, ErrorInfo> {
+        let hello = Request::Hello {
+            protocol: PROTOCOL_VERSION,
+            cluster: cluster.map(str::to_owned),
+        };
+        let _ = input.send(frame(id, hello)).await;
+        loop {
+            match next(out).await {
+                ServerMessage::Reply { id: got, response } if got == RequestId(id) => {
+                    return Ok(response)
+                }
+                ServerMessage::Failed { id: got, error } if got == RequestId(id) => {
+                    return Err(error)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The reply to `StackStatus` sent as request `id`.
+    async fn stack_status(
+        input: &mpsc::Sender<Incoming>,
+        out: &mut mpsc::Receiver<ServerMessage>,
+        id: u64,
+    ) -> Option<StackView> {
+        let _ = input.send(frame(id, Request::StackStatus)).await;
+        loop {
+            match next(out).await {
+                ServerMessage::Reply {
+                    id: got,
+                    response: Response::Stack(view),
+                } if got == RequestId(id) => return Some(view),
+                ServerMessage::Failed { id: got, .. } if got == RequestId(id) => return None,
+                _ => {}
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_welcome_names_the_clusters_offered_and_the_sessions() {
+        let (input, mut out, _shutdown, _handle) = start_on(two_clusters(false));
+        assert_eq!(
+            next(&mut out).await,
+            ServerMessage::Push(Push::Stack(at("a:1")))
+        );
+        match hello(&input, &mut out, 1, None).await {
+            Ok(Response::Welcome {
+                clusters,
+                cluster,
+                can_switch,
+                ..
+            }) => {
+                assert_eq!(clusters, ["a", "b"]);
+                assert_eq!(cluster, "a");
+                assert!(can_switch);
+            }
+            other => panic!("{other:?}"),
+        }
+        let (_tx, rx) = watch::channel(view(true));
+        let (input, mut out, _shutdown, _handle) = start(rx);
+        next(&mut out).await;
+        match hello(&input, &mut out, 1, None).await {
+            Ok(Response::Welcome {
+                clusters,
+                cluster,
+                can_switch,
+                ..
+            }) => {
+                assert_eq!(
+                    (clusters, cluster),
+                    (vec!["local".to_owned()], "local".into())
+                );
+                assert!(!can_switch, "one cluster: nothing to switch to");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hello_naming_another_cluster_moves_the_session_there() {
+        let (input, mut out, _shutdown, _handle) = start_on(two_clusters(false));
+        next(&mut out).await;
+        let _ = input
+            .send(frame(
+                1,
+                Request::Hello {
+                    protocol: PROTOCOL_VERSION,
+                    cluster: Some("b".into()),
+                },
+            ))
+            .await;
+        // The page hears b's services at once, then the welcome naming b.
+        assert_eq!(
+            next(&mut out).await,
+            ServerMessage::Push(Push::Stack(at("b:1")))
+        );
+        match next(&mut out).await {
+            ServerMessage::Reply {
+                id: RequestId(1),
+                response: Response::Welcome { cluster, .. },
+            } => assert_eq!(cluster, "b"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(stack_status(&input, &mut out, 2).await, Some(at("b:1")));
+        // Another session of the same bridge still starts on the default.
+        let (input, mut out, _shutdown, _handle) = start_on(two_clusters(false));
+        next(&mut out).await;
+        assert_eq!(stack_status(&input, &mut out, 1).await, Some(at("a:1")));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_cluster_is_refused_and_the_session_stays_on_the_default() {
+        let (input, mut out, _shutdown, _handle) = start_on(two_clusters(false));
+        next(&mut out).await;
+        match hello(&input, &mut out, 1, Some("nope")).await {
+            Err(error) => {
+                assert_eq!(error.code, ErrorCode::UnknownCluster);
+                assert!(
+                    error.message.contains("\"nope\"") && error.message.contains("a, b"),
+                    "{}",
+                    error.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(stack_status(&input, &mut out, 2).await, Some(at("a:1")));
+        match hello(&input, &mut out, 3, None).await {
+            Ok(Response::Welcome { cluster, .. }) => assert_eq!(cluster, "a"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn in_a_workshop_the_rooms_cluster_holds() {
+        let (input, mut out, _shutdown, _handle) = start_on(two_clusters(true));
+        next(&mut out).await;
+        match hello(&input, &mut out, 1, Some("b")).await {
+            Err(error) => {
+                assert_eq!(error.code, ErrorCode::Forbidden);
+                assert!(error.message.contains("\"a\""), "{}", error.message);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(stack_status(&input, &mut out, 2).await, Some(at("a:1")));
+        // Naming the room's own cluster is no switch, and welcome.
+        match hello(&input, &mut out, 3, Some("a")).await {
+            Ok(Response::Welcome {
+                cluster,
+                can_switch,
+                workshop,
+                ..
+            }) => {
+                assert_eq!(cluster, "a");
+                assert!(workshop && !can_switch);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_older_pages_hello_is_told_to_reload_whatever_cluster() {
+        let (input, mut out, _shutdown, _handle) = start_on(two_clusters(false));
+        next(&mut out).await;
+        let older = r#"{"id":4,"request":{"hello":{"protocol":7}}}"#;
+        let _ = input.send(Incoming::Text(older.to_owned())).await;
+        match next(&mut out).await {
+            ServerMessage::Failed { id, error } => {
+                assert_eq!(
+                    (id, error.code),
+                    (RequestId(4), ErrorCode::ProtocolMismatch)
+                );
+                assert!(error.message.contains("reload"), "{}", error.message);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

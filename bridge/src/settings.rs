@@ -1,6 +1,7 @@
 //! How the playground is served: the server's own settings, filled by the command line.
 
 use crate::secret::InstructorKey;
+use pipeline::settings::Config;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -29,4 +30,13 @@ pub struct ServeConfig {
     /// Workshop mode: start with an empty room even when `room_file` holds one (it is
     /// overwritten at the first change).
     pub new_room: bool,
+}
+
+/// A cluster the playground offers: a connection profile's name and settings.
+#[derive(Debug, Clone)]
+pub struct OfferedCluster {
+    /// What the page calls it (the profile's name).
+    pub name: String,
+    /// Where its Kafka, registry and Spark are.
+    pub config: Config,
 }

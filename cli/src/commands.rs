@@ -21,7 +21,9 @@ pub use terminal::{describe, say};
 fn profile_line(name: &str, config: &pipeline::settings::Config) -> String {
     format!(
         "cluster profile {name}: Kafka {}, registry {}, Spark Connect {}",
-        config.kafka.bootstrap_servers, config.registry.url, config.spark.url
+        config.kafka.bootstrap_servers,
+        pipeline::health::shown_url(&config.registry.url),
+        config.spark.url
     )
 }
 
@@ -40,7 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema(cmd) => schema::schema_cmd(cmd, &config).await,
         Command::Topic(cmd) => topic::topic(cmd, &config).await,
         Command::Group(cmd) => group::group(cmd, &config).await,
-        Command::Serve(args) => serve::serve(args, config, profile).await,
+        Command::Serve(args) => serve::serve(args, config, &profiles).await,
         Command::Produce(args) => produce::produce(&args, &config).await,
         Command::Consume(args) => consume::consume(&args, &config).await,
         Command::Batch(args) => batch::batch(&args, &config).await,

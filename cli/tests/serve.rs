@@ -268,6 +268,7 @@ async fn a_foreign_origin_is_refused_and_the_own_origin_served() {
         1,
         Request::Hello {
             protocol: PROTOCOL_VERSION,
+            cluster: None,
         },
     )
     .await;
@@ -328,7 +329,11 @@ async fn binding_beyond_loopback_needs_a_token() {
         room_file: None,
         new_room: false,
     };
-    let result = serve(SHARED.config(), settings, shutdown, |_| {}).await;
+    let local = bridge::OfferedCluster {
+        name: "local".into(),
+        config: SHARED.config(),
+    };
+    let result = serve(local, Vec::new(), settings, shutdown, |_| {}).await;
     assert!(
         matches!(result, Err(ServeError::TokenRequired(_))),
         "{result:?}"
@@ -511,6 +516,7 @@ async fn many_tabs_are_served_at_once_and_a_closed_one_leaves_the_rest_working()
             i as u64 + 1,
             Request::Hello {
                 protocol: PROTOCOL_VERSION,
+                cluster: None,
             },
         )
         .await;

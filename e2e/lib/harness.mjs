@@ -85,11 +85,13 @@ export function ensureStack() {
  * Starts `kafka-demo serve` and resolves once it prints its URL (and, with `workshop`, the
  * instructor's link as `instructorUrl`). `workshop` adds `--workshop`, `instructorKey` adds
  * `--instructor-key`; a workshop keeps its room in `roomFile` when given (a bridge started again
- * on it finds the room), else starts with an empty one. The bridge it resolves with has `stop()`
+ * on it finds the room), else starts with an empty one; `flags` select the stack
+ * (the shared test stack's by default) and `globalArgs` follow them before `serve` (e.g.
+ * `--config FILE --cluster NAME`). The bridge it resolves with has `stop()`
  * (SIGTERM) and `kill()` (SIGKILL).
  */
-export function startBridge({ port = 0, token, workshop = false, instructorKey, roomFile, flags = stackFlags() } = {}) {
-  const args = [...flags, 'serve', '--port', String(port), '--dist', join(root, 'dist')];
+export function startBridge({ port = 0, token, workshop = false, instructorKey, roomFile, flags = stackFlags(), globalArgs = [] } = {}) {
+  const args = [...flags, ...globalArgs, 'serve', '--port', String(port), '--dist', join(root, 'dist')];
   if (token) args.push('--token', token);
   if (workshop) args.push('--workshop', ...(roomFile ? ['--room-file', roomFile] : ['--new-room']));
   if (instructorKey) args.push('--instructor-key', instructorKey);

@@ -2,23 +2,110 @@
 //! bridge's stack pushes, and whether the page is connected to the bridge at all. While the page
 //! has no word from the bridge, the services are "unknown", never "down": a bridge that cannot be
 //! reached (or a link with a wrong token) says nothing about Kafka.
+//!
+//! It names the cluster the page works against and, when the bridge lets the page pick another
+//! (not in workshop mode, where the instructor's holds for the room), offers the others: picking
+//! one reloads the page with `?cluster=NAME`, so every view starts afresh against it.
 
 use crate::ws::bridge::WRONG_TOKEN;
 use crate::ws::{Bridge, Connection};
 use leptos::prelude::*;
 use shared::protocol::{ServiceView, StackView};
 
-/// One light per service, then the connection indicator.
+/// The cluster, one light per service, then the connection indicator.
 #[component]
 pub fn StatusBar() -> impl IntoView {
     view! {
         <nav class="status-bar" aria-label="stack status">
+            <Cluster/>
             <Service name="Kafka" testid="status-kafka" pick=|s| &s.kafka/>
             <Service name="Registry" testid="status-registry" pick=|s| &s.registry/>
             <Service name="Spark Connect" testid="status-spark" pick=|s| &s.spark/>
             <ConnectionIndicator/>
         </nav>
     }
+}
+
+/// The cluster the page works against, and the others to pick from when the bridge allows it.
+#[component]
+fn Cluster() -> impl IntoView {
+    let bridge = expect_context::<Bridge>();
+    let welcome = bridge.welcome();
+    let current = move || welcome.with(|w| w.as_ref().map(|w| w.cluster.clone()));
+    let choices = move || {
+        welcome.with(|w| {
+            w.as_ref()
+                .filter(|w| w.can_switch)
+                .map(|w| (w.clusters.clone(), w.cluster.clone()))
+        })
+    };
+    let notice = bridge.cluster_notice();
+    let pick = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        if current().as_deref() != Some(name.as_str()) && !switch_to(&name, bridge.jobs_running()) {
+            // Not switching: the select shows the current cluster again.
+            if let (Some(select), Some(now)) = (select_of(&ev), current()) {
+                select.set_value(&now);
+            }
+        }
+    };
+    view! {
+        {move || current().map(|name| view! {
+            <span class="cluster" title="the cluster profile this page works against">
+                "cluster "
+                <strong data-testid="cluster-name">{name}</strong>
+            </span>
+        })}
+        {move || choices().map(|(clusters, now)| view! {
+            <select
+                class="cluster-select"
+                data-testid="cluster-select"
+                aria-label="switch cluster"
+                title="work against another cluster: the page reloads"
+                on:change=pick
+            >
+                {clusters.into_iter().map(|name| {
+                    let selected = name == now;
+                    view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                }).collect_view()}
+            </select>
+        })}
+        {move || notice.get().map(|why| view! {
+            <span class="error cluster-notice" role="alert" data-testid="cluster-notice">{why}</span>
+        })}
+    }
+}
+
+/// The select an event came from.
+fn select_of(ev: &leptos::ev::Event) -> Option<web_sys::HtmlSelectElement> {
+    use wasm_bindgen::JsCast as _;
+    ev.target()?.dyn_into::<web_sys::HtmlSelectElement>().ok()
+}
+
+/// Reloads the page against cluster `name`, keeping the rest of its address (the token); with
+/// `jobs_running`, only once the user agreed that the reload ends them. Whether it reloads.
+fn switch_to(name: &str, jobs_running: bool) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    if jobs_running {
+        let question = format!(
+            "Switching to the cluster {name} reloads the page and ends its running jobs \
+             (produce, tail, batch, stream). Switch?"
+        );
+        if !window.confirm_with_message(&question).unwrap_or(false) {
+            return false;
+        }
+    }
+    let location = window.location();
+    let search = location.search().unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return false;
+    };
+    params.set("cluster", name);
+    location
+        .set_search(&String::from(params.to_string()))
+        .is_ok()
 }
 
 /// Where a service stands, as the status bar says it.

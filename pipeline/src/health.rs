@@ -54,9 +54,36 @@ pub async fn snapshot(config: &Config) -> StackView {
         up: result.is_ok(),
         problem: result.err(),
     };
+    // The view goes to the page: the registry's URL without any user and password written
+    // into it (the Spark URL's display never holds its token).
+    let registry = shown_url(&config.registry.url);
+    let r = r.map_err(|e| e.replace(config.registry.url.as_str(), &registry));
     StackView {
         kafka: view(config.kafka.bootstrap_servers.clone(), k),
-        registry: view(config.registry.url.to_string(), r),
+        registry: view(registry, r),
         spark: view(config.spark.url.to_string(), s),
+    }
+}
+
+/// `url` without the user and password it may hold.
+pub fn shown_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    // Only URLs that cannot be a base refuse these, and a registry URL can.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shown_url_holds_no_credentials() -> Result<(), url::ParseError> {
+        let url = url::Url::parse("https://svc:s3cret@registry.example/apis/ccompat/v7")?;
+        assert_eq!(shown_url(&url), "https://registry.example/apis/ccompat/v7");
+        let plain = url::Url::parse("http://127.0.0.1:23081/apis/ccompat/v7")?;
+        assert_eq!(shown_url(&plain), plain.as_str());
+        Ok(())
     }
 }

@@ -14,7 +14,7 @@ use crate::workshop::{AttendeeName, AttendeeView, Limits, Progress, ResetReport,
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a message changes shape; the bridge refuses a browser speaking another.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// Names a running job of a session (a produce run or a tail), chosen by the bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,10 +39,17 @@ pub struct ClientMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Request {
-    /// First message of a session: the protocol version the page speaks.
+    /// First message of a session: the protocol version the page speaks, and the cluster it
+    /// wants to work against.
     Hello {
         /// The page's [`PROTOCOL_VERSION`].
         protocol: u32,
+        /// One of the cluster profiles the bridge offers (a [`Response::Welcome`]'s `clusters`);
+        /// `None` keeps the bridge's default. The session uses it until it ends. An unknown name
+        /// is refused with [`ErrorCode::UnknownCluster`], any other than the room's in workshop
+        /// mode with [`ErrorCode::Forbidden`]; the session then stays on the default.
+        #[serde(default)]
+        cluster: Option<String>,
     },
     /// Whether each service of the stack answers.
     StackStatus,
@@ -503,6 +510,13 @@ pub enum Response {
         bridge_version: String,
         /// Whether the bridge runs in workshop mode, where the tab must `Join` first.
         workshop: bool,
+        /// The names of the cluster profiles the bridge offers, its default first.
+        clusters: Vec<String>,
+        /// The cluster this session works against (one of `clusters`).
+        cluster: String,
+        /// Whether a page may pick another cluster (`Hello`'s `cluster`): not in workshop mode,
+        /// where the instructor's holds for the room, nor when only one is offered.
+        can_switch: bool,
     },
     /// Answer to `Join`.
     Joined {
@@ -831,6 +845,8 @@ pub enum ErrorCode {
     Forbidden,
     /// Workshop mode: another connected tab already uses that name.
     NameTaken,
+    /// `Hello` named a cluster the bridge does not offer.
+    UnknownCluster,
     /// Workshop mode: a per-attendee limit is reached (e.g. Spark jobs running at once).
     LimitReached,
     /// Something inside the bridge failed.
@@ -862,6 +878,11 @@ mod tests {
         vec![
             Request::Hello {
                 protocol: PROTOCOL_VERSION,
+                cluster: None,
+            },
+            Request::Hello {
+                protocol: PROTOCOL_VERSION,
+                cluster: Some("staging".into()),
             },
             Request::StackStatus,
             Request::Join { name: "ada".into() },
@@ -966,6 +987,9 @@ mod tests {
                 protocol: 1,
                 bridge_version: "0.1.0".into(),
                 workshop: true,
+                clusters: vec!["local".into(), "staging".into()],
+                cluster: "local".into(),
+                can_switch: false,
             },
             Response::Stack(stack.clone()),
             Response::Joined {
@@ -1353,6 +1377,56 @@ mod tests {
         assert_eq!(
             serde_json::to_value(ErrorCode::NameTaken).ok(),
             Some(json!("name_taken"))
+        );
+    }
+
+    #[test]
+    fn hello_and_welcome_shapes_are_pinned() {
+        let hello = ClientMessage {
+            id: RequestId(1),
+            request: Request::Hello {
+                protocol: 8,
+                cluster: Some("staging".into()),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&hello).ok(),
+            Some(json!({"id": 1, "request": {"hello": {"protocol": 8, "cluster": "staging"}}}))
+        );
+        // An older page's greeting names no cluster: it still parses, so the bridge can answer
+        // it with the protocol mismatch the page reads.
+        let older = r#"{"id":1,"request":{"hello":{"protocol":7}}}"#;
+        assert_eq!(
+            serde_json::from_str::<ClientMessage>(older).ok(),
+            Some(ClientMessage {
+                id: RequestId(1),
+                request: Request::Hello {
+                    protocol: 7,
+                    cluster: None
+                },
+            })
+        );
+        let welcome = ServerMessage::Reply {
+            id: RequestId(1),
+            response: Response::Welcome {
+                protocol: 8,
+                bridge_version: "0.1.0".into(),
+                workshop: false,
+                clusters: vec!["a".into(), "b".into()],
+                cluster: "b".into(),
+                can_switch: true,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&welcome).ok(),
+            Some(json!({"reply": {"id": 1, "response": {"welcome": {
+                "protocol": 8, "bridge_version": "0.1.0", "workshop": false,
+                "clusters": ["a", "b"], "cluster": "b", "can_switch": true
+            }}}}))
+        );
+        assert_eq!(
+            serde_json::to_value(ErrorCode::UnknownCluster).ok(),
+            Some(json!("unknown_cluster"))
         );
     }
 

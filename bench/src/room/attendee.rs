@@ -85,7 +85,11 @@ impl Attendee {
             },
         };
         let protocol = PROTOCOL_VERSION;
-        attendee.ask("hello", Request::Hello { protocol }).await?;
+        let hello = Request::Hello {
+            protocol,
+            cluster: None,
+        };
+        attendee.ask("hello", hello).await?;
         let join = Request::Join { name: name.into() };
         match attendee.ask("join", join).await? {
             Response::Joined { limits, .. } => Ok((attendee, limits)),

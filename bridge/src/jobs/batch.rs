@@ -16,13 +16,12 @@ pub(crate) fn start_batch(
     state: &AppState,
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
-    let request =
-        crate::translate::batch(&spec, &state.inner.config.stack.data_dir).map_err(|message| {
-            ErrorInfo {
-                code: ErrorCode::BadRequest,
-                message,
-            }
-        })?;
+    let request = crate::translate::batch(&spec, &state.cluster.config.stack.data_dir).map_err(
+        |message| ErrorInfo {
+            code: ErrorCode::BadRequest,
+            message,
+        },
+    )?;
     let (job, stop) = jobs.admit(Kind::Batch)?;
     let (state, jobs) = (state.clone(), Arc::clone(jobs));
     let span = tracing::info_span!("job", kind = "batch", id = job.0, topic = %spec.topic);
@@ -40,7 +39,7 @@ pub(crate) fn start_batch(
                 let _ = outbox.try_send(Outgoing::Message(ServerMessage::Push(push)));
             };
             // Stopping (the tab went) interrupts the job's Spark operations too.
-            let run = batch::run(&state.inner.config, &request, &progress, &stop);
+            let run = batch::run(&state.cluster.config, &request, &progress, &stop);
             let outcome = match unpanicked(run).await {
                 Ok(Ok(report)) => BatchOutcome::Finished(Box::new(report)),
                 Ok(Err(e)) => BatchOutcome::Failed(batch_error(e)),

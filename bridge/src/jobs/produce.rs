@@ -28,9 +28,9 @@ pub(crate) async fn start_produce(
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
     // Each run continues the topic's event time, so more clicks always move the watermark on.
-    let last = match &state.inner.registry {
+    let last = match &state.cluster.registry {
         Some(registry) => {
-            let kafka = &state.inner.config.kafka;
+            let kafka = &state.cluster.config.kafka;
             pipeline::produce::resume::latest_event_time(kafka, registry.clone(), &spec.topic).await
         }
         None => None,
@@ -48,7 +48,7 @@ pub(crate) async fn start_produce(
     if jobs.limits.is_some() {
         request.linger = ROOM_LINGER;
     }
-    let prepared = produce::prepare(&state.inner.config, &request, &spec.schema)
+    let prepared = produce::prepare(&state.cluster.config, &request, &spec.schema)
         .await
         .map_err(produce_error)?;
     let (job, stop) = jobs.admit(Kind::Produce)?;

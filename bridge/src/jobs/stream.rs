@@ -17,7 +17,7 @@ pub(crate) fn start_stream(
     state: &AppState,
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
-    let request = crate::translate::stream(&spec, &state.inner.config.stack.data_dir);
+    let request = crate::translate::stream(&spec, &state.cluster.config.stack.data_dir);
     let checkpoint = request.checkpoint.to_string();
     let (job, stop) = jobs.admit(Kind::Stream)?;
     let (state, jobs) = (state.clone(), Arc::clone(jobs));
@@ -39,7 +39,7 @@ pub(crate) fn start_stream(
                 }
             };
             let (ended, ()) = tokio::join!(
-                unpanicked(stream::run(&state.inner.config, &request, stop, events)),
+                unpanicked(stream::run(&state.cluster.config, &request, stop, events)),
                 forward
             );
             let error = match ended {

@@ -19,7 +19,14 @@ pub(crate) async fn start_tail(
     let (pause, paused) = watch::channel(false);
     let (id, stop) = jobs.admit(Kind::Tail(pause))?;
     let limit = jobs.limits.map(|l| l.tail_rate);
-    let opened = tail::open(&state.inner.config.kafka, id, &spec.topic, spec.from, limit).await;
+    let opened = tail::open(
+        &state.cluster.config.kafka,
+        id,
+        &spec.topic,
+        spec.from,
+        limit,
+    )
+    .await;
     let tail = match opened {
         Ok(tail) => tail,
         Err(e) => {

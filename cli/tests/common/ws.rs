@@ -58,13 +58,18 @@ pub async fn start_with_limits(config: Config, workshop: bool, limits: Limits) -
     .await
 }
 
-/// Serves `config` with `settings` until the returned server is dropped.
+/// Serves `config` (offered as the one cluster, `local`) with `settings` until the returned
+/// server is dropped.
 pub async fn serve_with(config: Config, settings: ServeConfig) -> Server {
     let shutdown = CancellationToken::new();
     let (tx, rx) = tokio::sync::oneshot::channel::<String>();
     let stop = shutdown.clone();
     tokio::spawn(async move {
-        let result = serve(config, settings, stop, move |url| {
+        let local = bridge::OfferedCluster {
+            name: "local".into(),
+            config,
+        };
+        let result = serve(local, Vec::new(), settings, stop, move |url| {
             let _ = tx.send(url.to_owned());
         })
         .await;
@@ -120,6 +125,7 @@ impl Client {
     pub async fn hello(&mut self) -> Result<Response, ErrorInfo> {
         self.ask(Request::Hello {
             protocol: shared::protocol::PROTOCOL_VERSION,
+            cluster: None,
         })
         .await
     }

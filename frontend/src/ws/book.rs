@@ -153,6 +153,7 @@ mod tests {
         let mut book = RequestBook::default();
         let (_, first, _a) = book.open(Request::Hello {
             protocol: PROTOCOL_VERSION,
+            cluster: None,
         });
         let (_, second, _b) = book.open(Request::ListSubjects);
         assert_ne!(sent_id(&first), sent_id(&second));

@@ -15,7 +15,11 @@
 //! reached (the page keeps retrying and says so), a 401 means the link's token is wrong (the page
 //! says so and stops retrying: the token is in its address and cannot change by itself).
 //!
-//! Each socket opens with `Hello`; the bridge's [`Welcome`] says whether it runs in workshop mode.
+//! Each socket opens with `Hello`, naming the cluster of the page's `?cluster=` if it has one;
+//! the bridge's [`Welcome`] says whether it runs in workshop mode, which clusters it offers and
+//! which one the session works against. A cluster the bridge refuses leaves a notice
+//! ([`Bridge::cluster_notice`]) and the page greets it again without one: it works against the
+//! bridge's default.
 //! [`Bridge::online`] turns true only once the socket is admitted: at once outside workshop
 //! mode, after `Join` (or `Instruct`) in it — so the playground's sections never send a request
 //! the bridge would refuse before the tab has a name.
@@ -28,6 +32,7 @@
 use super::book::{self, RequestBook};
 use super::call::{self, CallError};
 use super::probe;
+use super::running::{self, Running};
 use super::socket::{Event, Socket};
 use futures::channel::oneshot;
 use futures::future::{self, Either};
@@ -115,10 +120,16 @@ impl Connection {
 }
 
 /// What the bridge said when it greeted the current socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Welcome {
     /// Whether the bridge runs in workshop mode, where a tab joins before anything else.
     pub workshop: bool,
+    /// The clusters the bridge offers, its default first.
+    pub clusters: Vec<String>,
+    /// The cluster this session works against.
+    pub cluster: String,
+    /// Whether the page may switch to another of `clusters`.
+    pub can_switch: bool,
     /// Which socket this was said on: a new value after every reconnection.
     pub session: u32,
 }
@@ -132,6 +143,8 @@ pub struct Bridge {
     session: Memo<Option<u32>>,
     admitted: RwSignal<bool>,
     stack: RwSignal<Option<StackView>>,
+    cluster_notice: RwSignal<Option<String>>,
+    running: StoredValue<Running, LocalStorage>,
     push_handlers: StoredValue<Vec<PushHandler>, LocalStorage>,
     records: StoredValue<Option<RecordsHandler>, LocalStorage>,
     link: StoredValue<Link, LocalStorage>,
@@ -159,9 +172,11 @@ impl Bridge {
                 admitted.get() && matches!(connection.get(), Connection::Open { .. })
             }),
             welcome,
-            session: Memo::new(move |_| welcome.with(|w| w.map(|w| w.session))),
+            session: Memo::new(move |_| welcome.with(|w| w.as_ref().map(|w| w.session))),
             admitted,
             stack: RwSignal::new(None),
+            cluster_notice: RwSignal::new(None),
+            running: StoredValue::new_local(Running::default()),
             push_handlers: StoredValue::new_local(Vec::new()),
             records: StoredValue::new_local(None),
             link: StoredValue::new_local(Link::default()),
@@ -212,6 +227,18 @@ impl Bridge {
         self.stack.into()
     }
 
+    /// Why the bridge refused the cluster the page's address names (the page then works
+    /// against the bridge's default); `None` when it did not.
+    pub fn cluster_notice(self) -> Signal<Option<String>> {
+        self.cluster_notice.into()
+    }
+
+    /// Whether a job the page started (produce, tail, batch, stream) runs in the current
+    /// session (untracked): leaving the page would cut it off.
+    pub fn jobs_running(self) -> bool {
+        self.running.try_with_value(Running::any).unwrap_or(false)
+    }
+
     /// Calls `handler` with every push from now on, in arrival order.
     pub fn on_push(self, handler: PushHandler) {
         self.push_handlers.update_value(|all| all.push(handler));
@@ -232,10 +259,17 @@ impl Bridge {
         pick: impl FnOnce(Response) -> Option<T> + 'static,
     ) -> impl Future<Output = Result<T, CallError>> + 'static {
         let deadline = call::deadline(&request);
+        let stopped = running::stops(&request);
         let reply = self.request(request);
         async move {
             match within(deadline, reply).await {
-                Some(reply) => call::settle(reply, pick),
+                Some(reply) => {
+                    if let Ok(response) = &reply {
+                        self.running
+                            .try_update_value(|r| r.replied(stopped, response));
+                    }
+                    call::settle(reply, pick)
+                }
                 None => Err(CallError::TimedOut(deadline)),
             }
         }
@@ -311,24 +345,26 @@ impl Bridge {
                 std::mem::replace(&mut link.opened_before, true)
             })
             .unwrap_or(false);
-        let hello = self.call(
-            Request::Hello {
-                protocol: PROTOCOL_VERSION,
-            },
-            |reply| match reply {
-                Response::Welcome { workshop, .. } => Some(workshop),
-                _ => None,
-            },
-        );
+        self.running.try_update_value(Running::clear);
+        let wanted = page_cluster();
+        let hello = self.hello(epoch, wanted.clone());
         self.connection.set(Connection::Open { reconnected });
         spawn_local(async move {
             match hello.await {
-                Ok(workshop) => self.welcomed(epoch, workshop),
-                Err(CallError::Failed(refusal)) if refusal.code == ErrorCode::ProtocolMismatch => {
-                    self.refuse(Connection::Refused(refusal.message));
+                Err(CallError::Failed(refusal))
+                    if wanted.is_some()
+                        && matches!(
+                            refusal.code,
+                            ErrorCode::UnknownCluster | ErrorCode::Forbidden
+                        ) =>
+                {
+                    // The address names a cluster the bridge does not let this page use: say
+                    // so, and work against its default.
+                    self.cluster_notice.set(Some(refusal.message));
+                    let again = self.hello(epoch, None).await;
+                    self.greeted(epoch, again);
                 }
-                Err(CallError::Unexpected) => warn!("the bridge answered Hello with another reply"),
-                Err(_) => {}
+                first => self.greeted(epoch, first),
             }
         });
         if reconnected {
@@ -336,14 +372,54 @@ impl Bridge {
         }
     }
 
-    fn welcomed(self, epoch: u32, workshop: bool) {
+    /// Says `Hello` on the socket of `epoch`, asking for `cluster`.
+    fn hello(
+        self,
+        epoch: u32,
+        cluster: Option<String>,
+    ) -> impl Future<Output = Result<Welcome, CallError>> + 'static {
+        self.call(
+            Request::Hello {
+                protocol: PROTOCOL_VERSION,
+                cluster,
+            },
+            move |reply| match reply {
+                Response::Welcome {
+                    workshop,
+                    clusters,
+                    cluster,
+                    can_switch,
+                    ..
+                } => Some(Welcome {
+                    workshop,
+                    clusters,
+                    cluster,
+                    can_switch,
+                    session: epoch,
+                }),
+                _ => None,
+            },
+        )
+    }
+
+    /// Takes the answer to the `Hello` of the socket of `epoch`.
+    fn greeted(self, epoch: u32, answer: Result<Welcome, CallError>) {
+        match answer {
+            Ok(welcome) => self.welcomed(epoch, welcome),
+            Err(CallError::Failed(refusal)) if refusal.code == ErrorCode::ProtocolMismatch => {
+                self.refuse(Connection::Refused(refusal.message));
+            }
+            Err(CallError::Unexpected) => warn!("the bridge answered Hello with another reply"),
+            Err(_) => {}
+        }
+    }
+
+    fn welcomed(self, epoch: u32, welcome: Welcome) {
         if !self.current(epoch) {
             return;
         }
-        self.welcome.set(Some(Welcome {
-            workshop,
-            session: epoch,
-        }));
+        let workshop = welcome.workshop;
+        self.welcome.set(Some(welcome));
         if !workshop {
             self.admit(epoch);
         }
@@ -374,6 +450,7 @@ impl Bridge {
     fn received(self, frame: &str) {
         let settled = self.link.try_update_value(|link| link.book.settle(frame));
         if let Some(Ok(Some(push))) = &settled {
+            self.running.try_update_value(|r| r.pushed(push));
             let handlers = self.push_handlers.get_value();
             for handler in &handlers {
                 handler(push);
@@ -501,6 +578,15 @@ fn page_socket_url() -> String {
 fn page_token_url() -> String {
     let (_, _, token) = page_place();
     book::token_url(token.as_deref())
+}
+
+/// The cluster the page's address asks for (`?cluster=`), if any.
+fn page_cluster() -> Option<String> {
+    let search = web_sys::window().and_then(|w| w.location().search().ok())?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get("cluster")
+        .filter(|name| !name.is_empty())
 }
 
 /// The page's protocol, host and `?token=`.

@@ -3,13 +3,14 @@
 //! [`CallError`] — used by every view.
 //!
 //! [`bridge`] keeps the connection and turns pushes into signals; [`socket`] is the WebSocket;
-//! [`book`], [`call`] and [`session`] are the socket-free bookkeeping, tested natively; [`probe`]
+//! [`book`], [`call`], [`running`] and [`session`] are the socket-free bookkeeping, tested natively; [`probe`]
 //! asks the bridge over HTTP why a socket will not open.
 
 pub mod book;
 pub mod bridge;
 pub mod call;
 pub mod probe;
+pub mod running;
 pub mod session;
 pub mod socket;
 
