@@ -17,16 +17,6 @@ mod topic;
 
 pub use terminal::{describe, say};
 
-/// The line naming the cluster profile in use and where it points.
-fn profile_line(name: &str, config: &pipeline::settings::Config) -> String {
-    format!(
-        "cluster profile {name}: Kafka {}, registry {}, Spark Connect {}",
-        config.kafka.bootstrap_servers,
-        pipeline::health::shown_url(&config.registry.url),
-        config.spark.url
-    )
-}
-
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let (Command::Stack(cmd), Some(name)) = (&cli.command, cli.global.cluster.as_deref()) {

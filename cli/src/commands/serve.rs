@@ -30,7 +30,7 @@ pub(crate) async fn serve(
         .instructor_key
         .as_ref()
         .map(|key| key.as_str().to_owned());
-    let profile_line = profile.map(|name| super::profile_line(name, &config));
+    let profile_line = profile.map(|name| super::terminal::profile_line(name, &config));
     let default = OfferedCluster {
         name: profile.unwrap_or(LOCAL).to_owned(),
         config,

@@ -38,7 +38,7 @@ pub(crate) async fn stack(
         }
         StackCommand::Status => {
             if let Some(name) = profile {
-                say(&super::profile_line(name, config));
+                say(&super::terminal::profile_line(name, config));
             }
             let statuses = stack.status().await;
             let all_up = statuses.iter().all(|s| s.ready);

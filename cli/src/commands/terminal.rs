@@ -67,6 +67,16 @@ pub(crate) fn kafka_error(error: pipeline::kafka::KafkaOpError) -> anyhow::Error
     anyhow::anyhow!("{error}{hint}")
 }
 
+/// The line naming the cluster profile in use and where it points.
+pub(crate) fn profile_line(name: &str, config: &pipeline::settings::Config) -> String {
+    format!(
+        "cluster profile {name}: Kafka {}, registry {}, Spark Connect {}",
+        config.kafka.bootstrap_servers,
+        pipeline::health::shown_url(&config.registry.url),
+        config.spark.url
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //! filesystem for the scheme exists, or the place can be written, only the server can tell;
 //! parsing refuses only what no server could use.
 
-use super::{guarded, spark_error, SparkOpError};
+use super::guard::{guarded, spark_error, SparkOpError};
 use spark_connect_rs::SparkSession;
 use std::path::Path;
 use std::time::Duration;

@@ -45,8 +45,7 @@ pub struct Started {
     pub ready_after: Duration,
 }
 
-/// Something to say while working; the CLI prints it.
-pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+pub use unit::Progress;
 
 /// The folder of Kafka's own tools' jars (`kafka-tools` at the stack's Kafka version and its
 /// dependencies), fetched into the cache on first use.

@@ -88,7 +88,7 @@ pub(crate) async fn kafka_command(
 ) -> Result<Command, StackError> {
     let props = dir.join("server.properties");
     // A cluster node's properties hold its key stores' password.
-    super::cluster::write_private(&props, properties)?;
+    write_private(&props, properties)?;
     let log4j = dir.join("log4j2.properties");
     write(&log4j, LOG4J2_PROPERTIES)?;
     let classpath = format!("{}/*", art.kafka_libs.display());
@@ -323,6 +323,21 @@ pub(crate) fn tmp(dir: &Path) -> PathBuf {
 
 pub(crate) fn write(path: &Path, text: &str) -> Result<(), StackError> {
     std::fs::write(path, text).map_err(|e| StackError::io("write", path, e))
+}
+
+/// Writes `text` to a file only its owner may read.
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), StackError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StackError::io("create", path, e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| StackError::io("write", path, e))
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@
 
 use super::error::StackError;
 use super::process;
-use super::Progress;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Something to say while working; the CLI prints it.
+pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
 
 /// How long a process killed a moment ago may take to let go of its ports.
 pub(crate) const EXIT_GRACE: Duration = Duration::from_secs(15);

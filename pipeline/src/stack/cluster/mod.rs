@@ -12,10 +12,10 @@ mod nodes;
 mod secrets;
 
 pub use nodes::{Node, KAFKA_NODES, SPARK_WORKERS};
-pub(crate) use secrets::write_private;
 
-use super::unit::Unit;
-use super::{artifacts, Progress, StackError};
+use super::artifacts;
+use super::error::StackError;
+use super::unit::{Progress, Unit};
 use crate::settings::{
     ClusterConfig, KafkaConfig, RegistryConfig, SparkConfig, SparkToken, SparkUrl,
 };

@@ -3,9 +3,9 @@
 
 use super::secrets::{Certs, Secrets, KAFKA_USER};
 use crate::stack::artifacts::Artifacts;
+use crate::stack::error::StackError;
 use crate::stack::services::{self, SparkMaster, Storage};
 use crate::stack::unit::PortUse;
-use crate::stack::StackError;
 use std::path::Path;
 use std::process::Command;
 

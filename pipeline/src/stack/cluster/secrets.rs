@@ -3,8 +3,9 @@
 //! only its owner may read), and a CA with one certificate for every node, all made with the
 //! JDK's `keytool`.
 
-use crate::stack::StackError;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use crate::stack::error::StackError;
+use crate::stack::services::write_private;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use tokio::process::Command;
 
@@ -61,20 +62,6 @@ fn random_secret() -> String {
     use base64::Engine as _;
     let bytes: [u8; 24] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Writes `text` to a file only its owner may read.
-pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), StackError> {
-    use std::io::Write as _;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| StackError::io("create", path, e))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| StackError::io("write", path, e))
 }
 
 /// Where the certificates are.
