@@ -247,6 +247,10 @@ pub struct Config {
     pub spark: SparkConfig,
     /// The local cluster, when `stack … --cluster` manages it.
     pub cluster: ClusterConfig,
+    /// Where the Spark steps keep their default batch output and stream checkpoints: the data
+    /// folder, or a folder of its own per cluster profile (see [`Config::for_profile`]), so the
+    /// same topic name on two clusters never shares a checkpoint.
+    pub spark_state: PathBuf,
 }
 
 /// The local cluster: three Kafka nodes behind SASL_SSL, a registry, a Spark master with two
@@ -645,6 +649,7 @@ impl Config {
             },
         };
         Ok(Self {
+            spark_state: stack.data_dir.clone(),
             stack,
             kafka,
             registry,
@@ -683,6 +688,14 @@ fn registry_auth(
         (None, Some(token)) if token.is_empty() => Err(ConfigError::EmptyRegistryToken),
         (None, Some(token)) => Ok(Some(RegistryAuth::Bearer(Secret(token)))),
         (None, None) => Ok(None),
+    }
+}
+
+impl Config {
+    /// These settings as profile `name`'s: its Spark state under `DATA_DIR/clusters/NAME`.
+    pub fn for_profile(mut self, name: &str) -> Self {
+        self.spark_state = self.stack.data_dir.join("clusters").join(name);
+        self
     }
 }
 

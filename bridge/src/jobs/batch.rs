@@ -16,12 +16,13 @@ pub(crate) fn start_batch(
     state: &AppState,
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
-    let request = crate::translate::batch(&spec, &state.cluster.config.stack.data_dir).map_err(
-        |message| ErrorInfo {
-            code: ErrorCode::BadRequest,
-            message,
-        },
-    )?;
+    let request =
+        crate::translate::batch(&spec, &state.cluster.config.spark_state).map_err(|message| {
+            ErrorInfo {
+                code: ErrorCode::BadRequest,
+                message,
+            }
+        })?;
     let (job, stop) = jobs.admit(Kind::Batch)?;
     let (state, jobs) = (state.clone(), Arc::clone(jobs));
     let span = tracing::info_span!("job", kind = "batch", id = job.0, topic = %spec.topic);

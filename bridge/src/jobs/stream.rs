@@ -17,7 +17,7 @@ pub(crate) fn start_stream(
     state: &AppState,
     jobs: &Arc<Jobs>,
 ) -> Result<Response, ErrorInfo> {
-    let request = crate::translate::stream(&spec, &state.cluster.config.stack.data_dir);
+    let request = crate::translate::stream(&spec, &state.cluster.config.spark_state);
     let checkpoint = request.checkpoint.to_string();
     let (job, stop) = jobs.admit(Kind::Stream)?;
     let (state, jobs) = (state.clone(), Arc::clone(jobs));

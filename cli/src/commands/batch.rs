@@ -16,7 +16,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub(super) async fn batch(args: &BatchArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let request = args.validate(&config.stack.data_dir);
+    let request = args.validate(&config.spark_state);
     let manifests = read_manifests(&args.verify).await?;
     let started = Instant::now();
     let progress = |stage: &Stage| say(&format!("[{:>6.1}s] {stage}", secs(started)));

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 pub(super) async fn stream(args: &StreamArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let request = args.validate(&config.stack.data_dir);
+    let request = args.validate(&config.spark_state);
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let signals = tokio::spawn(async move {

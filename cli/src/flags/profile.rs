@@ -276,10 +276,12 @@ impl Profiles {
         } else {
             layered(local_stack_only(self.flags.clone()), settings)
         };
-        Config::resolve(given).map_err(|source| ProfileError::Settings {
-            profile: Some(name.to_owned()),
-            source,
-        })
+        Config::resolve(given)
+            .map(|config| config.for_profile(name))
+            .map_err(|source| ProfileError::Settings {
+                profile: Some(name.to_owned()),
+                source,
+            })
     }
 
     /// Profile `name`'s table with its secrets read.
@@ -680,6 +682,11 @@ bootstrap_servers = "p1:9093"
             "what the profile leaves out is the local stack's"
         );
         assert!(prod.kafka.options.is_empty());
+        // Spark's default output and checkpoints are the cluster's own.
+        assert_eq!(
+            prod.spark_state,
+            prod.stack.data_dir.join("clusters").join("prod")
+        );
         Ok(())
     }
 
@@ -690,6 +697,7 @@ bootstrap_servers = "p1:9093"
         assert_eq!((none.active(), none.names().count()), (None, 0));
         let config = none.active_config().map_err(|e| e.to_string())?;
         assert_eq!(config.kafka.bootstrap_servers, "127.0.0.1:23092");
+        assert_eq!(config.spark_state, config.stack.data_dir);
         home.config_file("[clusters.prod]\nbootstrap_servers = \"p1:9093\"\n");
         let undefaulted = home.profiles(&[], &[])?;
         assert_eq!(undefaulted.active(), None);
