@@ -90,7 +90,7 @@ pub async fn remove(
         .await
         .map_err(kafka_failed)?;
     let subjects = remove_subjects(client, name).await?;
-    let folders = remove_folders(&config.stack.data_dir, name).await?;
+    let folders = remove_folders(&config.spark_state, name).await?;
     Ok(Removed {
         topics,
         subjects,
