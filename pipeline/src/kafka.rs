@@ -134,6 +134,11 @@ fn refusal_settings(code: RDKafkaErrorCode) -> Option<&'static str> {
 }
 
 impl ClientContext for Refusals {
+    /// librdkafka's own log lines are for `-v`: what matters reaches the user as one error.
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, facility: &str, message: &str) {
+        tracing::debug!(target: "librdkafka", ?level, facility, message);
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         let settings = error.rdkafka_error_code().and_then(refusal_settings);
         match (settings, self.0.lock()) {
